@@ -1,0 +1,162 @@
+#include "engine/executor.h"
+
+#include "engine/error.h"
+#include "engine/op_registry.h"
+
+namespace resq {
+namespace {
+
+bool shape_matches(const Shape& declared, const Shape& actual) {
+  if (declared.size() != actual.size()) return false;
+  for (size_t i = 0; i < declared.size(); ++i)
+    if (declared[i] >= 0 && declared[i] != actual[i]) return false;
+  return true;
+}
+
+bool fully_known(const Shape& s) {
+  for (int64_t d : s)
+    if (d < 0) return false;
+  return true;
+}
+
+}  // namespace
+
+Executor::Executor(std::shared_ptr<const Graph> graph) : graph_(std::move(graph)) {
+  const Graph& g = *graph_;
+  meta_.resize(g.values.size());
+  std::vector<bool> defined(g.values.size(), false);
+  for (size_t v = 0; v < g.values.size(); ++v) {
+    const Value& val = g.values[v];
+    if (val.constant) {
+      meta_[v] = {{val.constant->dtype(), val.constant->shape(), val.constant.get()}, true};
+      defined[v] = true;
+    }
+  }
+  for (int v : g.inputs) {
+    const Value& val = g.values[static_cast<size_t>(v)];
+    defined[static_cast<size_t>(v)] = true;
+    if (val.shape_known && fully_known(val.shape)) meta_[static_cast<size_t>(v)] = {{val.dtype, val.shape}, true};
+  }
+
+  ops_.reserve(g.nodes.size());
+  for (const Node& n : g.nodes) {
+    OpFactory factory = find_op(n.op_type);
+    if (!factory) throw ModelError(g.where(n) + ": unsupported op type '" + n.op_type + "'");
+    for (int in : n.inputs) {
+      if (in == kNoValue) continue;
+      if (in < 0 || static_cast<size_t>(in) >= g.values.size() || !defined[static_cast<size_t>(in)])
+        throw ModelError(g.where(n) + ": input '" +
+                         (in >= 0 && static_cast<size_t>(in) < g.values.size() ? g.values[static_cast<size_t>(in)].name : "?") +
+                         "' is not a graph input, an initializer or an earlier node's output");
+    }
+    try {
+      ops_.push_back(factory(n.attrs));
+      bool inputs_known = true;
+      for (int in : n.inputs)
+        if (in != kNoValue && !meta_[static_cast<size_t>(in)].known) inputs_known = false;
+      std::optional<std::vector<TensorMeta>> out;
+      if (inputs_known) out = ops_.back()->infer(metas_of(n, false));
+      if (out && out->size() < n.outputs.size())
+        throw OpError("produces " + std::to_string(out->size()) + " outputs, the node lists " +
+                      std::to_string(n.outputs.size()));
+      for (size_t o = 0; o < n.outputs.size(); ++o) {
+        auto ov = static_cast<size_t>(n.outputs[o]);
+        defined[ov] = true;
+        if (!out) continue;
+        const Value& declared = g.values[ov];
+        if (declared.shape_known && !shape_matches(declared.shape, (*out)[o].shape))
+          throw OpError("output '" + declared.name + "' computes to shape " + shape_str((*out)[o].shape) +
+                        " but the file declares " + shape_str(declared.shape));
+        meta_[ov] = {{(*out)[o].dtype, (*out)[o].shape}, true};
+      }
+    } catch (const OpError& e) {
+      throw ModelError(g.where(n) + ": " + e.what());
+    }
+  }
+  for (int v : g.outputs)
+    if (!defined[static_cast<size_t>(v)])
+      throw ModelError(g.source + ": graph output '" + g.values[static_cast<size_t>(v)].name +
+                       "' is not produced by any node");
+  slots_.resize(g.values.size());
+  current_.resize(g.values.size(), nullptr);
+}
+
+std::vector<TensorMeta> Executor::metas_of(const Node& n, bool with_values) const {
+  std::vector<TensorMeta> in;
+  in.reserve(n.inputs.size());
+  for (int v : n.inputs) {
+    if (v == kNoValue) {
+      in.push_back({DType::kFloat32, {}, nullptr, false});
+    } else if (with_values) {
+      const Tensor* t = current_[static_cast<size_t>(v)];
+      in.push_back({t->dtype(), t->shape(), t});
+    } else {
+      in.push_back(meta_[static_cast<size_t>(v)].meta);
+    }
+  }
+  return in;
+}
+
+int64_t Executor::node_macs(size_t i) const {
+  const Node& n = graph_->nodes[i];
+  std::vector<TensorMeta> out;
+  for (int v : n.outputs) {
+    if (!meta_[static_cast<size_t>(v)].known) return 0;
+    out.push_back(meta_[static_cast<size_t>(v)].meta);
+  }
+  for (int v : n.inputs)
+    if (v != kNoValue && !meta_[static_cast<size_t>(v)].known) return 0;
+  return ops_[i]->macs(metas_of(n, false), out);
+}
+
+void Executor::check_input(size_t i, const Tensor& t) const {
+  const Value& v = graph_->values[static_cast<size_t>(graph_->inputs[i])];
+  if (t.dtype() != v.dtype)
+    throw ModelError(graph_->source + ": input '" + v.name + "' must be " + dtype_name(v.dtype) +
+                     ", got " + dtype_name(t.dtype()));
+  if (v.shape_known && !shape_matches(v.shape, t.shape()))
+    throw ModelError(graph_->source + ": input '" + v.name + "' must have shape " + shape_str(v.shape) +
+                     ", got " + shape_str(t.shape()));
+}
+
+std::vector<Tensor> Executor::run(std::span<const Tensor> inputs) {
+  const Graph& g = *graph_;
+  if (inputs.size() != g.inputs.size())
+    throw ModelError(g.source + ": expected " + std::to_string(g.inputs.size()) + " inputs, got " +
+                     std::to_string(inputs.size()));
+  for (size_t v = 0; v < g.values.size(); ++v)
+    current_[v] = g.values[v].constant ? g.values[v].constant.get() : nullptr;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    check_input(i, inputs[i]);
+    current_[static_cast<size_t>(g.inputs[i])] = &inputs[i];
+  }
+
+  std::vector<const Tensor*> in_ptrs;
+  std::vector<Tensor*> out_ptrs;
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    const Node& n = g.nodes[i];
+    try {
+      auto out_meta = ops_[i]->infer(metas_of(n, true));
+      if (!out_meta || out_meta->size() < n.outputs.size())
+        throw OpError("could not determine output shapes from the inputs");
+      in_ptrs.clear();
+      for (int v : n.inputs) in_ptrs.push_back(v == kNoValue ? nullptr : current_[static_cast<size_t>(v)]);
+      out_ptrs.clear();
+      for (size_t o = 0; o < n.outputs.size(); ++o) {
+        auto ov = static_cast<size_t>(n.outputs[o]);
+        slots_[ov].resize((*out_meta)[o].shape, (*out_meta)[o].dtype);
+        out_ptrs.push_back(&slots_[ov]);
+        current_[ov] = &slots_[ov];
+      }
+      ops_[i]->run(in_ptrs, out_ptrs);
+    } catch (const OpError& e) {
+      throw ModelError(g.where(n) + ": " + e.what());
+    }
+  }
+  std::vector<Tensor> outputs;
+  outputs.reserve(g.outputs.size());
+  for (int v : g.outputs) outputs.push_back(*current_[static_cast<size_t>(v)]);
+  return outputs;
+}
+
+}  // namespace resq

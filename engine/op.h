@@ -1,0 +1,48 @@
+// The uniform operator interface. One op type per class, created by the registry
+// from a node's attributes; weights arrive as ordinary (constant) inputs.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "engine/graph.h"
+#include "engine/tensor.h"
+
+namespace resq {
+
+// What infer() sees of a tensor: type and shape always, contents when known
+// (constants at load time; every input at run time). `present` is false for an
+// absent optional input.
+struct TensorMeta {
+  DType dtype = DType::kFloat32;
+  Shape shape;
+  const Tensor* value = nullptr;
+  bool present = true;
+};
+
+class Op {
+ public:
+  virtual ~Op() = default;
+
+  // Checks the inputs (count, types, ranks, shapes, attribute consistency) and returns the
+  // output types and shapes. Throws OpError with the reason. Returns std::nullopt only when an
+  // output shape depends on input contents that are not known yet (value == nullptr).
+  virtual std::optional<std::vector<TensorMeta>> infer(std::span<const TensorMeta> in) const = 0;
+
+  // Computes the outputs. `in[i]` is nullptr for an absent optional input; `out` tensors
+  // were already resized to what infer() returned.
+  virtual void run(std::span<const Tensor* const> in, std::span<Tensor* const> out) const = 0;
+
+  // Multiply-accumulates of one run (linear ops); 0 for the rest.
+  virtual int64_t macs(std::span<const TensorMeta> /*in*/,
+                       std::span<const TensorMeta> /*out*/) const {
+    return 0;
+  }
+};
+
+using OpFactory = std::unique_ptr<Op> (*)(const Attributes& attrs);
+
+}  // namespace resq
