@@ -1,0 +1,115 @@
+#include "engine/executor.h"
+
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "engine/error.h"
+
+namespace resq {
+namespace {
+
+Value named(const std::string& name) {
+  Value v;
+  v.name = name;
+  return v;
+}
+
+// x -> Relu -> r; r + bias -> y
+Graph relu_add_graph(Shape input_shape = {1, 3}) {
+  Graph g;
+  g.source = "mini.onnx";
+  Value x;
+  x.name = "x";
+  x.shape = std::move(input_shape);
+  x.shape_known = true;
+  g.inputs.push_back(g.add_value(x));
+  int r = g.add_value(named("r"));
+  int bias = g.add_constant("bias", Tensor::from_floats({3}, std::vector<float>{1, 2, 3}));
+  int y = g.add_value(named("y"));
+  g.nodes.push_back({"relu1", "Relu", {g.inputs[0]}, {r}, {}});
+  g.nodes.push_back({"add1", "Add", {r, bias}, {y}, {}});
+  g.outputs.push_back(y);
+  return g;
+}
+
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const ModelError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(Executor, RunsNodesInOrderAndReusesBuffers) {
+  Executor ex(std::make_shared<Graph>(relu_add_graph()));
+  std::vector<Tensor> in = {Tensor::from_floats({1, 3}, std::vector<float>{-1, 0.5f, 2})};
+  for (int pass = 0; pass < 2; ++pass) {
+    std::vector<Tensor> out = ex.run(in);
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].shape(), (Shape{1, 3}));
+    EXPECT_FLOAT_EQ(out[0].f32()[0], 1.0f);
+    EXPECT_FLOAT_EQ(out[0].f32()[1], 2.5f);
+    EXPECT_FLOAT_EQ(out[0].f32()[2], 5.0f);
+  }
+  EXPECT_TRUE(ex.values()[static_cast<size_t>(ex.graph().outputs[0])].known);
+}
+
+TEST(Executor, UnknownOp_n) {
+  Graph g = relu_add_graph();
+  g.nodes[0].op_type = "FancyOp";
+  std::string msg = error_of([&] { Executor ex(std::make_shared<Graph>(g)); });
+  EXPECT_NE(msg.find("mini.onnx"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("relu1"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("FancyOp"), std::string::npos) << msg;
+}
+
+TEST(Executor, UndefinedInput_n) {
+  Graph g = relu_add_graph();
+  g.values[2].constant.reset();  // "bias" is now neither input, initializer nor produced
+  std::string msg = error_of([&] { Executor ex(std::make_shared<Graph>(g)); });
+  EXPECT_NE(msg.find("add1"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("'bias'"), std::string::npos) << msg;
+}
+
+TEST(Executor, DeclaredShapeMismatch_n) {
+  Graph g = relu_add_graph();
+  g.values[3].shape = {1, 4};
+  g.values[3].shape_known = true;
+  std::string msg = error_of([&] { Executor ex(std::make_shared<Graph>(g)); });
+  EXPECT_NE(msg.find("1x4"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("1x3"), std::string::npos) << msg;
+}
+
+TEST(Executor, BroadcastErrorAtLoad_n) {
+  std::string msg = error_of([] { Executor ex(std::make_shared<Graph>(relu_add_graph({1, 4}))); });
+  EXPECT_NE(msg.find("add1"), std::string::npos) << msg;
+}
+
+TEST(Executor, WrongInputAtRun_n) {
+  Executor ex(std::make_shared<Graph>(relu_add_graph()));
+  std::vector<Tensor> wrong_shape = {Tensor({1, 4})};
+  EXPECT_NE(error_of([&] { ex.run(wrong_shape); }).find("'x'"), std::string::npos);
+  std::vector<Tensor> wrong_type = {Tensor({1, 3}, DType::kInt64)};
+  EXPECT_NE(error_of([&] { ex.run(wrong_type); }).find("float32"), std::string::npos);
+  EXPECT_THROW(ex.run({}), ModelError);
+  // The executor is still usable after rejected inputs.
+  std::vector<Tensor> ok = {Tensor({1, 3})};
+  EXPECT_FLOAT_EQ(ex.run(ok)[0].f32()[2], 3.0f);
+}
+
+TEST(Executor, ShapeKnownOnlyAtRunTime) {
+  Graph g = relu_add_graph({-1, 3});
+  Executor ex(std::make_shared<Graph>(g));
+  std::vector<Tensor> in = {Tensor({2, 3})};
+  EXPECT_EQ(ex.run(in)[0].shape(), (Shape{2, 3}));
+  std::vector<Tensor> bad = {Tensor({2, 5})};
+  std::string msg = error_of([&] { ex.run(bad); });
+  EXPECT_NE(msg.find("'x'"), std::string::npos) << msg;
+}
+
+}  // namespace
+}  // namespace resq
