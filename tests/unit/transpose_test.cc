@@ -1,0 +1,102 @@
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <stdexcept>
+#include <vector>
+
+#include "engine/error.h"
+#include "engine/op_registry.h"
+
+namespace resq {
+namespace {
+
+std::vector<Tensor> run_op(const std::string& type, const Attributes& attrs,
+                           const std::vector<const Tensor*>& in) {
+  auto op = find_op(type)(attrs);
+  std::vector<TensorMeta> metas;
+  for (const Tensor* t : in)
+    metas.push_back(t ? TensorMeta{t->dtype(), t->shape(), t} : TensorMeta{DType::kFloat32, {}, nullptr, false});
+  auto out_meta = op->infer(metas);
+  if (!out_meta) throw std::logic_error("infer returned nullopt");
+  std::vector<Tensor> out;
+  for (const TensorMeta& m : *out_meta) out.emplace_back(m.shape, m.dtype);
+  std::vector<Tensor*> ptrs;
+  for (Tensor& t : out) ptrs.push_back(&t);
+  op->run(in, ptrs);
+  return out;
+}
+
+Tensor floats(Shape s, std::vector<float> v) { return Tensor::from_floats(std::move(s), v); }
+
+Tensor ramp(const Shape& s) {
+  std::vector<float> v(static_cast<size_t>(shape_numel(s)));
+  for (size_t i = 0; i < v.size(); ++i) v[i] = static_cast<float>(i);
+  return floats(s, v);
+}
+
+Attributes perm(std::vector<int64_t> p) {
+  Attributes a;
+  a.set("perm", std::move(p));
+  return a;
+}
+
+TEST(Transpose, DefaultReverses2D) {
+  Tensor x = floats({2, 3}, {1, 2, 3, 4, 5, 6});
+  auto y = run_op("Transpose", {}, {&x});
+  EXPECT_EQ(y[0].shape(), (Shape{3, 2}));
+  EXPECT_EQ(std::vector<float>(y[0].floats().begin(), y[0].floats().end()),
+            (std::vector<float>{1, 4, 2, 5, 3, 6}));
+}
+
+// Every permutation of a 4-D tensor against a direct index computation.
+TEST(Transpose, AllPermutationsOfRank4MatchNaive) {
+  const Shape s = {2, 3, 4, 5};
+  Tensor x = ramp(s);
+  std::vector<int64_t> p = {0, 1, 2, 3};
+  do {
+    auto y = run_op("Transpose", perm(p), {&x});
+    Shape os(4);
+    for (size_t d = 0; d < 4; ++d) os[d] = s[static_cast<size_t>(p[d])];
+    ASSERT_EQ(y[0].shape(), os);
+    int64_t k = 0;
+    int64_t o[4];
+    for (o[0] = 0; o[0] < os[0]; ++o[0])
+      for (o[1] = 0; o[1] < os[1]; ++o[1])
+        for (o[2] = 0; o[2] < os[2]; ++o[2])
+          for (o[3] = 0; o[3] < os[3]; ++o[3], ++k) {
+            int64_t i[4];
+            for (size_t d = 0; d < 4; ++d) i[p[d]] = o[d];
+            const int64_t src = ((i[0] * s[1] + i[1]) * s[2] + i[2]) * s[3] + i[3];
+            ASSERT_EQ(y[0].f32()[k], static_cast<float>(src));
+          }
+  } while (std::next_permutation(p.begin(), p.end()));
+}
+
+TEST(Transpose, Int64AndRank1) {
+  std::vector<int64_t> v = {1, 2, 3, 4, 5, 6};
+  Tensor x = Tensor::from_ints({1, 2, 3}, v);
+  auto y = run_op("Transpose", perm({2, 0, 1}), {&x});
+  EXPECT_EQ(y[0].shape(), (Shape{3, 1, 2}));
+  EXPECT_EQ(std::vector<int64_t>(y[0].ints().begin(), y[0].ints().end()),
+            (std::vector<int64_t>{1, 4, 2, 5, 3, 6}));
+  Tensor r1 = floats({3}, {1, 2, 3});
+  EXPECT_EQ(run_op("Transpose", {}, {&r1})[0].f32()[2], 3);
+}
+
+TEST(Transpose, NotAPermutation_n) {
+  Tensor x = ramp({2, 3, 4});
+  EXPECT_THROW(run_op("Transpose", perm({0, 0, 1}), {&x}), OpError);
+  EXPECT_THROW(run_op("Transpose", perm({0, 1, 3}), {&x}), OpError);
+  EXPECT_THROW(run_op("Transpose", perm({-1, 0, 1}), {&x}), OpError);
+  EXPECT_THROW(run_op("Transpose", perm({1, 0}), {&x}), OpError);
+}
+
+TEST(Transpose, WrongInputCount_n) {
+  Tensor x = ramp({2});
+  EXPECT_THROW(run_op("Transpose", {}, {}), OpError);
+  EXPECT_THROW(run_op("Transpose", {}, {&x, &x}), OpError);
+}
+
+}  // namespace
+}  // namespace resq
