@@ -62,8 +62,10 @@ class ClipOp : public Op {
   }
 
   void run(std::span<const Tensor* const> in, std::span<Tensor* const> out) const override {
-    const float lo = in.size() > 1 && in[1] ? in[1]->f32()[0] : -std::numeric_limits<float>::infinity();
-    const float hi = in.size() > 2 && in[2] ? in[2]->f32()[0] : std::numeric_limits<float>::infinity();
+    const float lo =
+        in.size() > 1 && in[1] ? in[1]->f32()[0] : -std::numeric_limits<float>::infinity();
+    const float hi =
+        in.size() > 2 && in[2] ? in[2]->f32()[0] : std::numeric_limits<float>::infinity();
     const float* x = in[0]->f32();
     float* y = out[0]->f32();
     const int64_t n = in[0]->numel();

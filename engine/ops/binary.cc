@@ -65,10 +65,18 @@ class BinaryOp : public Op {
   template <class T>
   void run_typed(const BroadcastPlan& plan, const T* a, const T* b, T* y) const {
     switch (kind_) {
-      case Kind::kAdd: apply(plan, a, b, y, [](T u, T v) { return u + v; }); break;
-      case Kind::kSub: apply(plan, a, b, y, [](T u, T v) { return u - v; }); break;
-      case Kind::kMul: apply(plan, a, b, y, [](T u, T v) { return u * v; }); break;
-      case Kind::kDiv: apply(plan, a, b, y, [](T u, T v) { return u / v; }); break;
+      case Kind::kAdd:
+        apply(plan, a, b, y, [](T u, T v) { return u + v; });
+        break;
+      case Kind::kSub:
+        apply(plan, a, b, y, [](T u, T v) { return u - v; });
+        break;
+      case Kind::kMul:
+        apply(plan, a, b, y, [](T u, T v) { return u * v; });
+        break;
+      case Kind::kDiv:
+        apply(plan, a, b, y, [](T u, T v) { return u / v; });
+        break;
     }
   }
 

@@ -69,6 +69,8 @@ class ConcatOp : public Op {
 
 }  // namespace
 
-std::unique_ptr<Op> make_concat(const Attributes& attrs) { return std::make_unique<ConcatOp>(attrs); }
+std::unique_ptr<Op> make_concat(const Attributes& attrs) {
+  return std::make_unique<ConcatOp>(attrs);
+}
 
 }  // namespace resq

@@ -85,8 +85,10 @@ class PadOp : public Op {
     int64_t i = o - begin;
     if (i >= 0 && i < n) return i;
     switch (mode_) {
-      case PadMode::kConstant: return -1;
-      case PadMode::kEdge: return std::clamp<int64_t>(i, 0, n - 1);
+      case PadMode::kConstant:
+        return -1;
+      case PadMode::kEdge:
+        return std::clamp<int64_t>(i, 0, n - 1);
       case PadMode::kReflect: {
         if (n == 1) return 0;
         // Reflection without repeating the edge has period 2(n-1).

@@ -108,7 +108,11 @@ class FlattenOp : public Op {
 
 }  // namespace
 
-std::unique_ptr<Op> make_reshape(const Attributes& attrs) { return std::make_unique<ReshapeOp>(attrs); }
-std::unique_ptr<Op> make_flatten(const Attributes& attrs) { return std::make_unique<FlattenOp>(attrs); }
+std::unique_ptr<Op> make_reshape(const Attributes& attrs) {
+  return std::make_unique<ReshapeOp>(attrs);
+}
+std::unique_ptr<Op> make_flatten(const Attributes& attrs) {
+  return std::make_unique<FlattenOp>(attrs);
+}
 
 }  // namespace resq

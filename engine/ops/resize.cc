@@ -58,8 +58,8 @@ struct AxisPlan {
 
 // Keys' cubic convolution weights for taps at offsets -1, 0, 1, 2 from floor(x), t = frac(x).
 void cubic_weights(double t, double a, double w[4]) {
-  auto near = [a](double d) { return ((a + 2) * d - (a + 3)) * d * d + 1; };            // |d| <= 1
-  auto far = [a](double d) { return ((a * d - 5 * a) * d + 8 * a) * d - 4 * a; };        // 1 < |d| < 2
+  auto near = [a](double d) { return ((a + 2) * d - (a + 3)) * d * d + 1; };       // |d| <= 1
+  auto far = [a](double d) { return ((a * d - 5 * a) * d + 8 * a) * d - 4 * a; };  // 1 < |d| < 2
   w[0] = far(1 + t);
   w[1] = near(t);
   w[2] = near(1 - t);
@@ -83,11 +83,21 @@ AxisPlan plan_axis(int64_t in, int64_t out, double scale, double roi_start, doub
     const auto od = static_cast<double>(o);
     double x = 0;
     switch (c.coord) {
-      case Coord::kHalfPixel: x = (od + 0.5) / scale - 0.5; break;
-      case Coord::kPytorchHalfPixel: x = resized > 1 ? (od + 0.5) / scale - 0.5 : 0; break;
-      case Coord::kAlignCorners: x = resized == 1 ? 0 : od * in_last / (resized - 1); break;
-      case Coord::kAsymmetric: x = od / scale; break;
-      case Coord::kTfHalfPixelForNn: x = (od + 0.5) / scale; break;
+      case Coord::kHalfPixel:
+        x = (od + 0.5) / scale - 0.5;
+        break;
+      case Coord::kPytorchHalfPixel:
+        x = resized > 1 ? (od + 0.5) / scale - 0.5 : 0;
+        break;
+      case Coord::kAlignCorners:
+        x = resized == 1 ? 0 : od * in_last / (resized - 1);
+        break;
+      case Coord::kAsymmetric:
+        x = od / scale;
+        break;
+      case Coord::kTfHalfPixelForNn:
+        x = (od + 0.5) / scale;
+        break;
       case Coord::kTfCropAndResize:
         x = resized == 1 ? (roi_end - roi_start) * in_last / 2
                          : od * (roi_end - roi_start) * in_last / (resized - 1);
@@ -111,10 +121,18 @@ AxisPlan plan_axis(int64_t in, int64_t out, double scale, double roi_start, doub
       case Mode::kNearest: {
         bool up = false;
         switch (c.nearest) {
-          case NearestMode::kRoundPreferFloor: up = t > 0.5; break;
-          case NearestMode::kRoundPreferCeil: up = t >= 0.5; break;
-          case NearestMode::kFloor: up = false; break;
-          case NearestMode::kCeil: up = t > 0; break;
+          case NearestMode::kRoundPreferFloor:
+            up = t > 0.5;
+            break;
+          case NearestMode::kRoundPreferCeil:
+            up = t >= 0.5;
+            break;
+          case NearestMode::kFloor:
+            up = false;
+            break;
+          case NearestMode::kCeil:
+            up = t > 0;
+            break;
         }
         first = base + (up ? 1 : 0);
         break;
@@ -198,13 +216,13 @@ class ResizeOp : public Op {
  public:
   // Upsample is Resize with inputs (X, scales), asymmetric coordinates and floor rounding.
   ResizeOp(const Attributes& attrs, bool upsample) : upsample_(upsample) {
-    c_.mode = parse_choice<Mode>(attrs, "mode", "nearest",
-                                 upsample ? std::initializer_list<std::pair<const char*, Mode>>{
-                                                {"nearest", Mode::kNearest}, {"linear", Mode::kLinear}}
-                                          : std::initializer_list<std::pair<const char*, Mode>>{
-                                                {"nearest", Mode::kNearest},
-                                                {"linear", Mode::kLinear},
-                                                {"cubic", Mode::kCubic}});
+    c_.mode = parse_choice<Mode>(
+        attrs, "mode", "nearest",
+        upsample
+            ? std::initializer_list<std::pair<const char*, Mode>>{{"nearest", Mode::kNearest},
+                                                                  {"linear", Mode::kLinear}}
+            : std::initializer_list<std::pair<const char*, Mode>>{
+                  {"nearest", Mode::kNearest}, {"linear", Mode::kLinear}, {"cubic", Mode::kCubic}});
     if (upsample) {
       c_.coord = Coord::kAsymmetric;
       c_.nearest = NearestMode::kFloor;
@@ -241,7 +259,8 @@ class ResizeOp : public Op {
   void run(std::span<const Tensor* const> in, std::span<Tensor* const> out) const override {
     std::vector<TensorMeta> metas;
     for (const Tensor* t : in)
-      metas.push_back(t ? TensorMeta{t->dtype(), t->shape(), t} : TensorMeta{DType::kFloat32, {}, nullptr, false});
+      metas.push_back(t ? TensorMeta{t->dtype(), t->shape(), t}
+                        : TensorMeta{DType::kFloat32, {}, nullptr, false});
     const Scaling sc = scaling(metas);
     const Tensor& x = *in[0];
     const Tensor* roi = !upsample_ && in.size() > 1 ? in[1] : nullptr;
@@ -280,9 +299,15 @@ class ResizeOp : public Op {
       }
       const AxisPlan& p = plans[d];
       switch (p.taps) {
-        case 1: resample_axis<1>(src, dst, outer, inner, p, c_.extrapolation); break;
-        case 2: resample_axis<2>(src, dst, outer, inner, p, c_.extrapolation); break;
-        default: resample_axis<4>(src, dst, outer, inner, p, c_.extrapolation); break;
+        case 1:
+          resample_axis<1>(src, dst, outer, inner, p, c_.extrapolation);
+          break;
+        case 2:
+          resample_axis<2>(src, dst, outer, inner, p, c_.extrapolation);
+          break;
+        default:
+          resample_axis<4>(src, dst, outer, inner, p, c_.extrapolation);
+          break;
       }
       src = dst;
     }
@@ -309,7 +334,9 @@ class ResizeOp : public Op {
     if (rank == 0) throw OpError("X must have rank >= 1");
     const size_t scales_at = upsample_ ? 1 : 2;
     // An empty scales or sizes tensor stands for an absent one (opset 11 exporters).
-    auto given = [&](size_t i) { return i < in.size() && in[i].present && shape_numel(in[i].shape) != 0; };
+    auto given = [&](size_t i) {
+      return i < in.size() && in[i].present && shape_numel(in[i].shape) != 0;
+    };
     const bool has_scales = given(scales_at), has_sizes = !upsample_ && given(3);
     if (has_scales == has_sizes)
       throw OpError(has_scales ? "both scales and sizes are given; exactly one is allowed"
@@ -354,8 +381,7 @@ class ResizeOp : public Op {
       } else {
         const int64_t n = v->i64()[d];
         if (n < 0 || static_cast<double>(n) >= kMaxOutputElements)
-          throw OpError("sizes[" + std::to_string(d) + "] = " + std::to_string(n) +
-                        " is invalid");
+          throw OpError("sizes[" + std::to_string(d) + "] = " + std::to_string(n) + " is invalid");
         sc.out[d] = n;
         sc.scale[d] = in_len > 0 ? static_cast<double>(n) / in_len : 1;
       }

@@ -14,7 +14,8 @@ namespace {
 class SoftmaxOp : public Op {
  public:
   explicit SoftmaxOp(const Attributes& attrs)
-      : coerce_2d_(attrs.get_int("coerce_2d", 0)), axis_(attrs.get_int("axis", coerce_2d_ ? 1 : -1)) {
+      : coerce_2d_(attrs.get_int("coerce_2d", 0)),
+        axis_(attrs.get_int("axis", coerce_2d_ ? 1 : -1)) {
     if (coerce_2d_ != 0 && coerce_2d_ != 1)
       throw OpError("attribute 'coerce_2d' must be 0 or 1, got " + std::to_string(coerce_2d_));
   }
@@ -70,6 +71,8 @@ class SoftmaxOp : public Op {
 
 }  // namespace
 
-std::unique_ptr<Op> make_softmax(const Attributes& attrs) { return std::make_unique<SoftmaxOp>(attrs); }
+std::unique_ptr<Op> make_softmax(const Attributes& attrs) {
+  return std::make_unique<SoftmaxOp>(attrs);
+}
 
 }  // namespace resq

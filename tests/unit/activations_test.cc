@@ -15,7 +15,8 @@ std::vector<Tensor> run_op(const std::string& type, const Attributes& attrs,
   auto op = find_op(type)(attrs);
   std::vector<TensorMeta> metas;
   for (const Tensor* t : in)
-    metas.push_back(t ? TensorMeta{t->dtype(), t->shape(), t} : TensorMeta{DType::kFloat32, {}, nullptr, false});
+    metas.push_back(t ? TensorMeta{t->dtype(), t->shape(), t}
+                      : TensorMeta{DType::kFloat32, {}, nullptr, false});
   auto out_meta = op->infer(metas);
   if (!out_meta) throw std::logic_error("infer returned nullopt");
   std::vector<Tensor> out;

@@ -15,7 +15,8 @@ std::vector<Tensor> run_op(const std::string& type, const Attributes& attrs,
   auto op = find_op(type)(attrs);
   std::vector<TensorMeta> metas;
   for (const Tensor* t : in)
-    metas.push_back(t ? TensorMeta{t->dtype(), t->shape(), t} : TensorMeta{DType::kFloat32, {}, nullptr, false});
+    metas.push_back(t ? TensorMeta{t->dtype(), t->shape(), t}
+                      : TensorMeta{DType::kFloat32, {}, nullptr, false});
   auto out_meta = op->infer(metas);
   if (!out_meta) throw std::logic_error("infer returned nullopt");
   std::vector<Tensor> out;
@@ -58,8 +59,7 @@ void check_against_reference(const std::string& op, const Tensor& a, const Tenso
       for (int64_t i2 = 0; i2 < s4[2]; ++i2)
         for (int64_t i3 = 0; i3 < s4[3]; ++i3, ++k) {
           const int64_t idx[4] = {i0, i1, i2, i3};
-          EXPECT_FLOAT_EQ(y[0].f32()[k], f(ref_at(a, idx), ref_at(b, idx)))
-              << op << " at " << k;
+          EXPECT_FLOAT_EQ(y[0].f32()[k], f(ref_at(a, idx), ref_at(b, idx))) << op << " at " << k;
         }
 }
 

@@ -15,7 +15,8 @@ std::vector<Tensor> run_op(const std::string& type, const Attributes& attrs,
   auto op = find_op(type)(attrs);
   std::vector<TensorMeta> metas;
   for (const Tensor* t : in)
-    metas.push_back(t ? TensorMeta{t->dtype(), t->shape(), t} : TensorMeta{DType::kFloat32, {}, nullptr, false});
+    metas.push_back(t ? TensorMeta{t->dtype(), t->shape(), t}
+                      : TensorMeta{DType::kFloat32, {}, nullptr, false});
   auto out_meta = op->infer(metas);
   if (!out_meta) throw std::logic_error("infer returned nullopt");
   std::vector<Tensor> out;
@@ -47,7 +48,8 @@ TEST(Concat, Axis0And1) {
 }
 
 TEST(Concat, NegativeAxisThreeInputs) {
-  Tensor a = floats({1, 2, 1}, {1, 2}), b = floats({1, 2, 2}, {3, 4, 5, 6}), c = floats({1, 2, 1}, {7, 8});
+  Tensor a = floats({1, 2, 1}, {1, 2}), b = floats({1, 2, 2}, {3, 4, 5, 6}),
+         c = floats({1, 2, 1}, {7, 8});
   auto y = run_op("Concat", axis(-1), {&a, &b, &c});
   EXPECT_EQ(y[0].shape(), (Shape{1, 2, 4}));
   EXPECT_EQ(values(y[0]), (std::vector<float>{1, 3, 4, 7, 2, 5, 6, 8}));

@@ -16,7 +16,8 @@ std::vector<Tensor> run_op(const std::string& type, const Attributes& attrs,
   auto op = find_op(type)(attrs);
   std::vector<TensorMeta> metas;
   for (const Tensor* t : in)
-    metas.push_back(t ? TensorMeta{t->dtype(), t->shape(), t} : TensorMeta{DType::kFloat32, {}, nullptr, false});
+    metas.push_back(t ? TensorMeta{t->dtype(), t->shape(), t}
+                      : TensorMeta{DType::kFloat32, {}, nullptr, false});
   auto out_meta = op->infer(metas);
   if (!out_meta) throw std::logic_error("infer returned nullopt");
   std::vector<Tensor> out;
@@ -29,7 +30,9 @@ std::vector<Tensor> run_op(const std::string& type, const Attributes& attrs,
 
 Tensor floats(Shape s, std::vector<float> v) { return Tensor::from_floats(std::move(s), v); }
 
-Tensor pads(std::vector<int64_t> v) { return Tensor::from_ints({static_cast<int64_t>(v.size())}, v); }
+Tensor pads(std::vector<int64_t> v) {
+  return Tensor::from_ints({static_cast<int64_t>(v.size())}, v);
+}
 
 Attributes mode(const std::string& m) {
   Attributes a;
@@ -91,7 +94,8 @@ TEST(Pad, NegativePadsCrop) {
 
 TEST(Pad, Int64Data) {
   std::vector<int64_t> v = {1, 2};
-  Tensor x = Tensor::from_ints({2}, v), p = pads({1, 1}), c = Tensor::from_ints({}, std::vector<int64_t>{-5});
+  Tensor x = Tensor::from_ints({2}, v), p = pads({1, 1}),
+         c = Tensor::from_ints({}, std::vector<int64_t>{-5});
   auto y = run_op("Pad", {}, {&x, &p, &c});
   EXPECT_EQ(std::vector<int64_t>(y[0].ints().begin(), y[0].ints().end()),
             (std::vector<int64_t>{-5, 1, 2, -5}));

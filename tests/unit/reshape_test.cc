@@ -15,7 +15,8 @@ std::vector<Tensor> run_op(const std::string& type, const Attributes& attrs,
   auto op = find_op(type)(attrs);
   std::vector<TensorMeta> metas;
   for (const Tensor* t : in)
-    metas.push_back(t ? TensorMeta{t->dtype(), t->shape(), t} : TensorMeta{DType::kFloat32, {}, nullptr, false});
+    metas.push_back(t ? TensorMeta{t->dtype(), t->shape(), t}
+                      : TensorMeta{DType::kFloat32, {}, nullptr, false});
   auto out_meta = op->infer(metas);
   if (!out_meta) throw std::logic_error("infer returned nullopt");
   std::vector<Tensor> out;
@@ -102,7 +103,8 @@ TEST(Reshape, BadShapeValues_n) {
 }
 
 TEST(Reshape, WrongInputs_n) {
-  Tensor x = ramp({2, 3}), fs = floats({2}, {3, 2}), s2d = Tensor::from_ints({1, 2}, std::vector<int64_t>{3, 2});
+  Tensor x = ramp({2, 3}), fs = floats({2}, {3, 2}),
+         s2d = Tensor::from_ints({1, 2}, std::vector<int64_t>{3, 2});
   EXPECT_THROW(run_op("Reshape", {}, {&x}), OpError);
   EXPECT_THROW(run_op("Reshape", {}, {&x, &fs}), OpError);
   EXPECT_THROW(run_op("Reshape", {}, {&x, &s2d}), OpError);

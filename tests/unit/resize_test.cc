@@ -18,7 +18,8 @@ std::vector<Tensor> run_op(const std::string& type, const Attributes& attrs,
   auto op = find_op(type)(attrs);
   std::vector<TensorMeta> metas;
   for (const Tensor* t : in)
-    metas.push_back(t ? TensorMeta{t->dtype(), t->shape(), t} : TensorMeta{DType::kFloat32, {}, nullptr, false});
+    metas.push_back(t ? TensorMeta{t->dtype(), t->shape(), t}
+                      : TensorMeta{DType::kFloat32, {}, nullptr, false});
   auto out_meta = op->infer(metas);
   if (!out_meta) throw std::logic_error("infer returned nullopt");
   std::vector<Tensor> out;
@@ -31,7 +32,9 @@ std::vector<Tensor> run_op(const std::string& type, const Attributes& attrs,
 
 Tensor floats(Shape s, std::vector<float> v) { return Tensor::from_floats(std::move(s), v); }
 
-Tensor sizes(std::vector<int64_t> v) { return Tensor::from_ints({static_cast<int64_t>(v.size())}, v); }
+Tensor sizes(std::vector<int64_t> v) {
+  return Tensor::from_ints({static_cast<int64_t>(v.size())}, v);
+}
 Tensor scales(std::vector<float> v) { return floats({static_cast<int64_t>(v.size())}, v); }
 
 Attributes attrs(const std::string& mode, const std::string& coord = "half_pixel",
