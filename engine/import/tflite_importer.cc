@@ -1,6 +1,7 @@
 #include "engine/import/tflite_importer.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstring>
 #include <map>

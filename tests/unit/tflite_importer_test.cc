@@ -348,6 +348,167 @@ TEST(TfliteImporter, DequantizedFloat16IsFoldedAndTransposeConvBias) {
   EXPECT_EQ(g.values[static_cast<size_t>(ct->outputs[0])].shape, (Shape{1, 3, 4, 4}));
 }
 
+// ---- small models run through the executor, against TensorFlow-semantics references -----------
+
+std::vector<float> ramp(int64_t n, float scale, float offset) {
+  std::vector<float> v(static_cast<size_t>(n));
+  for (size_t i = 0; i < v.size(); ++i) v[i] = static_cast<float>((i * 7) % 11) * scale + offset;
+  return v;
+}
+
+std::vector<float> run_nhwc(const ModelSpec& m, const Shape& in_shape, const std::vector<float>& x) {
+  Executor exec(std::make_shared<Graph>(import(m)));
+  const std::vector<Tensor> in = {Tensor::from_floats(in_shape, x)};
+  const std::vector<Tensor> out = exec.run(in);
+  EXPECT_EQ(out.size(), 1u);
+  return std::vector<float>(out[0].floats().begin(), out[0].floats().end());
+}
+
+// TF 'SAME' begin padding: output ceil(in/stride), the odd pixel at the end.
+int64_t same_pad_begin(int64_t in, int64_t k, int64_t stride) {
+  const int64_t out = (in + stride - 1) / stride;
+  return std::max<int64_t>((out - 1) * stride + k - in, 0) / 2;
+}
+
+TEST(TfliteImporter, ConvAndDepthwiseComputeLikeTensorFlow) {
+  constexpr int64_t H = 5, W = 4, C = 3, O = 4, K = 3, S = 2, OH = 3, OW = 2, M = 2;
+  const std::vector<float> x = ramp(H * W * C, 0.25f, -1.0f);
+  const std::vector<float> w = ramp(O * K * K * C, 0.125f, -0.5f);
+  const std::vector<float> b = {0.5f, -0.25f, 0.0f, 1.0f};
+  const std::vector<float> dw = ramp(K * K * O * M, -0.1f, 0.4f);
+  ModelSpec m;
+  m.tensors = {{"x", {1, H, W, C}},
+               {"w", {O, K, K, C}, tfl::TensorType::kFloat32, bytes_of(w)},
+               {"b", {O}, tfl::TensorType::kFloat32, bytes_of(b)},
+               {"y", {1, OH, OW, O}},
+               {"dw", {1, K, K, O * M}, tfl::TensorType::kFloat32, bytes_of(dw)},
+               {"z", {1, OH, OW, O * M}}};
+  m.ops = {{tfl::kConv2d, {0, 1, 2}, {3},
+            {{tfl::conv_options::kStrideW, int32_t{S}}, {tfl::conv_options::kStrideH, int32_t{S}},
+             {tfl::conv_options::kActivation, int8_t{tfl::kActRelu6}}}},
+           {tfl::kDepthwiseConv2d, {3, 4, -1}, {5},
+            {{tfl::depthwise_options::kStrideW, 1}, {tfl::depthwise_options::kStrideH, 1},
+             {tfl::depthwise_options::kDepthMultiplier, int32_t{M}}}}};
+  m.inputs = {0};
+  m.outputs = {5};
+
+  // Reference in NHWC: conv (stride 2, SAME) + RELU6, then depthwise 3x3 (stride 1, SAME).
+  std::vector<float> y(OH * OW * O);
+  const int64_t pt = same_pad_begin(H, K, S), pl = same_pad_begin(W, K, S);
+  for (int64_t oy = 0; oy < OH; ++oy)
+    for (int64_t ox = 0; ox < OW; ++ox)
+      for (int64_t o = 0; o < O; ++o) {
+        float acc = b[static_cast<size_t>(o)];
+        for (int64_t ky = 0; ky < K; ++ky)
+          for (int64_t kx = 0; kx < K; ++kx) {
+            const int64_t iy = oy * S + ky - pt, ix = ox * S + kx - pl;
+            if (iy < 0 || iy >= H || ix < 0 || ix >= W) continue;
+            for (int64_t c = 0; c < C; ++c)
+              acc += x[static_cast<size_t>((iy * W + ix) * C + c)] * w[static_cast<size_t>(((o * K + ky) * K + kx) * C + c)];
+          }
+        y[static_cast<size_t>((oy * OW + ox) * O + o)] = std::clamp(acc, 0.0f, 6.0f);
+      }
+  std::vector<float> z(OH * OW * O * M);
+  for (int64_t oy = 0; oy < OH; ++oy)
+    for (int64_t ox = 0; ox < OW; ++ox)
+      for (int64_t oc = 0; oc < O * M; ++oc) {
+        float acc = 0;
+        for (int64_t ky = 0; ky < K; ++ky)
+          for (int64_t kx = 0; kx < K; ++kx) {
+            const int64_t iy = oy + ky - 1, ix = ox + kx - 1;
+            if (iy < 0 || iy >= OH || ix < 0 || ix >= OW) continue;
+            acc += y[static_cast<size_t>((iy * OW + ix) * O + oc / M)] * dw[static_cast<size_t>((ky * K + kx) * O * M + oc)];
+          }
+        z[static_cast<size_t>((oy * OW + ox) * O * M + oc)] = acc;
+      }
+  const std::vector<float> got = run_nhwc(m, {1, H, W, C}, x);
+  ASSERT_EQ(got.size(), z.size());
+  for (size_t i = 0; i < z.size(); ++i) EXPECT_NEAR(got[i], z[i], 1e-4) << i;
+}
+
+TEST(TfliteImporter, TransposeConvBiasComputesLikeMediaPipe) {
+  // Stride 2, 3x3 kernel, SAME: output in*2; the full (in-1)*2+3 output loses its last row/col.
+  constexpr int64_t H = 3, W = 2, C = 2, O = 3, K = 3, S = 2;
+  const std::vector<float> x = ramp(H * W * C, 0.5f, -1.0f);
+  const std::vector<float> w = ramp(O * K * K * C, 0.25f, -0.75f);
+  const std::vector<float> b = {0.1f, 0.2f, -0.3f};
+  ModelSpec m;
+  m.tensors = {{"x", {1, H, W, C}},
+               {"w", {O, K, K, C}, tfl::TensorType::kFloat32, bytes_of(w)},
+               {"b", {O}, tfl::TensorType::kFloat32, bytes_of(b)},
+               {"y", {1, H * S, W * S, O}}};
+  m.ops = {{tfl::kCustom, {0, 1, 2}, {3}, {}, "Convolution2DTransposeBias", bytes_of(std::vector<int32_t>{1, S, S})}};
+  m.inputs = {0};
+  m.outputs = {3};
+  std::vector<float> y(H * S * W * S * O);
+  for (size_t i = 0; i < y.size(); ++i) y[i] = b[i % O];
+  for (int64_t iy = 0; iy < H; ++iy)
+    for (int64_t ix = 0; ix < W; ++ix)
+      for (int64_t ky = 0; ky < K; ++ky)
+        for (int64_t kx = 0; kx < K; ++kx) {
+          const int64_t oy = iy * S + ky, ox = ix * S + kx;  // begin padding is 0 here
+          if (oy >= H * S || ox >= W * S) continue;
+          for (int64_t o = 0; o < O; ++o)
+            for (int64_t c = 0; c < C; ++c)
+              y[static_cast<size_t>((oy * W * S + ox) * O + o)] +=
+                  x[static_cast<size_t>((iy * W + ix) * C + c)] * w[static_cast<size_t>(((o * K + ky) * K + kx) * C + c)];
+        }
+  const std::vector<float> got = run_nhwc(m, {1, H, W, C}, x);
+  ASSERT_EQ(got.size(), y.size());
+  for (size_t i = 0; i < y.size(); ++i) EXPECT_NEAR(got[i], y[i], 1e-4) << i;
+}
+
+TEST(TfliteImporter, ReshapeFlattensInFileOrder) {
+  // NHWC [1,2,2,3] flattened to [1,12] must keep the file's element order despite NCHW inside.
+  ModelSpec m;
+  m.tensors = {{"x", {1, 2, 2, 3}},
+               {"shape", {2}, tfl::TensorType::kInt32, bytes_of(std::vector<int32_t>{1, 12})},
+               {"y", {1, 12}}};
+  m.ops = {{tfl::kReshape, {0, 1}, {2}, {}}};
+  m.inputs = {0};
+  m.outputs = {2};
+  const std::vector<float> x = ramp(12, 1.0f, 0.0f);
+  EXPECT_EQ(run_nhwc(m, {1, 2, 2, 3}, x), x);
+}
+
+TEST(TfliteImporter, AveragePoolAndFullyConnectedComputeLikeTensorFlow) {
+  // AVERAGE_POOL_2D 2x2 stride 2 SAME on 3x3 (TF averages valid pixels only), then
+  // FULLY_CONNECTED on the NHWC-flattened [1,2,2,2] result.
+  constexpr int64_t H = 3, W = 3, C = 2, P = 2, U = 3;
+  const std::vector<float> x = ramp(H * W * C, 1.0f, -3.0f);
+  const std::vector<float> fc = ramp(U * P * P * C, 0.5f, -1.0f);
+  const std::vector<float> b = {1.0f, 2.0f, 3.0f};
+  ModelSpec m;
+  m.tensors = {{"x", {1, H, W, C}},
+               {"pool", {1, P, P, C}},
+               {"w", {U, P * P * C}, tfl::TensorType::kFloat32, bytes_of(fc)},
+               {"b", {U}, tfl::TensorType::kFloat32, bytes_of(b)},
+               {"y", {1, U}}};
+  m.ops = {{tfl::kAveragePool2d, {0}, {1},
+            {{tfl::pool_options::kStrideW, 2}, {tfl::pool_options::kStrideH, 2},
+             {tfl::pool_options::kFilterW, 2}, {tfl::pool_options::kFilterH, 2}}},
+           {tfl::kFullyConnected, {1, 2, 3}, {4}, {}}};
+  m.inputs = {0};
+  m.outputs = {4};
+  std::vector<float> pool(P * P * C);
+  for (int64_t py = 0; py < P; ++py)
+    for (int64_t px = 0; px < P; ++px)
+      for (int64_t c = 0; c < C; ++c) {
+        float sum = 0;
+        int count = 0;
+        for (int64_t iy = py * 2; iy < std::min<int64_t>(py * 2 + 2, H); ++iy)
+          for (int64_t ix = px * 2; ix < std::min<int64_t>(px * 2 + 2, W); ++ix, ++count)
+            sum += x[static_cast<size_t>((iy * W + ix) * C + c)];
+        pool[static_cast<size_t>((py * P + px) * C + c)] = sum / static_cast<float>(count);
+      }
+  std::vector<float> y(b);
+  for (size_t u = 0; u < U; ++u)
+    for (size_t k = 0; k < pool.size(); ++k) y[u] += fc[u * pool.size() + k] * pool[k];
+  const std::vector<float> got = run_nhwc(m, {1, H, W, C}, x);
+  ASSERT_EQ(got.size(), y.size());
+  for (size_t i = 0; i < y.size(); ++i) EXPECT_NEAR(got[i], y[i], 1e-4) << i;
+}
+
 // ---- the real model ---------------------------------------------------------------------------
 
 TEST(TfliteImporter, RealModelStructure) {
