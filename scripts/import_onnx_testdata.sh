@@ -15,13 +15,15 @@ schema_dir=/usr/include
 schema=onnx/onnx.proto
 
 [[ -d $src ]] || { echo "error: $src not found (apt-get install libonnx-testdata)" >&2; exit 1; }
-[[ -f $schema_dir/$schema ]] || { echo "error: $schema_dir/$schema not found (libonnx-dev)" >&2; exit 1; }
+[[ -f $schema_dir/$schema ]] ||
+  { echo "error: $schema_dir/$schema not found (libonnx-dev)" >&2; exit 1; }
 command -v protoc >/dev/null || { echo "error: protoc not found (protobuf-compiler)" >&2; exit 1; }
 
 # Op types of the registry, read from its table so this list cannot drift from the code.
 mapfile -t registry_ops < <(sed -n 's/^ *{"\([A-Za-z]*\)", make_[a-z_]*},$/\1/p' \
                              "$repo/engine/op_registry.cc")
-[[ ${#registry_ops[@]} -gt 0 ]] || { echo "error: no ops found in engine/op_registry.cc" >&2; exit 1; }
+[[ ${#registry_ops[@]} -gt 0 ]] ||
+  { echo "error: no ops found in engine/op_registry.cc" >&2; exit 1; }
 # The importer turns these into constants or aliases; they never reach the executor.
 importer_ops=(Constant Identity Dropout)
 declare -A supported=()
@@ -50,7 +52,8 @@ for dir in "$src"/test_*/; do
   for op in "${ops[@]}"; do
     [[ -n ${supported[$op]:-} ]] || { reason="op $op not supported"; break; }
   done
-  if [[ -z $reason ]] && grep -qE '^ *(sequence_type|optional_type|map_type|sparse_tensor_type) \{' <<<"$text"; then
+  non_tensor='^ *(sequence_type|optional_type|map_type|sparse_tensor_type) \{'
+  if [[ -z $reason ]] && grep -qE "$non_tensor" <<<"$text"; then
     reason="non-tensor value type"
   fi
   if [[ -z $reason ]]; then
