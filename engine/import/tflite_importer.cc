@@ -119,13 +119,14 @@ ConstData permute(const ConstData& in, const std::vector<int64_t>& perm) {
 }
 
 Tensor to_tensor(const ConstData& c) {
-  return c.dtype == DType::kFloat32 ? Tensor::from_floats(c.shape, c.f) : Tensor::from_ints(c.shape, c.i);
+  return c.dtype == DType::kFloat32 ? Tensor::from_floats(c.shape, c.f)
+                                    : Tensor::from_ints(c.shape, c.i);
 }
 
 struct TensorInfo {
   std::string name;
-  Shape shape;      // static shape, file layout
-  Shape declared;   // shape_signature when present (-1 = dynamic), else shape
+  Shape shape;     // static shape, file layout
+  Shape declared;  // shape_signature when present (-1 = dynamic), else shape
   int8_t type = 0;
   std::optional<ConstData> constant;
   int value = kNoValue;  // IR value of an activation once defined
@@ -135,11 +136,11 @@ struct OpInfo {
   size_t index = 0;
   int32_t code = 0;
   std::string custom_code;
-  std::vector<int> inputs;   // tensor indices, kNoTensor for an absent optional input
+  std::vector<int> inputs;  // tensor indices, kNoTensor for an absent optional input
   std::vector<int> outputs;
   std::optional<TableRef> options;
   std::span<const uint8_t> custom_options;
-  std::string name;          // first output tensor's name
+  std::string name;  // first output tensor's name
 };
 
 struct Pads2d {
@@ -148,7 +149,8 @@ struct Pads2d {
 };
 
 // TensorFlow 'SAME': output ceil(in / stride), the odd padding pixel at the end.
-std::pair<int64_t, int64_t> same_padding(int64_t in, int64_t kernel, int64_t stride, int64_t dilation) {
+std::pair<int64_t, int64_t> same_padding(int64_t in, int64_t kernel, int64_t stride,
+                                         int64_t dilation) {
   const int64_t out = (in + stride - 1) / stride;
   const int64_t total = std::max<int64_t>((out - 1) * stride + (kernel - 1) * dilation + 1 - in, 0);
   return {total / 2, total - total / 2};
@@ -238,15 +240,17 @@ Graph Importer::run() {
     read_tensors(subgraph);
     add_graph_inputs(subgraph.vector<int32_t>(tfl::subgraph_field::kInputs));
 
-    const tfl::TableVector opcodes = model.tables(tfl::model_field::kOperatorCodes, "operator code");
+    const tfl::TableVector opcodes =
+        model.tables(tfl::model_field::kOperatorCodes, "operator code");
     const tfl::TableVector ops = subgraph.tables(tfl::subgraph_field::kOperators, "operator");
     for (size_t i = 0; i < ops.size(); ++i) {
       std::string where = "operator " + std::to_string(i);
       try {
         const OpInfo op = read_operator(i, ops.at(i), opcodes);
-        where += " '" + op.name + "' (" +
-                 (op.code == tfl::kCustom ? "CUSTOM " + op.custom_code : tfl::builtin_name(op.code)) +
-                 ")";
+        where +=
+            " '" + op.name + "' (" +
+            (op.code == tfl::kCustom ? "CUSTOM " + op.custom_code : tfl::builtin_name(op.code)) +
+            ")";
         import_operator(op);
       } catch (const std::runtime_error& e) {
         throw ImportError(where + ": " + e.what());
@@ -317,8 +321,9 @@ void Importer::read_tensors(const TableRef& subgraph) {
     }
     const int64_t n = checked_numel(info.shape);
     if (data.size() != static_cast<size_t>(n) * elem_size)
-      fail(where + " has shape " + shape_str(info.shape) + " of " + tfl::tensor_type_name(info.type) +
-           " (" + std::to_string(static_cast<size_t>(n) * elem_size) + " bytes) but buffer " +
+      fail(where + " has shape " + shape_str(info.shape) + " of " +
+           tfl::tensor_type_name(info.type) + " (" +
+           std::to_string(static_cast<size_t>(n) * elem_size) + " bytes) but buffer " +
            std::to_string(buffer) + " holds " + std::to_string(data.size()) + " bytes");
     ConstData c;
     c.shape = info.shape;
@@ -355,7 +360,8 @@ void Importer::read_tensors(const TableRef& subgraph) {
   }
 }
 
-OpInfo Importer::read_operator(size_t index, const TableRef& table, const tfl::TableVector& opcodes) {
+OpInfo Importer::read_operator(size_t index, const TableRef& table,
+                               const tfl::TableVector& opcodes) {
   OpInfo op;
   op.index = index;
   auto read_indices = [&](int field, std::vector<int>& out, const char* what) {
@@ -403,8 +409,9 @@ void Importer::import_operator(const OpInfo& op) {
     case tfl::kHardSwish: return unary(op, "HardSwish");
     case tfl::kLeakyRelu: {
       Attributes attrs;
-      attrs.set("alpha", op.options ? op.options->scalar<float>(tfl::leaky_relu_options::kAlpha, 0.0f)
-                                    : 0.0f);
+      attrs.set("alpha", op.options
+                             ? op.options->scalar<float>(tfl::leaky_relu_options::kAlpha, 0.0f)
+                             : 0.0f);
       return unary(op, "LeakyRelu", std::move(attrs));
     }
     case tfl::kPrelu: return prelu(op);
@@ -437,7 +444,8 @@ const TensorInfo& Importer::input_tensor(const OpInfo& op, size_t k) const {
 
 int Importer::activation(const OpInfo& op, size_t k) {
   const TensorInfo& t = input_tensor(op, k);
-  if (t.constant) fail("input " + std::to_string(k) + " '" + t.name + "' is a constant, expected an activation");
+  if (t.constant)
+    fail("input " + std::to_string(k) + " '" + t.name + "' is a constant, expected an activation");
   if (t.value == kNoValue)
     fail("input '" + t.name + "' is neither a graph input nor produced by an earlier operator");
   return t.value;
@@ -505,8 +513,8 @@ int Importer::new_value(const std::string& name, const Shape& shape) {
   return g_.add_value(std::move(v));
 }
 
-void Importer::add_node(const std::string& op_type, const std::string& name, std::vector<int> inputs,
-                        std::vector<int> outputs, Attributes attrs) {
+void Importer::add_node(const std::string& op_type, const std::string& name,
+                        std::vector<int> inputs, std::vector<int> outputs, Attributes attrs) {
   Node n;
   n.name = name;
   n.op_type = op_type;
@@ -517,10 +525,12 @@ void Importer::add_node(const std::string& op_type, const std::string& name, std
 }
 
 int Importer::define_output(const OpInfo& op) {
-  if (op.outputs.size() != 1) fail("expected 1 output, the operator has " + std::to_string(op.outputs.size()));
+  if (op.outputs.size() != 1)
+    fail("expected 1 output, the operator has " + std::to_string(op.outputs.size()));
   TensorInfo& t = tensors_[static_cast<size_t>(op.outputs[0])];
   if (t.constant) fail("output '" + t.name + "' has constant data");
-  if (t.value != kNoValue) fail("output '" + t.name + "' is already defined by an earlier operator");
+  if (t.value != kNoValue)
+    fail("output '" + t.name + "' is already defined by an earlier operator");
   if (t.type != static_cast<int8_t>(tfl::TensorType::kFloat32))
     fail("output '" + t.name + "' has type " + tfl::tensor_type_name(t.type) +
          " (only FLOAT32 activations are supported)");
@@ -540,11 +550,12 @@ void Importer::emit(const OpInfo& op, const std::string& op_type, std::vector<in
   switch (act) {
     case tfl::kActRelu: add_node("Relu", op.name + "/relu", {pre}, {out}); break;
     case tfl::kActRelu6:
-      add_node("Clip", op.name + "/relu6", {pre, scalar_constant(0.0f), scalar_constant(6.0f)}, {out});
+      add_node("Clip", op.name + "/relu6", {pre, scalar_constant(0.0f), scalar_constant(6.0f)},
+               {out});
       break;
     case tfl::kActReluN1To1:
-      add_node("Clip", op.name + "/relu_n1_to_1", {pre, scalar_constant(-1.0f), scalar_constant(1.0f)},
-               {out});
+      add_node("Clip", op.name + "/relu_n1_to_1",
+               {pre, scalar_constant(-1.0f), scalar_constant(1.0f)}, {out});
       break;
     default: fail("fused activation " + std::to_string(act) + " is not supported");
   }
@@ -626,7 +637,8 @@ Pads2d spatial_pads(const SpatialOptions& s, const Shape& x_nhwc, int64_t kh, in
   return p;
 }
 
-Attributes conv_attrs(const SpatialOptions& s, const Pads2d& p, int64_t kh, int64_t kw, int64_t group) {
+Attributes conv_attrs(const SpatialOptions& s, const Pads2d& p, int64_t kh, int64_t kw,
+                      int64_t group) {
   Attributes a;
   a.set("kernel_shape", std::vector<int64_t>{kh, kw});
   a.set("strides", std::vector<int64_t>{s.stride_h, s.stride_w});
@@ -683,7 +695,8 @@ void Importer::depthwise_conv2d(const OpInfo& op) {
   const std::string& wname = input_tensor(op, 1).name;
   require_rank("weight", wname, w.shape, 4);
   const int64_t cin = xt.shape[3], kh = w.shape[1], kw = w.shape[2], cout = w.shape[3];
-  if (w.shape[0] != 1) fail("weight tensor '" + wname + "' has shape " + shape_str(w.shape) + ", expected 1xHxWxC");
+  if (w.shape[0] != 1)
+    fail("weight tensor '" + wname + "' has shape " + shape_str(w.shape) + ", expected 1xHxWxC");
   if (cin <= 0 || cout % cin != 0)
     fail("weight tensor '" + wname + "' has " + std::to_string(cout) +
          " channels, not a multiple of the input's " + std::to_string(cin));
@@ -711,7 +724,8 @@ void Importer::depthwise_conv2d(const OpInfo& op) {
   }
   // [1, kh, kw, C*M] -> [C*M, 1, kh, kw]
   const int weights = add_constant(wname + "/oihw", permute(w, {3, 0, 1, 2}));
-  emit(op, "Conv", {x, weights, bias}, conv_attrs(s, spatial_pads(s, xt.shape, kh, kw), kh, kw, cin),
+  emit(op, "Conv", {x, weights, bias},
+       conv_attrs(s, spatial_pads(s, xt.shape, kh, kw), kh, kw, cin),
        activation_option(op, tfl::depthwise_options::kActivation));
 }
 
@@ -721,12 +735,14 @@ void Importer::pool2d(const OpInfo& op, bool average) {
   const int x = activation(op, 0);
   if (!op.options) fail("pooling options are missing");
   namespace f = tfl::pool_options;
-  SpatialOptions s{op.options->scalar<int8_t>(f::kPadding, 0), op.options->scalar<int32_t>(f::kStrideH, 1),
+  SpatialOptions s{op.options->scalar<int8_t>(f::kPadding, 0),
+                   op.options->scalar<int32_t>(f::kStrideH, 1),
                    op.options->scalar<int32_t>(f::kStrideW, 1), 1, 1};
   check_spatial(s);
   const int64_t kh = op.options->scalar<int32_t>(f::kFilterH, 0);
   const int64_t kw = op.options->scalar<int32_t>(f::kFilterW, 0);
-  if (kh < 1 || kw < 1) fail("filter size " + std::to_string(kh) + "x" + std::to_string(kw) + " is invalid");
+  if (kh < 1 || kw < 1)
+    fail("filter size " + std::to_string(kh) + "x" + std::to_string(kw) + " is invalid");
   const int8_t act = activation_option(op, f::kActivation);
   const Pads2d p = spatial_pads(s, xt.shape, kh, kw);
   if (average && kh == xt.shape[1] && kw == xt.shape[2] && p.onnx() == std::vector<int64_t>(4, 0))
@@ -746,7 +762,8 @@ void Importer::fully_connected(const OpInfo& op) {
   const std::string& wname = input_tensor(op, 1).name;
   require_rank("weight", wname, w.shape, 2);
   const int64_t units = w.shape[0], depth = w.shape[1];
-  if (op.options && op.options->scalar<int8_t>(tfl::fully_connected_options::kWeightsFormat, 0) != 0)
+  if (op.options &&
+      op.options->scalar<int8_t>(tfl::fully_connected_options::kWeightsFormat, 0) != 0)
     fail("shuffled weights format is not supported");
   int bias = kNoValue;
   if (has_input(op, 2)) {
@@ -758,11 +775,12 @@ void Importer::fully_connected(const OpInfo& op) {
   }
   const int64_t numel = checked_numel(xt.shape);
   if (depth <= 0 || numel % depth != 0)
-    fail("input '" + xt.name + "' of shape " + shape_str(xt.shape) + " does not flatten to rows of " +
-         std::to_string(depth) + " (the weight's depth)");
+    fail("input '" + xt.name + "' of shape " + shape_str(xt.shape) +
+         " does not flatten to rows of " + std::to_string(depth) + " (the weight's depth)");
   if (xt.shape.size() != 2 || xt.shape[1] != depth) {
     // TFLite flattens the input in its own (NHWC) element order.
-    if (xt.shape.size() == 4 && !layout_is_order_free(xt.shape)) x = transpose(x, kToNhwc, op.name + "/nhwc");
+    if (xt.shape.size() == 4 && !layout_is_order_free(xt.shape))
+      x = transpose(x, kToNhwc, op.name + "/nhwc");
     x = reshape_to(x, {numel / depth, depth}, op.name + "/flatten");
   }
   const Shape& out = output_nhwc(op);
@@ -770,7 +788,8 @@ void Importer::fully_connected(const OpInfo& op) {
   Attributes a;
   a.set("transB", int64_t{1});
   const int8_t act = activation_option(op, tfl::fully_connected_options::kActivation);
-  if (out == Shape{numel / depth, units}) return emit(op, "Gemm", {x, add_constant(wname, w), bias}, std::move(a), act);
+  if (out == Shape{numel / depth, units})
+    return emit(op, "Gemm", {x, add_constant(wname, w), bias}, std::move(a), act);
   // keep_num_dims: the product keeps the input's leading dims.
   const int rows = new_value(op.name + "/gemm", {numel / depth, units});
   add_node("Gemm", op.name + "/gemm", {x, add_constant(wname, w), bias}, {rows}, std::move(a));
@@ -812,8 +831,9 @@ void Importer::concatenation(const OpInfo& op) {
   std::vector<int> inputs;
   for (size_t k = 0; k < op.inputs.size(); ++k) {
     if (input_tensor(op, k).shape.size() != rank)
-      fail("input '" + input_tensor(op, k).name + "' has rank " + std::to_string(input_tensor(op, k).shape.size()) +
-           ", the output " + std::to_string(rank));
+      fail("input '" + input_tensor(op, k).name + "' has rank " +
+           std::to_string(input_tensor(op, k).shape.size()) + ", the output " +
+           std::to_string(rank));
     inputs.push_back(operand(op, k, rank));
   }
   if (inputs.empty()) fail("no inputs");
@@ -831,7 +851,8 @@ void Importer::reshape(const OpInfo& op) {
   if (checked_numel(out) != checked_numel(xt.shape))
     fail("output shape " + shape_str(out) + " does not hold the input's " + shape_str(xt.shape));
   // Reshape works on the file's NHWC element order.
-  if (xt.shape.size() == 4 && !layout_is_order_free(xt.shape)) x = transpose(x, kToNhwc, op.name + "/nhwc");
+  if (xt.shape.size() == 4 && !layout_is_order_free(xt.shape))
+    x = transpose(x, kToNhwc, op.name + "/nhwc");
   if (out.size() != 4) return emit(op, "Reshape", {x, ints_constant(op.name + "/shape", out)}, {});
   if (layout_is_order_free(out))
     return emit(op, "Reshape", {x, ints_constant(op.name + "/shape", to_ir_layout(out))}, {});
@@ -844,7 +865,8 @@ void Importer::reshape(const OpInfo& op) {
 void Importer::softmax(const OpInfo& op) {
   const TensorInfo& xt = input_tensor(op, 0);
   int x = activation(op, 0);
-  const float beta = op.options ? op.options->scalar<float>(tfl::softmax_options::kBeta, 1.0f) : 1.0f;
+  const float beta =
+      op.options ? op.options->scalar<float>(tfl::softmax_options::kBeta, 1.0f) : 1.0f;
   if (beta != 1.0f) {
     const int scaled = new_value(op.name + "/beta", to_ir_layout(xt.declared));
     add_node("Mul", op.name + "/beta", {x, scalar_constant(beta)}, {scaled});
@@ -861,7 +883,8 @@ void Importer::pad(const OpInfo& op) {
   const ConstData& p = constant(op, 1, "paddings");
   const size_t rank = xt.shape.size();
   if (p.dtype != DType::kInt64 || p.shape != Shape{static_cast<int64_t>(rank), 2})
-    fail("paddings tensor has shape " + shape_str(p.shape) + ", expected " + std::to_string(rank) + "x2 integers");
+    fail("paddings tensor has shape " + shape_str(p.shape) + ", expected " + std::to_string(rank) +
+         "x2 integers");
   std::vector<int64_t> pads(2 * rank);
   for (size_t d = 0; d < rank; ++d) {
     const size_t src = rank == 4 ? kNchwFromNhwc[d] : d;
@@ -885,7 +908,8 @@ void Importer::mean(const OpInfo& op) {
   std::sort(dims.begin(), dims.end());
   if (xt.shape.size() != 4 || dims != std::vector<int64_t>{1, 2})
     fail("only the mean over height and width of a rank-4 tensor is supported");
-  const bool keep_dims = op.options && op.options->scalar<uint8_t>(tfl::reducer_options::kKeepDims, 0);
+  const bool keep_dims =
+      op.options && op.options->scalar<uint8_t>(tfl::reducer_options::kKeepDims, 0);
   if (keep_dims) return emit(op, "GlobalAveragePool", {x}, {});
   const int pooled = new_value(op.name + "/pool", {xt.shape[0], xt.shape[3], 1, 1});
   add_node("GlobalAveragePool", op.name + "/pool", {x}, {pooled});
@@ -901,22 +925,29 @@ void Importer::resize(const OpInfo& op, bool bilinear) {
     fail("size tensor must hold 2 positive integers, has shape " + shape_str(size.shape));
   bool align_corners = false, half_pixel = false;
   if (op.options) {
-    align_corners = op.options->scalar<uint8_t>(bilinear ? tfl::resize_bilinear_options::kAlignCorners
-                                                         : tfl::resize_nearest_options::kAlignCorners, 0);
-    half_pixel = op.options->scalar<uint8_t>(bilinear ? tfl::resize_bilinear_options::kHalfPixelCenters
-                                                      : tfl::resize_nearest_options::kHalfPixelCenters, 0);
+    align_corners =
+        op.options->scalar<uint8_t>(bilinear ? tfl::resize_bilinear_options::kAlignCorners
+                                             : tfl::resize_nearest_options::kAlignCorners,
+                                    0);
+    half_pixel =
+        op.options->scalar<uint8_t>(bilinear ? tfl::resize_bilinear_options::kHalfPixelCenters
+                                             : tfl::resize_nearest_options::kHalfPixelCenters,
+                                    0);
   }
   if (align_corners && half_pixel) fail("align_corners and half_pixel_centers are both set");
   Attributes a;
   a.set("mode", std::string(bilinear ? "linear" : "nearest"));
   std::string transform = "asymmetric";
-  if (align_corners) transform = "align_corners";
-  else if (half_pixel) transform = bilinear ? "half_pixel" : "tf_half_pixel_for_nn";
+  if (align_corners)
+    transform = "align_corners";
+  else if (half_pixel)
+    transform = bilinear ? "half_pixel" : "tf_half_pixel_for_nn";
   a.set("coordinate_transformation_mode", transform);
   // TF's nearest rounds (align_corners) or floors the source coordinate.
   if (!bilinear) a.set("nearest_mode", std::string(align_corners ? "round_prefer_ceil" : "floor"));
   const std::vector<int64_t> sizes = {xt.shape[0], xt.shape[3], size.i[0], size.i[1]};
-  emit(op, "Resize", {x, kNoValue, kNoValue, ints_constant(op.name + "/sizes", sizes)}, std::move(a));
+  emit(op, "Resize", {x, kNoValue, kNoValue, ints_constant(op.name + "/sizes", sizes)},
+       std::move(a));
 }
 
 void Importer::conv_transpose(const OpInfo& op, int x_input, const ConstData& w, int bias_input,
@@ -929,15 +960,15 @@ void Importer::conv_transpose(const OpInfo& op, int x_input, const ConstData& w,
   require_rank("weight", wname, w.shape, 4);
   const int64_t cout = w.shape[0], kh = w.shape[1], kw = w.shape[2], cin = w.shape[3];
   if (cin != xt.shape[3])
-    fail("weight tensor '" + wname + "' has " + std::to_string(cin) + " input channels, the input " +
-         std::to_string(xt.shape[3]));
+    fail("weight tensor '" + wname + "' has " + std::to_string(cin) +
+         " input channels, the input " + std::to_string(xt.shape[3]));
   if (stride_h < 1 || stride_w < 1) fail("strides must be >= 1");
   int bias = kNoValue;
   if (bias_input >= 0 && has_input(op, static_cast<size_t>(bias_input))) {
     const ConstData& b = constant(op, static_cast<size_t>(bias_input), "bias");
     if (b.shape != Shape{cout})
-      fail("bias tensor '" + input_tensor(op, static_cast<size_t>(bias_input)).name + "' has shape " +
-           shape_str(b.shape) + ", expected " + std::to_string(cout));
+      fail("bias tensor '" + input_tensor(op, static_cast<size_t>(bias_input)).name +
+           "' has shape " + shape_str(b.shape) + ", expected " + std::to_string(cout));
     bias = add_constant(input_tensor(op, static_cast<size_t>(bias_input)).name, b);
   }
   // Full output (in-1)*stride+k, cropped TF-style: half the excess at the start, the rest at the
@@ -1014,16 +1045,19 @@ void Importer::conv2d_transpose_bias(const OpInfo& op) {
 
 void Importer::dequantize(const OpInfo& op) {
   const TensorInfo& in = input_tensor(op, 0);
-  if (!in.constant) fail("input '" + in.name + "' is not a constant (quantized activations are not supported)");
+  if (!in.constant)
+    fail("input '" + in.name + "' is not a constant (quantized activations are not supported)");
   if (in.type != static_cast<int8_t>(tfl::TensorType::kFloat16))
     fail("input '" + in.name + "' has type " + tfl::tensor_type_name(in.type) +
          " (only FLOAT16 constants are supported)");
   if (op.outputs.size() != 1) fail("expected 1 output");
   TensorInfo& out = tensors_[static_cast<size_t>(op.outputs[0])];
   if (out.type != static_cast<int8_t>(tfl::TensorType::kFloat32))
-    fail("output '" + out.name + "' has type " + tfl::tensor_type_name(out.type) + ", expected FLOAT32");
+    fail("output '" + out.name + "' has type " + tfl::tensor_type_name(out.type) +
+         ", expected FLOAT32");
   if (out.shape != in.shape)
-    fail("output '" + out.name + "' has shape " + shape_str(out.shape) + ", the input " + shape_str(in.shape));
+    fail("output '" + out.name + "' has shape " + shape_str(out.shape) + ", the input " +
+         shape_str(in.shape));
   if (out.value != kNoValue || out.constant) fail("output '" + out.name + "' is already defined");
   // Folded: the float16 data was widened when the buffer was read.
   out.constant = in.constant;

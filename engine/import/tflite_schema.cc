@@ -5,15 +5,16 @@
 namespace resq::tflite {
 
 const char* tensor_type_name(int8_t type) {
-  static constexpr std::array<const char*, 11> kNames = {
-      "FLOAT32", "FLOAT16", "INT32", "UINT8", "INT64", "STRING",
-      "BOOL",    "INT16",   "COMPLEX64", "INT8", "FLOAT64"};
+  static constexpr std::array<const char*, 11> kNames = {"FLOAT32",   "FLOAT16", "INT32",  "UINT8",
+                                                         "INT64",     "STRING",  "BOOL",   "INT16",
+                                                         "COMPLEX64", "INT8",    "FLOAT64"};
   return type >= 0 && static_cast<size_t>(type) < kNames.size() ? kNames[static_cast<size_t>(type)]
-                                                                 : "unknown type";
+                                                                : "unknown type";
 }
 
 std::string builtin_name(int32_t code) {
   // Codes 0..126 in schema order; names make "unsupported op" errors readable.
+  // clang-format off
   static constexpr std::array<const char*, 127> kNames = {
       "ADD", "AVERAGE_POOL_2D", "CONCATENATION", "CONV_2D", "DEPTHWISE_CONV_2D",
       "DEPTH_TO_SPACE", "DEQUANTIZE", "EMBEDDING_LOOKUP", "FLOOR", "FULLY_CONNECTED",
@@ -36,7 +37,9 @@ std::string builtin_name(int32_t code) {
       "QUANTIZE", "MATRIX_SET_DIAG", "ROUND", "HARD_SWISH", "IF", "WHILE",
       "NON_MAX_SUPPRESSION_V4", "NON_MAX_SUPPRESSION_V5", "SCATTER_ND", "SELECT_V2", "DENSIFY",
       "SEGMENT_SUM", "BATCH_MATMUL"};
-  if (code >= 0 && static_cast<size_t>(code) < kNames.size()) return kNames[static_cast<size_t>(code)];
+  // clang-format on
+  if (code >= 0 && static_cast<size_t>(code) < kNames.size())
+    return kNames[static_cast<size_t>(code)];
   return "BUILTIN_" + std::to_string(code);
 }
 

@@ -64,8 +64,7 @@ constexpr int kPadding = 0, kStrideW = 1, kStrideH = 2, kDepthMultiplier = 3, kA
               kDilationW = 5, kDilationH = 6;
 }
 namespace pool_options {  // Pool2DOptions
-constexpr int kPadding = 0, kStrideW = 1, kStrideH = 2, kFilterW = 3, kFilterH = 4,
-              kActivation = 5;
+constexpr int kPadding = 0, kStrideW = 1, kStrideH = 2, kFilterW = 3, kFilterH = 4, kActivation = 5;
 }
 namespace fully_connected_options {
 constexpr int kActivation = 0, kWeightsFormat = 1, kKeepNumDims = 2;

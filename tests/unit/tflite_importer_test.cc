@@ -62,8 +62,12 @@ struct TensorSpec {
 struct OpSpec {
   OpSpec(int32_t c, std::vector<int32_t> in, std::vector<int32_t> out, std::vector<Option> opts,
          std::string custom = {}, std::vector<uint8_t> custom_opts = {})
-      : code(c), inputs(std::move(in)), outputs(std::move(out)), options(std::move(opts)),
-        custom_code(std::move(custom)), custom_options(std::move(custom_opts)) {}
+      : code(c),
+        inputs(std::move(in)),
+        outputs(std::move(out)),
+        options(std::move(opts)),
+        custom_code(std::move(custom)),
+        custom_options(std::move(custom_opts)) {}
   int32_t code;
   std::vector<int32_t> inputs;
   std::vector<int32_t> outputs;
@@ -104,7 +108,9 @@ std::vector<uint8_t> build(const ModelSpec& spec) {
 
   std::vector<Offset<Table>> tensors;
   for (const TensorSpec& t : spec.tensors) {
-    const uint32_t buffer = t.buffer >= 0 ? static_cast<uint32_t>(t.buffer) : t.data.empty() ? 0 : add_buffer(t.data);
+    const uint32_t buffer = t.buffer >= 0    ? static_cast<uint32_t>(t.buffer)
+                            : t.data.empty() ? 0
+                                             : add_buffer(t.data);
     auto shape = fb.CreateVector(t.shape);
     auto name = fb.CreateString(t.name);
     const auto start = fb.StartTable();
@@ -117,12 +123,14 @@ std::vector<uint8_t> build(const ModelSpec& spec) {
 
   std::vector<Offset<Table>> opcodes, ops;
   for (const OpSpec& op : spec.ops) {
-    auto custom = op.custom_code.empty() ? Offset<flatbuffers::String>() : fb.CreateString(op.custom_code);
+    auto custom =
+        op.custom_code.empty() ? Offset<flatbuffers::String>() : fb.CreateString(op.custom_code);
     auto start = fb.StartTable();
     fb.AddElement<int8_t>(vtable_offset(tfl::opcode_field::kDeprecatedBuiltinCode),
                           static_cast<int8_t>(std::min(op.code, 127)), 0);
     fb.AddElement<int32_t>(vtable_offset(tfl::opcode_field::kBuiltinCode), op.code, 0);
-    if (!op.custom_code.empty()) fb.AddOffset(vtable_offset(tfl::opcode_field::kCustomCode), custom);
+    if (!op.custom_code.empty())
+      fb.AddOffset(vtable_offset(tfl::opcode_field::kCustomCode), custom);
     opcodes.push_back(Offset<Table>(fb.EndTable(start)));
 
     start = fb.StartTable();
@@ -194,9 +202,13 @@ ModelSpec conv_model() {
                {"w", {3, 3, 3, 2}, tfl::TensorType::kFloat32, floats(54)},
                {"b", {3}, tfl::TensorType::kFloat32, floats(3)},
                {"y", {1, 2, 2, 3}}};
-  m.ops = {{tfl::kConv2d, {0, 1, 2}, {3},
-            {{tfl::conv_options::kPadding, tfl::kPaddingSame}, {tfl::conv_options::kStrideW, 2},
-             {tfl::conv_options::kStrideH, 2}, {tfl::conv_options::kActivation, int8_t{tfl::kActRelu6}}}}};
+  m.ops = {{tfl::kConv2d,
+            {0, 1, 2},
+            {3},
+            {{tfl::conv_options::kPadding, tfl::kPaddingSame},
+             {tfl::conv_options::kStrideW, 2},
+             {tfl::conv_options::kStrideH, 2},
+             {tfl::conv_options::kActivation, int8_t{tfl::kActRelu6}}}}};
   m.inputs = {0};
   m.outputs = {3};
   return m;
@@ -236,7 +248,8 @@ TEST(TfliteImporter, ConvLayoutPadsAndBoundaryTransposes) {
   const Node& conv = g.nodes[1];
   EXPECT_EQ(conv.op_type, "Conv");
   EXPECT_EQ(conv.name, "y");
-  EXPECT_EQ(conv.attrs.get_ints("pads"), (std::vector<int64_t>{0, 0, 1, 1}));  // TF puts the odd pixel last
+  EXPECT_EQ(conv.attrs.get_ints("pads"),
+            (std::vector<int64_t>{0, 0, 1, 1}));  // TF puts the odd pixel last
   EXPECT_EQ(conv.attrs.get_ints("strides"), (std::vector<int64_t>{2, 2}));
   EXPECT_EQ(conv.attrs.get_ints("kernel_shape"), (std::vector<int64_t>{3, 3}));
   EXPECT_EQ(conv.attrs.get_int("group"), 1);
@@ -256,8 +269,11 @@ TEST(TfliteImporter, DepthwiseWeightsAndGroup) {
   m.tensors = {{"x", {1, 5, 5, 2}},
                {"w", {1, 3, 3, 4}, tfl::TensorType::kFloat32, floats(36)},
                {"y", {1, 5, 5, 4}}};
-  m.ops = {{tfl::kDepthwiseConv2d, {0, 1, -1}, {2},
-            {{tfl::depthwise_options::kStrideW, 1}, {tfl::depthwise_options::kStrideH, 1},
+  m.ops = {{tfl::kDepthwiseConv2d,
+            {0, 1, -1},
+            {2},
+            {{tfl::depthwise_options::kStrideW, 1},
+             {tfl::depthwise_options::kStrideH, 1},
              {tfl::depthwise_options::kDepthMultiplier, 2}}}};
   m.inputs = {0};
   m.outputs = {2};
@@ -275,7 +291,9 @@ TEST(TfliteImporter, DepthwiseWeightsAndGroup) {
 
 TEST(TfliteImporter, ChannelConstantOfBinaryOpBecomesNchw) {
   ModelSpec m;
-  m.tensors = {{"x", {1, 2, 2, 3}}, {"c", {3}, tfl::TensorType::kFloat32, floats(3, 1.0f)}, {"y", {1, 2, 2, 3}}};
+  m.tensors = {{"x", {1, 2, 2, 3}},
+               {"c", {3}, tfl::TensorType::kFloat32, floats(3, 1.0f)},
+               {"y", {1, 2, 2, 3}}};
   m.ops = {{tfl::kMul, {0, 1}, {2}, {{tfl::binary_options::kActivation, int8_t{tfl::kActRelu}}}}};
   m.inputs = {0};
   m.outputs = {2};
@@ -296,7 +314,10 @@ TEST(TfliteImporter, ConcatAxisAndMeanAndResize) {
                {"axes", {2}, tfl::TensorType::kInt32, bytes_of(std::vector<int32_t>{1, 2})},
                {"mean", {1, 4}}};
   m.ops = {{tfl::kConcatenation, {0, 1}, {2}, {{tfl::concat_options::kAxis, -1}}},
-           {tfl::kResizeBilinear, {2, 3}, {4}, {{tfl::resize_bilinear_options::kHalfPixelCenters, int8_t{1}}}},
+           {tfl::kResizeBilinear,
+            {2, 3},
+            {4},
+            {{tfl::resize_bilinear_options::kHalfPixelCenters, int8_t{1}}}},
            {tfl::kMean, {4, 5}, {6}, {}}};
   m.inputs = {0, 1};
   m.outputs = {6};
@@ -309,7 +330,8 @@ TEST(TfliteImporter, ConcatAxisAndMeanAndResize) {
   EXPECT_EQ(resize->attrs.get_string("mode", ""), "linear");
   EXPECT_EQ(resize->attrs.get_string("coordinate_transformation_mode", ""), "half_pixel");
   const Tensor& sizes = const_input(g, *resize, 3);
-  EXPECT_EQ(std::vector<int64_t>(sizes.ints().begin(), sizes.ints().end()), (std::vector<int64_t>{1, 4, 4, 6}));
+  EXPECT_EQ(std::vector<int64_t>(sizes.ints().begin(), sizes.ints().end()),
+            (std::vector<int64_t>{1, 4, 4, 6}));
   ASSERT_NE(find_node(g, "GlobalAveragePool"), nullptr);
   const Node* reshape = find_node(g, "Reshape");
   ASSERT_NE(reshape, nullptr);
@@ -329,7 +351,11 @@ TEST(TfliteImporter, DequantizedFloat16IsFoldedAndTransposeConvBias) {
                {"b", {3}, tfl::TensorType::kFloat32, floats(3)},
                {"y", {1, 4, 4, 3}}};
   m.ops = {{tfl::kDequantize, {1}, {2}, {}},
-           {tfl::kCustom, {0, 2, 3}, {4}, {}, "Convolution2DTransposeBias",
+           {tfl::kCustom,
+            {0, 2, 3},
+            {4},
+            {},
+            "Convolution2DTransposeBias",
             bytes_of(std::vector<int32_t>{1, 2, 2})}};
   m.inputs = {0};
   m.outputs = {4};
@@ -356,7 +382,8 @@ std::vector<float> ramp(int64_t n, float scale, float offset) {
   return v;
 }
 
-std::vector<float> run_nhwc(const ModelSpec& m, const Shape& in_shape, const std::vector<float>& x) {
+std::vector<float> run_nhwc(const ModelSpec& m, const Shape& in_shape,
+                            const std::vector<float>& x) {
   Executor exec(std::make_shared<Graph>(import(m)));
   const std::vector<Tensor> in = {Tensor::from_floats(in_shape, x)};
   const std::vector<Tensor> out = exec.run(in);
@@ -383,11 +410,17 @@ TEST(TfliteImporter, ConvAndDepthwiseComputeLikeTensorFlow) {
                {"y", {1, OH, OW, O}},
                {"dw", {1, K, K, O * M}, tfl::TensorType::kFloat32, bytes_of(dw)},
                {"z", {1, OH, OW, O * M}}};
-  m.ops = {{tfl::kConv2d, {0, 1, 2}, {3},
-            {{tfl::conv_options::kStrideW, int32_t{S}}, {tfl::conv_options::kStrideH, int32_t{S}},
+  m.ops = {{tfl::kConv2d,
+            {0, 1, 2},
+            {3},
+            {{tfl::conv_options::kStrideW, int32_t{S}},
+             {tfl::conv_options::kStrideH, int32_t{S}},
              {tfl::conv_options::kActivation, int8_t{tfl::kActRelu6}}}},
-           {tfl::kDepthwiseConv2d, {3, 4, -1}, {5},
-            {{tfl::depthwise_options::kStrideW, 1}, {tfl::depthwise_options::kStrideH, 1},
+           {tfl::kDepthwiseConv2d,
+            {3, 4, -1},
+            {5},
+            {{tfl::depthwise_options::kStrideW, 1},
+             {tfl::depthwise_options::kStrideH, 1},
              {tfl::depthwise_options::kDepthMultiplier, int32_t{M}}}}};
   m.inputs = {0};
   m.outputs = {5};
@@ -404,7 +437,8 @@ TEST(TfliteImporter, ConvAndDepthwiseComputeLikeTensorFlow) {
             const int64_t iy = oy * S + ky - pt, ix = ox * S + kx - pl;
             if (iy < 0 || iy >= H || ix < 0 || ix >= W) continue;
             for (int64_t c = 0; c < C; ++c)
-              acc += x[static_cast<size_t>((iy * W + ix) * C + c)] * w[static_cast<size_t>(((o * K + ky) * K + kx) * C + c)];
+              acc += x[static_cast<size_t>((iy * W + ix) * C + c)] *
+                     w[static_cast<size_t>(((o * K + ky) * K + kx) * C + c)];
           }
         y[static_cast<size_t>((oy * OW + ox) * O + o)] = std::clamp(acc, 0.0f, 6.0f);
       }
@@ -417,7 +451,8 @@ TEST(TfliteImporter, ConvAndDepthwiseComputeLikeTensorFlow) {
           for (int64_t kx = 0; kx < K; ++kx) {
             const int64_t iy = oy + ky - 1, ix = ox + kx - 1;
             if (iy < 0 || iy >= OH || ix < 0 || ix >= OW) continue;
-            acc += y[static_cast<size_t>((iy * OW + ix) * O + oc / M)] * dw[static_cast<size_t>((ky * K + kx) * O * M + oc)];
+            acc += y[static_cast<size_t>((iy * OW + ix) * O + oc / M)] *
+                   dw[static_cast<size_t>((ky * K + kx) * O * M + oc)];
           }
         z[static_cast<size_t>((oy * OW + ox) * O * M + oc)] = acc;
       }
@@ -437,7 +472,12 @@ TEST(TfliteImporter, TransposeConvBiasComputesLikeMediaPipe) {
                {"w", {O, K, K, C}, tfl::TensorType::kFloat32, bytes_of(w)},
                {"b", {O}, tfl::TensorType::kFloat32, bytes_of(b)},
                {"y", {1, H * S, W * S, O}}};
-  m.ops = {{tfl::kCustom, {0, 1, 2}, {3}, {}, "Convolution2DTransposeBias", bytes_of(std::vector<int32_t>{1, S, S})}};
+  m.ops = {{tfl::kCustom,
+            {0, 1, 2},
+            {3},
+            {},
+            "Convolution2DTransposeBias",
+            bytes_of(std::vector<int32_t>{1, S, S})}};
   m.inputs = {0};
   m.outputs = {3};
   std::vector<float> y(H * S * W * S * O);
@@ -451,7 +491,8 @@ TEST(TfliteImporter, TransposeConvBiasComputesLikeMediaPipe) {
           for (int64_t o = 0; o < O; ++o)
             for (int64_t c = 0; c < C; ++c)
               y[static_cast<size_t>((oy * W * S + ox) * O + o)] +=
-                  x[static_cast<size_t>((iy * W + ix) * C + c)] * w[static_cast<size_t>(((o * K + ky) * K + kx) * C + c)];
+                  x[static_cast<size_t>((iy * W + ix) * C + c)] *
+                  w[static_cast<size_t>(((o * K + ky) * K + kx) * C + c)];
         }
   const std::vector<float> got = run_nhwc(m, {1, H, W, C}, x);
   ASSERT_EQ(got.size(), y.size());
@@ -484,9 +525,13 @@ TEST(TfliteImporter, AveragePoolAndFullyConnectedComputeLikeTensorFlow) {
                {"w", {U, P * P * C}, tfl::TensorType::kFloat32, bytes_of(fc)},
                {"b", {U}, tfl::TensorType::kFloat32, bytes_of(b)},
                {"y", {1, U}}};
-  m.ops = {{tfl::kAveragePool2d, {0}, {1},
-            {{tfl::pool_options::kStrideW, 2}, {tfl::pool_options::kStrideH, 2},
-             {tfl::pool_options::kFilterW, 2}, {tfl::pool_options::kFilterH, 2}}},
+  m.ops = {{tfl::kAveragePool2d,
+            {0},
+            {1},
+            {{tfl::pool_options::kStrideW, 2},
+             {tfl::pool_options::kStrideH, 2},
+             {tfl::pool_options::kFilterW, 2},
+             {tfl::pool_options::kFilterH, 2}}},
            {tfl::kFullyConnected, {1, 2, 3}, {4}, {}}};
   m.inputs = {0};
   m.outputs = {4};
@@ -527,7 +572,8 @@ TEST(TfliteImporter, RealModelStructure) {
   int64_t params = 0;
   for (const Node& n : g.nodes) ++counts[n.op_type];
   for (const Value& v : g.values)
-    if (v.constant && v.constant->dtype() == DType::kFloat32 && v.constant->rank() > 0) params += v.constant->numel();
+    if (v.constant && v.constant->dtype() == DType::kFloat32 && v.constant->rank() > 0)
+      params += v.constant->numel();
   EXPECT_GT(counts["Conv"], 20);
   EXPECT_GT(counts["ConvTranspose"], 0);
   EXPECT_GT(counts["HardSwish"], 0);
@@ -555,7 +601,8 @@ TEST(TfliteImporter, RealModelMatchesGolden) {
       max_diff = std::max(max_diff, static_cast<double>(std::fabs(y - expected[i])));
       if ((y > 0.5f) == (expected[i] > 0.5f)) ++same_side;
     }
-    const double same = 100.0 * static_cast<double>(same_side) / static_cast<double>(expected.size());
+    const double same =
+        100.0 * static_cast<double>(same_side) / static_cast<double>(expected.size());
     std::printf("%s: max |diff| %.3g, %.4f%% on the same side of 0.5\n", frame, max_diff, same);
     EXPECT_LE(max_diff, 1e-3) << frame;
     EXPECT_GE(same, 99.9) << frame;
@@ -567,8 +614,9 @@ TEST(TfliteImporter, RealModelMatchesGolden) {
 TEST(TfliteImporter, TruncatedRealModel_n) {
   const std::vector<uint8_t> bytes = read_file(kModelPath);
   ASSERT_GT(bytes.size(), 100000u);
-  for (size_t len : {size_t{0}, size_t{4}, size_t{8}, size_t{12}, size_t{64}, size_t{1000}, size_t{50000},
-                     bytes.size() / 2, bytes.size() - 4096, bytes.size() - 100, bytes.size() - 1}) {
+  for (size_t len :
+       {size_t{0}, size_t{4}, size_t{8}, size_t{12}, size_t{64}, size_t{1000}, size_t{50000},
+        bytes.size() / 2, bytes.size() - 4096, bytes.size() - 100, bytes.size() - 1}) {
     const std::span<const uint8_t> cut(bytes.data(), len);
     try {
       import_tflite("cut.tflite", cut);
@@ -586,8 +634,10 @@ TEST(TfliteImporter, CorruptedBytesNeverCrash_n) {
   for (int trial = 0; trial < 300; ++trial) {
     std::vector<uint8_t> bytes = original;
     // Corrupt the flatbuffer's structure (tables, vtables, offsets), not just weight values.
-    for (int k = 0; k < 4; ++k) bytes[rng() % std::min<size_t>(bytes.size(), 4096)] ^= static_cast<uint8_t>(rng());
-    for (int k = 0; k < 4; ++k) bytes[bytes.size() - 1 - rng() % 8192] ^= static_cast<uint8_t>(rng());
+    for (int k = 0; k < 4; ++k)
+      bytes[rng() % std::min<size_t>(bytes.size(), 4096)] ^= static_cast<uint8_t>(rng());
+    for (int k = 0; k < 4; ++k)
+      bytes[bytes.size() - 1 - rng() % 8192] ^= static_cast<uint8_t>(rng());
     try {
       import_tflite("bad.tflite", bytes);
     } catch (const ModelError&) {
@@ -626,8 +676,10 @@ TEST(TfliteImporter, ConvWeightWrongRank_n) {
   ModelSpec m = conv_model();
   m.tensors[1].shape = {3, 3, 6};
   const std::string msg = import_error(m);
-  EXPECT_NE(msg.find("m.tflite: operator 0 'y' (CONV_2D): weight tensor 'w' has shape 3x3x6, expected rank 4"),
-            std::string::npos)
+  EXPECT_NE(
+      msg.find(
+          "m.tflite: operator 0 'y' (CONV_2D): weight tensor 'w' has shape 3x3x6, expected rank 4"),
+      std::string::npos)
       << msg;
 }
 
@@ -657,7 +709,8 @@ TEST(TfliteImporter, BufferSizeMismatch_n) {
   ModelSpec m = conv_model();
   m.tensors[1].data.resize(100);
   const std::string msg = import_error(m);
-  EXPECT_NE(msg.find("tensor 1 'w' has shape 3x3x3x2 of FLOAT32 (216 bytes) but buffer"), std::string::npos)
+  EXPECT_NE(msg.find("tensor 1 'w' has shape 3x3x3x2 of FLOAT32 (216 bytes) but buffer"),
+            std::string::npos)
       << msg;
 }
 
