@@ -1,4 +1,6 @@
-// BatchNormalization (inference). Usually folded into the preceding Conv at load.
+// BatchNormalization (opset 15): X, scale, B, input_mean, input_var; epsilon. Inference by
+// default (usually folded into the preceding Conv at load); training_mode=1 normalises with
+// the batch statistics and also outputs running_mean and running_var (momentum).
 #pragma once
 
 #include <memory>

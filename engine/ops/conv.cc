@@ -1,7 +1,189 @@
 #include "engine/ops/conv.h"
 
+#include <algorithm>
+#include <string>
+
 #include "engine/error.h"
+#include "engine/ops/gemm.h"
+#include "engine/ops/window.h"
 
 namespace resq {
-std::unique_ptr<Op> make_conv(const Attributes&) { throw OpError("PLACEHOLDER: not implemented yet"); }
+namespace {
+
+struct ConvGeometry {
+  int64_t n, c, m;  // batch, input channels, output channels
+  Window w;
+};
+
+// Adds sum_t k[t] * taps[t][x] to y[x] for x < n. T > 0 fixes the tap count at compile time
+// so that the taps unroll and the loop over x vectorises with y held in registers.
+template <int T>
+void accumulate_taps(const float* const* taps, const float* k, int64_t t_count, float* __restrict y,
+                     int64_t n) {
+  if constexpr (T > 0) {
+    for (int64_t x = 0; x < n; ++x) {
+      float acc = y[x];
+#pragma GCC unroll 25
+      for (int t = 0; t < T; ++t) acc += k[t] * taps[t][x];
+      y[x] = acc;
+    }
+  } else {
+    for (int64_t t = 0; t < t_count; ++t) {
+      const float kv = k[t];
+      const float* __restrict src = taps[t];
+      for (int64_t x = 0; x < n; ++x) y[x] += kv * src[x];
+    }
+  }
+}
+
+// Depthwise 2-D conv of one plane x into y (which holds the bias). The input is first copied
+// with its pads applied and its columns split by phase (column c goes to plane c % stride_x at
+// c / stride_x), so that every tap reads a contiguous run for any stride and no bounds checks
+// are needed.
+void depthwise(const Window& w, const float* x, const float* k, float* y,
+               std::vector<float>& scratch, std::vector<const float*>& taps) {
+  const int64_t sh = w.stride[0], sw = w.stride[1], dh = w.dilation[0], dw = w.dilation[1];
+  const int64_t oh = w.out[0], ow = w.out[1], kh = w.kernel[0], kw = w.kernel[1];
+  const int64_t xh = (oh - 1) * sh + w.extent(0), xw = (ow - 1) * sw + w.extent(1);
+  const int64_t pw = (xw + sw - 1) / sw;  // columns per phase plane
+  scratch.assign(static_cast<size_t>(sw * xh * pw), 0.0f);
+  const int64_t rows = std::min(w.in[0], xh - w.pad_begin[0]);
+  for (int64_t p = 0; p < sw; ++p) {
+    // Phase p, column j holds padded column j * sw + p, i.e. input column j * sw + p - pad.
+    const int64_t first = p - w.pad_begin[1];
+    const int64_t j0 = first >= 0 ? 0 : (-first + sw - 1) / sw;
+    const int64_t j1 = std::min(pw, first < w.in[1] ? (w.in[1] - 1 - first) / sw + 1 : 0);
+    for (int64_t iy = 0; iy < rows; ++iy) {
+      const float* __restrict src = x + iy * w.in[1];
+      float* __restrict dst = scratch.data() + (p * xh + iy + w.pad_begin[0]) * pw;
+      for (int64_t j = j0; j < j1; ++j) dst[j] = src[j * sw + first];
+    }
+  }
+  // Each tap's offset from the row start of output row 0.
+  taps.resize(static_cast<size_t>(kh * kw));
+  std::vector<int64_t> tap_off(static_cast<size_t>(kh * kw));
+  for (int64_t ky = 0; ky < kh; ++ky)
+    for (int64_t kx = 0; kx < kw; ++kx)
+      tap_off[static_cast<size_t>(ky * kw + kx)] =
+          ((kx * dw % sw) * xh + ky * dh) * pw + kx * dw / sw;
+  for (int64_t oy = 0; oy < oh; ++oy) {
+    for (size_t t = 0; t < taps.size(); ++t) taps[t] = scratch.data() + oy * sh * pw + tap_off[t];
+    float* yr = y + oy * ow;
+    switch (kh * kw) {
+      case 9:
+        accumulate_taps<9>(taps.data(), k, 9, yr, ow);
+        break;
+      case 25:
+        accumulate_taps<25>(taps.data(), k, 25, yr, ow);
+        break;
+      default:
+        accumulate_taps<0>(taps.data(), k, kh * kw, yr, ow);
+    }
+  }
+}
+
+class ConvOp : public Op {
+ public:
+  explicit ConvOp(const Attributes& attrs)
+      : attrs_(parse_window_attrs(attrs)), group_(attrs.get_int("group", 1)) {
+    if (group_ < 1)
+      throw OpError("attribute 'group' is " + std::to_string(group_) + ", expected >= 1");
+  }
+
+  std::optional<std::vector<TensorMeta>> infer(std::span<const TensorMeta> in) const override {
+    const ConvGeometry g = geometry(in);
+    Shape y = {g.n, g.m};
+    y.insert(y.end(), g.w.out.begin(), g.w.out.end());
+    return std::vector<TensorMeta>{{DType::kFloat32, y}};
+  }
+
+  void run(std::span<const Tensor* const> in, std::span<Tensor* const> out) const override {
+    const ConvGeometry g = geometry(metas_of(in));
+    const Window& w = g.w;
+    const int64_t cg = g.c / group_, mg = g.m / group_;
+    const int64_t P = w.out_size(), I = w.in_size(), K = w.kernel_size();
+    const float* x = in[0]->f32();
+    const float* wt = in[1]->f32();
+    const float* bias = in.size() > 2 && in[2] ? in[2]->f32() : nullptr;
+    float* y = out[0]->f32();
+
+    for (int64_t i = 0; i < g.n * g.m; ++i)  // bias first; the kernels accumulate onto it
+      std::fill(y + i * P, y + (i + 1) * P, bias ? bias[i % g.m] : 0.0f);
+
+    if (cg == 1 && w.rank() == 2) {  // depthwise (any channel multiplier)
+      for (int64_t b = 0; b < g.n; ++b)
+        for (int64_t oc = 0; oc < g.m; ++oc)
+          depthwise(w, x + (b * g.c + oc / mg) * I, wt + oc * K, y + (b * g.m + oc) * P, scratch_,
+                    taps_);
+      return;
+    }
+    const bool pointwise = w.is_pointwise();
+    if (!pointwise) scratch_.resize(static_cast<size_t>(cg * K * P));
+    for (int64_t b = 0; b < g.n; ++b) {
+      for (int64_t grp = 0; grp < group_; ++grp) {
+        const float* xg = x + (b * g.c + grp * cg) * I;
+        if (!pointwise) {
+          im2col(w, cg, xg, scratch_.data());
+          xg = scratch_.data();
+        }
+        sgemm(false, false, mg, P, cg * K, 1.0f, wt + grp * mg * cg * K, xg, 1.0f,
+              y + (b * g.m + grp * mg) * P);
+      }
+    }
+  }
+
+  int64_t macs(std::span<const TensorMeta> in, std::span<const TensorMeta> out) const override {
+    const Shape& y = out[0].shape;
+    int64_t n = y[0] * y[1] * (in[1].shape[1]);
+    for (size_t d = 2; d < y.size(); ++d) n *= y[d] * in[1].shape[d];
+    return n;
+  }
+
+ private:
+  ConvGeometry geometry(std::span<const TensorMeta> in) const {
+    if (in.size() < 2 || in.size() > 3 || !in[0].present || !in[1].present)
+      throw OpError("expects inputs X, W and optional B, got " + std::to_string(in.size()) +
+                    " inputs");
+    for (size_t i = 0; i < in.size(); ++i)
+      if (in[i].present && in[i].dtype != DType::kFloat32)
+        throw OpError("input " + std::to_string(i) + " must be float32, got " +
+                      dtype_name(in[i].dtype));
+    const Shape &x = in[0].shape, &wt = in[1].shape;
+    if (x.size() < 3)
+      throw OpError("input X must have rank >= 3 (N, C, spatial...), got " + shape_str(x));
+    if (wt.size() != x.size())
+      throw OpError("weight has rank " + std::to_string(wt.size()) + ", expected " +
+                    std::to_string(x.size()) + " (input is " + shape_str(x) + ")");
+    ConvGeometry g;
+    g.n = x[0];
+    g.c = x[1];
+    g.m = wt[0];
+    if (wt[1] * group_ != g.c)
+      throw OpError("input has " + std::to_string(g.c) + " channels but weight " + shape_str(wt) +
+                    " with group " + std::to_string(group_) + " expects " +
+                    std::to_string(wt[1] * group_));
+    if (g.m < group_ || g.m % group_ != 0)
+      throw OpError("weight has " + std::to_string(g.m) +
+                    " output channels, not a multiple of group " + std::to_string(group_));
+    const Shape kernel(wt.begin() + 2, wt.end());
+    if (!attrs_.kernel_shape.empty() && attrs_.kernel_shape != kernel)
+      throw OpError("attribute 'kernel_shape' " + shape_str(attrs_.kernel_shape) +
+                    " does not match the weight " + shape_str(wt));
+    if (in.size() == 3 && in[2].present && (in[2].shape.size() != 1 || in[2].shape[0] != g.m))
+      throw OpError("bias has shape " + shape_str(in[2].shape) + ", expected " +
+                    std::to_string(g.m));
+    g.w = forward_window(attrs_, Shape(x.begin() + 2, x.end()), kernel);
+    return g;
+  }
+
+  WindowAttrs attrs_;
+  int64_t group_;
+  mutable std::vector<float> scratch_;  // im2col columns or a padded depthwise plane
+  mutable std::vector<const float*> taps_;
+};
+
+}  // namespace
+
+std::unique_ptr<Op> make_conv(const Attributes& attrs) { return std::make_unique<ConvOp>(attrs); }
+
 }  // namespace resq

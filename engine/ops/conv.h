@@ -1,4 +1,6 @@
-// Conv: grouped/depthwise 2-D convolution (NCHW), stride, dilation, explicit or auto pads.
+// Conv: N-d (1-D, 2-D, 3-D) grouped / depthwise convolution (NCHW...), strides, dilations,
+// explicit or auto pads, optional bias. 1x1 convs are a plain GEMM on the input, depthwise 2-D
+// convs a direct loop, the rest im2col + GEMM.
 #pragma once
 
 #include <memory>

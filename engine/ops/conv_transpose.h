@@ -1,4 +1,5 @@
-// ConvTranspose: 2-D transposed convolution (NCHW), groups, output_padding/output_shape, auto pads.
+// ConvTranspose: N-d transposed convolution (NCHW...), groups, strides, dilations, pads,
+// output_padding, output_shape and auto_pad (ONNX rules). GEMM into columns, then col2im.
 #pragma once
 
 #include <memory>

@@ -1,4 +1,5 @@
-// MaxPool, AveragePool (2-D, pads, ceil_mode, count_include_pad) and GlobalAveragePool.
+// MaxPool (N-d, pads, auto_pad, ceil_mode, dilations, storage_order, optional int64 Indices),
+// AveragePool (N-d, count_include_pad, ceil_mode, auto_pad) and GlobalAveragePool.
 #pragma once
 
 #include <memory>

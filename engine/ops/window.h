@@ -1,0 +1,69 @@
+// Spatial window geometry shared by Conv, ConvTranspose and the pools: kernel, strides,
+// dilations, pads, auto_pad (NOTSET / SAME_UPPER / SAME_LOWER / VALID), ceil_mode and the
+// resulting output sizes, plus the im2col / col2im copies between an image and GEMM columns.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "engine/graph.h"
+#include "engine/op.h"
+#include "engine/tensor.h"
+
+namespace resq {
+
+enum class AutoPad { kNotSet, kSameUpper, kSameLower, kValid };
+
+// The window attributes of a node, validated when the op is created. Empty vectors mean
+// "not given": kernel from W (conv), strides/dilations all 1, pads all 0.
+struct WindowAttrs {
+  AutoPad auto_pad = AutoPad::kNotSet;
+  std::vector<int64_t> kernel_shape, strides, dilations, pads;
+  bool ceil_mode = false;
+};
+
+// Reads auto_pad, kernel_shape, strides, dilations, pads and ceil_mode. Throws OpError for an
+// unknown auto_pad, a non-positive kernel/stride/dilation, a negative pad, an odd pads length
+// or a ceil_mode other than 0/1.
+WindowAttrs parse_window_attrs(const Attributes& attrs);
+
+// A resolved window: one entry per spatial dim. It always describes the forward relation
+// between an image (`in`) and the grid of window positions (`out`): window position o covers
+// image coordinates o * stride - pad_begin + k * dilation, k in [0, kernel). For ConvTranspose
+// `in` is the op's output and `out` its input.
+struct Window {
+  std::vector<int64_t> in, out, kernel, stride, dilation, pad_begin, pad_end;
+
+  size_t rank() const { return in.size(); }
+  int64_t extent(size_t d) const { return (kernel[d] - 1) * dilation[d] + 1; }
+  int64_t in_size() const { return shape_numel(in); }
+  int64_t out_size() const { return shape_numel(out); }
+  int64_t kernel_size() const { return shape_numel(kernel); }
+  // True when every position maps 1:1 to the same image pixel (1x1 kernel, stride 1, no pads).
+  bool is_pointwise() const;
+};
+
+// Conv and pools. `kernel` is the kernel's spatial shape (from W or kernel_shape). Throws
+// OpError when attribute lengths do not match the spatial rank or the output would be empty.
+Window forward_window(const WindowAttrs& a, const Shape& in_spatial, const Shape& kernel);
+
+// ConvTranspose: `output_padding` and `output_shape` may be empty. The returned window's `in`
+// is the output's spatial shape. Follows the ONNX spec: output_shape (or auto_pad SAME_*,
+// which asks for in * stride) determines the pads, otherwise the pads determine the output.
+Window transposed_window(const WindowAttrs& a, const Shape& in_spatial, const Shape& kernel,
+                         const std::vector<int64_t>& output_padding,
+                         const std::vector<int64_t>& output_shape);
+
+// Copies `channels` images (each w.in_size() floats) into columns: row (c, k...) of
+// w.out_size() floats holds the pixel each window position sees through kernel tap k (0 in the
+// padding). col has channels * w.kernel_size() rows.
+void im2col(const Window& w, int64_t channels, const float* image, float* col);
+// The adjoint of im2col: adds each column entry into the pixel it came from (taps that fall in
+// the padding are dropped). Does not clear `image` first.
+void col2im(const Window& w, int64_t channels, const float* col, float* image);
+
+// The metas of run()'s inputs (absent optional inputs have present == false), so that run()
+// can re-derive its geometry with the same code as infer().
+std::vector<TensorMeta> metas_of(std::span<const Tensor* const> in);
+
+}  // namespace resq
