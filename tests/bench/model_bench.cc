@@ -20,9 +20,6 @@ void run_model(benchmark::State& state, const std::string& path, Shape input_sha
     std::vector<Tensor> out = ex.run(in);
     benchmark::DoNotOptimize(out.front().f32());
   }
-  state.counters["ms_per_frame"] =
-      benchmark::Counter(static_cast<double>(state.iterations()) / 1000.0,
-                         benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
 }
 
 void BM_DefaultModelFp32_Tflite(benchmark::State& state) {
