@@ -2,6 +2,7 @@
 // a JSON summary with per-frame latency.
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -45,11 +46,14 @@ nlohmann::json latency_json(const std::vector<double>& ms) {
 }
 
 cv::VideoWriter open_writer(const std::string& path, double fps, cv::Size size) {
+  auto dir = std::filesystem::path(path).parent_path();
+  if (!dir.empty()) std::filesystem::create_directories(dir);
   cv::VideoWriter w;
-  // H.264 where the OpenCV build has an encoder for it, MPEG-4 part 2 otherwise.
+  // FFmpeg explicitly: OpenCV may otherwise pick its GStreamer backend, which cannot mux mp4
+  // from raw BGR. H.264 where FFmpeg has an encoder for it, MPEG-4 part 2 otherwise.
   for (const char* fourcc : {"avc1", "mp4v"}) {
-    if (w.open(path, cv::VideoWriter::fourcc(fourcc[0], fourcc[1], fourcc[2], fourcc[3]), fps, size))
-      return w;
+    int code = cv::VideoWriter::fourcc(fourcc[0], fourcc[1], fourcc[2], fourcc[3]);
+    if (w.open(path, cv::CAP_FFMPEG, code, fps, size)) return w;
   }
   throw ModelError(path + ": cannot open for writing (no H.264 or MPEG-4 encoder, or bad path)");
 }
@@ -108,6 +112,8 @@ void run_video(const Options& opt) {
       {"mask_fraction_mean", mask_fraction_sum / static_cast<double>(n)},
   };
   if (!opt.json.empty()) {
+    auto dir = std::filesystem::path(opt.json).parent_path();
+    if (!dir.empty()) std::filesystem::create_directories(dir);
     std::ofstream f(opt.json);
     if (!(f << summary.dump(2) << "\n")) throw ModelError(opt.json + ": cannot write summary");
   }

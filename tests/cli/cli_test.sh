@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# End-to-end checks of the `resq` binary: help, exit codes, inspect totals, run-tensors, run.
+# Usage: cli_test.sh RESQ_BINARY TEST_DATA_DIR ASSET_DIR
+set -uo pipefail
+resq=$1 data=$2 assets=$3
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+failures=0
+check() {  # description, then a command that must succeed
+  local what=$1; shift
+  if "$@"; then echo "ok   $what"; else echo "FAIL $what"; failures=$((failures + 1)); fi
+}
+exit_code() { "$@" >/dev/null 2>&1; echo $?; }
+
+for sub in "" inspect run-tensors run; do
+  check "--help $sub exits 0" test "$(exit_code "$resq" $sub --help)" = 0
+done
+check "unknown option exits 2" test "$(exit_code "$resq" inspect --bogus x)" = 2
+check "missing model exits 1" test "$(exit_code "$resq" inspect "$work/none.onnx")" = 1
+printf 'garbage' > "$work/bad.tflite"
+check "bad model names the file" bash -c "'$resq' inspect '$work/bad.tflite' 2>&1 | grep -q 'bad.tflite'"
+
+model="$assets/selfie_segmentation.tflite"
+"$resq" inspect --json "$model" > "$work/inspect.json"
+check "inspect --json totals: 59215744 MACs" grep -q '"macs": 59215744' "$work/inspect.json"
+check "inspect --json totals: 106413 params" grep -q '"params": 106413' "$work/inspect.json"
+
+conv="$data/onnx-node/test_conv_with_strides_padding"
+check "run-tensors writes y.pb" "$resq" run-tensors --model "$conv/model.onnx" \
+  --input "x=$conv/test_data_set_0/input_0.pb" --input "W=$conv/test_data_set_0/input_1.pb" \
+  --output-dir "$work/rt"
+check "run-tensors output exists" test -s "$work/rt/y.pb"
+check "run-tensors: missing input exits 1" test "$(exit_code "$resq" run-tensors --model "$conv/model.onnx" \
+  --input "x=$conv/test_data_set_0/input_0.pb" --output-dir "$work/rt")" = 1
+check "run-tensors: unknown input name exits 1" test "$(exit_code "$resq" run-tensors --model "$conv/model.onnx" \
+  --input "x=$conv/test_data_set_0/input_0.pb" --input "W=$conv/test_data_set_0/input_1.pb" \
+  --input "Q=$conv/test_data_set_0/input_1.pb" --output-dir "$work/rt")" = 1
+
+check "run on 5 frames" "$resq" run --model "$model" --video "$assets/movie.avi" --max-frames 5 \
+  --out "$work/out/annotated.mp4" --json "$work/out/summary.json"
+check "run wrote a video" test -s "$work/out/annotated.mp4"
+check "summary counts 5 frames" grep -q '"frames": 5' "$work/out/summary.json"
+check "summary has inference median" grep -q '"median"' "$work/out/summary.json"
+check "run on a missing clip exits 1" test "$(exit_code "$resq" run --model "$model" \
+  --video "$work/none.avi" --out "$work/x.mp4")" = 1
+
+[ "$failures" -eq 0 ] || { echo "$failures CLI check(s) failed"; exit 1; }
