@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # (Re)creates tests/data/onnx-node/ from Debian's libonnx-testdata: the ONNX node tests whose
 # model uses only op types the engine supports (engine/op_registry.cc, plus the ones the ONNX
-# importer folds away) and only float32 / int64 tensors. Prints every excluded test and why.
+# importer folds away) and only float32 / int64 / int32 tensors. Prints every excluded test and why.
 #
 # Usage: scripts/import_onnx_testdata.sh [SOURCE_DIR]
 #   SOURCE_DIR defaults to /usr/share/libonnx-testdata/data/node (package libonnx-testdata).
@@ -29,7 +29,8 @@ importer_ops=(Constant Identity Dropout)
 declare -A supported=()
 for op in "${registry_ops[@]}" "${importer_ops[@]}"; do supported[$op]=1; done
 
-# TensorProto.DataType numbers the engine computes: FLOAT = 1, INT64 = 7.
+# TensorProto.DataType numbers the engine computes: FLOAT = 1, INT64 = 7, and INT32 = 6, which
+# the importer widens to int64 losslessly.
 dtype_name() {
   case $1 in
     2) echo uint8 ;; 3) echo int8 ;; 4) echo uint16 ;; 5) echo int16 ;; 6) echo int32 ;;
@@ -58,7 +59,7 @@ for dir in "$src"/test_*/; do
   fi
   if [[ -z $reason ]]; then
     for t in $(sed -n 's/^ *\(elem_type\|data_type\): \([0-9]*\)$/\2/p' <<<"$text" | sort -u); do
-      [[ $t == 1 || $t == 7 ]] || { reason="dtype $(dtype_name "$t") not computed"; break; }
+      [[ $t == 1 || $t == 7 || $t == 6 ]] || { reason="dtype $(dtype_name "$t") not computed"; break; }
     done
   fi
 

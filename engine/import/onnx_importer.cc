@@ -46,10 +46,11 @@ std::string elem_type_name(int32_t t) {
   return name.empty() ? "type " + std::to_string(t) : name;
 }
 
+// int32 tensors are held as int64 (lossless; tensor_proto widens their data the same way).
 bool engine_dtype(int32_t elem_type, DType* out) {
   if (elem_type == TensorProto::FLOAT)
     *out = DType::kFloat32;
-  else if (elem_type == TensorProto::INT64)
+  else if (elem_type == TensorProto::INT64 || elem_type == TensorProto::INT32)
     *out = DType::kInt64;
   else
     return false;
@@ -146,7 +147,7 @@ class Importer {
     if (!engine_dtype(info.type().tensor_type().elem_type(), &unused))
       fail(std::string(kind) + " '" + info.name() + "' has element type " +
            elem_type_name(info.type().tensor_type().elem_type()) +
-           "; the engine computes float32 and int64 only");
+           "; the engine computes float32 and int64 (int32 widened) only");
   }
 
   void add_inputs() {

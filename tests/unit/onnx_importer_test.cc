@@ -499,7 +499,8 @@ TEST(OnnxImporter, Uint8Input_n) {
   m.output("y", {4}, TensorProto::UINT8);
   EXPECT_EQ(
       m.error(),
-      "m.onnx: graph input 'x' has element type UINT8; the engine computes float32 and int64 only");
+      "m.onnx: graph input 'x' has element type UINT8; the engine computes float32 and int64 "
+      "(int32 widened) only");
 }
 
 TEST(OnnxImporter, Int64InputAndDeclaredIntermediateShape) {
