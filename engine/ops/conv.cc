@@ -10,6 +10,9 @@
 namespace resq {
 namespace {
 
+// Floats of GEMM operands (columns plus output) per tile: about a quarter of a 1 MB L2.
+constexpr int64_t kTileFloats = 64 * 1024;
+
 struct ConvGeometry {
   int64_t n, c, m;  // batch, input channels, output channels
   Window w;
@@ -36,50 +39,69 @@ void accumulate_taps(const float* const* taps, const float* k, int64_t t_count, 
   }
 }
 
-// Depthwise 2-D conv of one plane x into y (which holds the bias). The input is first copied
-// with its pads applied and its columns split by phase (column c goes to plane c % stride_x at
-// c / stride_x), so that every tap reads a contiguous run for any stride and no bounds checks
-// are needed.
-void depthwise(const Window& w, const float* x, const float* k, float* y,
+// Depthwise 2-D conv of one input plane x into the output plane y. The padded input is split
+// by phase in both dims (padded pixel (r, c) goes to plane (r % sh, c % sw) at (r / sh, c / sw)),
+// so that every tap reads its phase plane with unit strides; the output is then computed on a
+// "wide" grid whose rows have the phase planes' row length, which makes each tap one
+// contiguous run over the whole plane: a single vectorised loop, no bounds checks. The extra
+// columns of each wide row are dropped when copying out.
+void depthwise(const Window& w, const float* x, const float* k, float bias, float* y,
                std::vector<float>& scratch, std::vector<const float*>& taps) {
   const int64_t sh = w.stride[0], sw = w.stride[1], dh = w.dilation[0], dw = w.dilation[1];
   const int64_t oh = w.out[0], ow = w.out[1], kh = w.kernel[0], kw = w.kernel[1];
-  const int64_t xh = (oh - 1) * sh + w.extent(0), xw = (ow - 1) * sw + w.extent(1);
-  const int64_t pw = (xw + sw - 1) / sw;  // columns per phase plane
-  scratch.assign(static_cast<size_t>(sw * xh * pw), 0.0f);
-  const int64_t rows = std::min(w.in[0], xh - w.pad_begin[0]);
-  for (int64_t p = 0; p < sw; ++p) {
-    // Phase p, column j holds padded column j * sw + p, i.e. input column j * sw + p - pad.
-    const int64_t first = p - w.pad_begin[1];
-    const int64_t j0 = first >= 0 ? 0 : (-first + sw - 1) / sw;
-    const int64_t j1 = std::min(pw, first < w.in[1] ? (w.in[1] - 1 - first) / sw + 1 : 0);
-    for (int64_t iy = 0; iy < rows; ++iy) {
-      const float* __restrict src = x + iy * w.in[1];
-      float* __restrict dst = scratch.data() + (p * xh + iy + w.pad_begin[0]) * pw;
-      for (int64_t j = j0; j < j1; ++j) dst[j] = src[j * sw + first];
+  const int64_t xw = (ow - 1) * sw + w.extent(1);
+  const int64_t pw = (xw + sw - 1) / sw;                               // >= ow
+  const int64_t ph = ((oh - 1) * sh + w.extent(0) + sh - 1) / sh + 1;  // + 1 row for the overrun
+  const int64_t plane = ph * pw, row_len = pw * sw;
+  scratch.resize(static_cast<size_t>(sh * sw * plane + row_len + oh * pw));
+  float* const planes = scratch.data();
+  float* const padded_row = planes + sh * sw * plane;
+  float* const wide = padded_row + row_len;
+  const int64_t y0 = w.pad_begin[0], x0 = std::min(w.pad_begin[1], row_len);
+  const int64_t cols = std::clamp<int64_t>(row_len - x0, 0, w.in[1]);
+  for (int64_t py = 0; py < sh * ph; ++py) {  // every row of every phase plane
+    float* __restrict d = planes + (py % sh) * sw * plane + (py / sh) * pw;  // column phase 0
+    const int64_t iy = py - y0;
+    if (iy < 0 || iy >= w.in[0]) {
+      for (int64_t p = 0; p < sw; ++p) std::fill(d + p * plane, d + p * plane + pw, 0.0f);
+      continue;
+    }
+    float* __restrict t = padded_row;
+    std::fill(t, t + x0, 0.0f);
+    std::copy(x + iy * w.in[1], x + iy * w.in[1] + cols, t + x0);
+    std::fill(t + x0 + cols, t + row_len, 0.0f);
+    if (sw == 1) {
+      std::copy(t, t + pw, d);
+    } else if (sw == 2) {
+      for (int64_t j = 0; j < pw; ++j) {
+        d[j] = t[2 * j];
+        d[plane + j] = t[2 * j + 1];
+      }
+    } else {
+      for (int64_t p = 0; p < sw; ++p)
+        for (int64_t j = 0; j < pw; ++j) d[p * plane + j] = t[j * sw + p];
     }
   }
-  // Each tap's offset from the row start of output row 0.
   taps.resize(static_cast<size_t>(kh * kw));
-  std::vector<int64_t> tap_off(static_cast<size_t>(kh * kw));
   for (int64_t ky = 0; ky < kh; ++ky)
-    for (int64_t kx = 0; kx < kw; ++kx)
-      tap_off[static_cast<size_t>(ky * kw + kx)] =
-          ((kx * dw % sw) * xh + ky * dh) * pw + kx * dw / sw;
-  for (int64_t oy = 0; oy < oh; ++oy) {
-    for (size_t t = 0; t < taps.size(); ++t) taps[t] = scratch.data() + oy * sh * pw + tap_off[t];
-    float* yr = y + oy * ow;
-    switch (kh * kw) {
-      case 9:
-        accumulate_taps<9>(taps.data(), k, 9, yr, ow);
-        break;
-      case 25:
-        accumulate_taps<25>(taps.data(), k, 25, yr, ow);
-        break;
-      default:
-        accumulate_taps<0>(taps.data(), k, kh * kw, yr, ow);
+    for (int64_t kx = 0; kx < kw; ++kx) {
+      const int64_t r = ky * dh, c = kx * dw;
+      taps[static_cast<size_t>(ky * kw + kx)] =
+          planes + ((r % sh) * sw + c % sw) * plane + (r / sh) * pw + c / sw;
     }
+  const int64_t n = oh * pw;
+  std::fill(wide, wide + n, bias);
+  switch (kh * kw) {
+    case 9:
+      accumulate_taps<9>(taps.data(), k, 9, wide, n);
+      break;
+    case 25:
+      accumulate_taps<25>(taps.data(), k, 25, wide, n);
+      break;
+    default:
+      accumulate_taps<0>(taps.data(), k, kh * kw, wide, n);
   }
+  for (int64_t oy = 0; oy < oh; ++oy) std::copy(wide + oy * pw, wide + oy * pw + ow, y + oy * ow);
 }
 
 class ConvOp : public Op {
@@ -107,27 +129,42 @@ class ConvOp : public Op {
     const float* bias = in.size() > 2 && in[2] ? in[2]->f32() : nullptr;
     float* y = out[0]->f32();
 
-    for (int64_t i = 0; i < g.n * g.m; ++i)  // bias first; the kernels accumulate onto it
-      std::fill(y + i * P, y + (i + 1) * P, bias ? bias[i % g.m] : 0.0f);
+    auto fill_bias = [&](float* dst, int64_t oc, int64_t count) {
+      std::fill(dst, dst + count, bias ? bias[oc] : 0.0f);
+    };
 
     if (cg == 1 && w.rank() == 2) {  // depthwise (any channel multiplier)
       for (int64_t b = 0; b < g.n; ++b)
         for (int64_t oc = 0; oc < g.m; ++oc)
-          depthwise(w, x + (b * g.c + oc / mg) * I, wt + oc * K, y + (b * g.m + oc) * P, scratch_,
-                    taps_);
+          depthwise(w, x + (b * g.c + oc / mg) * I, wt + oc * K, bias ? bias[oc] : 0.0f,
+                    y + (b * g.m + oc) * P, scratch_, taps_);
       return;
     }
+    // GEMM per group, over tiles of output rows (first spatial dim) so that the columns and
+    // the output tile stay in cache. A 1x1 stride-1 conv multiplies the input directly.
     const bool pointwise = w.is_pointwise();
-    if (!pointwise) scratch_.resize(static_cast<size_t>(cg * K * P));
+    const int64_t row = P / w.out[0];  // outputs per row of the first spatial dim
+    const int64_t tile_rows = std::clamp<int64_t>(kTileFloats / ((cg * K + mg) * row), 1, w.out[0]);
+    if (!pointwise) scratch_.resize(static_cast<size_t>(cg * K * tile_rows * row));
     for (int64_t b = 0; b < g.n; ++b) {
       for (int64_t grp = 0; grp < group_; ++grp) {
         const float* xg = x + (b * g.c + grp * cg) * I;
-        if (!pointwise) {
-          im2col(w, cg, xg, scratch_.data());
-          xg = scratch_.data();
+        const float* wg = wt + grp * mg * cg * K;
+        float* yg = y + (b * g.m + grp * mg) * P;
+        for (int64_t r0 = 0; r0 < w.out[0]; r0 += tile_rows) {
+          const int64_t p0 = r0 * row, n = std::min(tile_rows, w.out[0] - r0) * row;
+          for (int64_t oc = 0; oc < mg; ++oc) fill_bias(yg + oc * P + p0, grp * mg + oc, n);
+          if (pointwise) {
+            sgemm(false, false, mg, n, cg, 1.0f, wg, cg, xg + p0, P, 1.0f, yg + p0, P);
+            continue;
+          }
+          Window tile = w;  // the same geometry for output rows [r0, r0 + rows)
+          tile.out[0] = n / row;
+          tile.pad_begin[0] -= r0 * w.stride[0];
+          im2col(tile, cg, xg, scratch_.data());
+          sgemm(false, false, mg, n, cg * K, 1.0f, wg, cg * K, scratch_.data(), n, 1.0f, yg + p0,
+                P);
         }
-        sgemm(false, false, mg, P, cg * K, 1.0f, wt + grp * mg * cg * K, xg, 1.0f,
-              y + (b * g.m + grp * mg) * P);
       }
     }
   }

@@ -5,9 +5,10 @@
 
 #include "engine/error.h"
 
-// GCC 12 reports false -Wmaybe-uninitialized inside Eigen's AVX-512 kernels.
+// GCC 12 reports false (maybe-)uninitialized warnings inside Eigen's AVX-512 kernels.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 #include <Eigen/Core>
 #pragma GCC diagnostic pop
 
@@ -17,8 +18,8 @@ namespace {
 using RowMat = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 using ColMat = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::ColMajor>;
 
-template <class A, class B>
-void product(const A& a, const B& b, float alpha, float beta, Eigen::Map<RowMat>& c) {
+template <class A, class B, class C>
+void product(const A& a, const B& b, float alpha, float beta, C& c) {
   if (beta == 0.0f) {
     if (alpha == 1.0f)
       c.noalias() = a * b;
@@ -108,8 +109,14 @@ class GemmOp : public Op {
 
 void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
            const float* b, float beta, float* c) {
+  sgemm(trans_a, trans_b, m, n, k, alpha, a, trans_a ? m : k, b, trans_b ? k : n, beta, c, n);
+}
+
+void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
+           int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
   if (m == 0 || n == 0) return;
-  Eigen::Map<RowMat> cm(c, m, n);
+  using Stride = Eigen::OuterStride<>;
+  Eigen::Map<RowMat, 0, Stride> cm(c, m, n, Stride(ldc));
   if (k == 0) {
     if (beta == 0.0f)
       cm.setZero();
@@ -118,14 +125,16 @@ void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float al
     return;
   }
   // A stored k x m row-major is the m x k matrix op(A) in column-major order.
+  using RowA = Eigen::Map<const RowMat, 0, Stride>;
+  using ColA = Eigen::Map<const ColMat, 0, Stride>;
   if (!trans_a && !trans_b)
-    product(Eigen::Map<const RowMat>(a, m, k), Eigen::Map<const RowMat>(b, k, n), alpha, beta, cm);
+    product(RowA(a, m, k, Stride(lda)), RowA(b, k, n, Stride(ldb)), alpha, beta, cm);
   else if (!trans_a)
-    product(Eigen::Map<const RowMat>(a, m, k), Eigen::Map<const ColMat>(b, k, n), alpha, beta, cm);
+    product(RowA(a, m, k, Stride(lda)), ColA(b, k, n, Stride(ldb)), alpha, beta, cm);
   else if (!trans_b)
-    product(Eigen::Map<const ColMat>(a, m, k), Eigen::Map<const RowMat>(b, k, n), alpha, beta, cm);
+    product(ColA(a, m, k, Stride(lda)), RowA(b, k, n, Stride(ldb)), alpha, beta, cm);
   else
-    product(Eigen::Map<const ColMat>(a, m, k), Eigen::Map<const ColMat>(b, k, n), alpha, beta, cm);
+    product(ColA(a, m, k, Stride(lda)), ColA(b, k, n, Stride(ldb)), alpha, beta, cm);
 }
 
 std::unique_ptr<Op> make_gemm(const Attributes& attrs) { return std::make_unique<GemmOp>(attrs); }

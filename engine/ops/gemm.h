@@ -16,5 +16,8 @@ std::unique_ptr<Op> make_gemm(const Attributes& attrs);
 // C's previous contents (NaN included).
 void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
            const float* b, float beta, float* c);
+// The same on sub-matrices: lda, ldb, ldc are the row strides of A, B and C as stored.
+void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
+           int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc);
 
 }  // namespace resq
