@@ -39,69 +39,28 @@ void accumulate_taps(const float* const* taps, const float* k, int64_t t_count, 
   }
 }
 
-// Depthwise 2-D conv of one input plane x into the output plane y. The padded input is split
-// by phase in both dims (padded pixel (r, c) goes to plane (r % sh, c % sw) at (r / sh, c / sw)),
-// so that every tap reads its phase plane with unit strides; the output is then computed on a
-// "wide" grid whose rows have the phase planes' row length, which makes each tap one
-// contiguous run over the whole plane: a single vectorised loop, no bounds checks. The extra
-// columns of each wide row are dropped when copying out.
+// Depthwise 2-D conv of one input plane x into the output plane y, on phase planes (see
+// PhasePlanes): one vectorised pass over the wide output grid per channel.
 void depthwise(const Window& w, const float* x, const float* k, float bias, float* y,
-               std::vector<float>& scratch, std::vector<const float*>& taps) {
-  const int64_t sh = w.stride[0], sw = w.stride[1], dh = w.dilation[0], dw = w.dilation[1];
-  const int64_t oh = w.out[0], ow = w.out[1], kh = w.kernel[0], kw = w.kernel[1];
-  const int64_t xw = (ow - 1) * sw + w.extent(1);
-  const int64_t pw = (xw + sw - 1) / sw;                               // >= ow
-  const int64_t ph = ((oh - 1) * sh + w.extent(0) + sh - 1) / sh + 1;  // + 1 row for the overrun
-  const int64_t plane = ph * pw, row_len = pw * sw;
-  scratch.resize(static_cast<size_t>(sh * sw * plane + row_len + oh * pw));
-  float* const planes = scratch.data();
-  float* const padded_row = planes + sh * sw * plane;
-  float* const wide = padded_row + row_len;
-  const int64_t y0 = w.pad_begin[0], x0 = std::min(w.pad_begin[1], row_len);
-  const int64_t cols = std::clamp<int64_t>(row_len - x0, 0, w.in[1]);
-  for (int64_t py = 0; py < sh * ph; ++py) {  // every row of every phase plane
-    float* __restrict d = planes + (py % sh) * sw * plane + (py / sh) * pw;  // column phase 0
-    const int64_t iy = py - y0;
-    if (iy < 0 || iy >= w.in[0]) {
-      for (int64_t p = 0; p < sw; ++p) std::fill(d + p * plane, d + p * plane + pw, 0.0f);
-      continue;
-    }
-    float* __restrict t = padded_row;
-    std::fill(t, t + x0, 0.0f);
-    std::copy(x + iy * w.in[1], x + iy * w.in[1] + cols, t + x0);
-    std::fill(t + x0 + cols, t + row_len, 0.0f);
-    if (sw == 1) {
-      std::copy(t, t + pw, d);
-    } else if (sw == 2) {
-      for (int64_t j = 0; j < pw; ++j) {
-        d[j] = t[2 * j];
-        d[plane + j] = t[2 * j + 1];
-      }
-    } else {
-      for (int64_t p = 0; p < sw; ++p)
-        for (int64_t j = 0; j < pw; ++j) d[p * plane + j] = t[j * sw + p];
-    }
-  }
+               PhasePlanes& planes, std::vector<float>& wide, std::vector<const float*>& taps) {
+  planes.build(w, x, 0.0f);
+  const int64_t kh = w.kernel[0], kw = w.kernel[1], n = planes.wide_size();
   taps.resize(static_cast<size_t>(kh * kw));
   for (int64_t ky = 0; ky < kh; ++ky)
-    for (int64_t kx = 0; kx < kw; ++kx) {
-      const int64_t r = ky * dh, c = kx * dw;
-      taps[static_cast<size_t>(ky * kw + kx)] =
-          planes + ((r % sh) * sw + c % sw) * plane + (r / sh) * pw + c / sw;
-    }
-  const int64_t n = oh * pw;
-  std::fill(wide, wide + n, bias);
+    for (int64_t kx = 0; kx < kw; ++kx)
+      taps[static_cast<size_t>(ky * kw + kx)] = planes.tap(ky, kx);
+  wide.assign(static_cast<size_t>(n), bias);
   switch (kh * kw) {
     case 9:
-      accumulate_taps<9>(taps.data(), k, 9, wide, n);
+      accumulate_taps<9>(taps.data(), k, 9, wide.data(), n);
       break;
     case 25:
-      accumulate_taps<25>(taps.data(), k, 25, wide, n);
+      accumulate_taps<25>(taps.data(), k, 25, wide.data(), n);
       break;
     default:
-      accumulate_taps<0>(taps.data(), k, kh * kw, wide, n);
+      accumulate_taps<0>(taps.data(), k, kh * kw, wide.data(), n);
   }
-  for (int64_t oy = 0; oy < oh; ++oy) std::copy(wide + oy * pw, wide + oy * pw + ow, y + oy * ow);
+  planes.narrow(wide.data(), y);
 }
 
 class ConvOp : public Op {
@@ -137,7 +96,7 @@ class ConvOp : public Op {
       for (int64_t b = 0; b < g.n; ++b)
         for (int64_t oc = 0; oc < g.m; ++oc)
           depthwise(w, x + (b * g.c + oc / mg) * I, wt + oc * K, bias ? bias[oc] : 0.0f,
-                    y + (b * g.m + oc) * P, scratch_, taps_);
+                    y + (b * g.m + oc) * P, planes_, scratch_, taps_);
       return;
     }
     // GEMM per group, over tiles of output rows (first spatial dim) so that the columns and
@@ -215,8 +174,9 @@ class ConvOp : public Op {
 
   WindowAttrs attrs_;
   int64_t group_;
-  mutable std::vector<float> scratch_;  // im2col columns or a padded depthwise plane
+  mutable std::vector<float> scratch_;  // im2col columns or the depthwise wide output
   mutable std::vector<const float*> taps_;
+  mutable PhasePlanes planes_;
 };
 
 }  // namespace

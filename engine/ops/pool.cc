@@ -91,6 +91,10 @@ class PoolOp : public Op {
     const std::vector<int64_t>& idx_stride = storage_order_ ? cm : rm;
     int64_t* indices = out.size() > 1 && out[1] ? out[1]->i64() : nullptr;
     float* y = out[0]->f32();
+    if (r == 2 && !(max_ && indices)) {
+      for (int64_t c = 0; c < planes; ++c) pool_plane(w, taps, x.f32() + c * I, y + c * P);
+      return;
+    }
 
     std::vector<int64_t> o(r), k(r), start(r);
     for (int64_t c = 0; c < planes; ++c) {
@@ -140,6 +144,40 @@ class PoolOp : public Op {
   }
 
  private:
+  // A 2-D plane on phase planes (see PhasePlanes): one vectorised pass per kernel tap over the
+  // wide output grid, pads reading -inf (max) or 0 (average).
+  void pool_plane(const Window& w, const Taps& taps, const float* x, float* y) const {
+    const float init = max_ ? -std::numeric_limits<float>::infinity() : 0.0f;
+    planes_.build(w, x, init);
+    const int64_t n = planes_.wide_size(), cols = planes_.wide_cols();
+    wide_.assign(static_cast<size_t>(n), init);
+    for (int64_t ky = 0; ky < w.kernel[0]; ++ky)
+      for (int64_t kx = 0; kx < w.kernel[1]; ++kx) {
+        if (max_)
+          max_into(wide_.data(), planes_.tap(ky, kx), n);
+        else
+          add_into(wide_.data(), planes_.tap(ky, kx), n);
+      }
+    if (max_) {
+      planes_.narrow(wide_.data(), y);
+      return;
+    }
+    for (int64_t oy = 0; oy < w.out[0]; ++oy)  // divisors are per-dim counts multiplied
+      for (int64_t ox = 0; ox < w.out[1]; ++ox) {
+        const int64_t div = count_include_pad_ ? taps.padded[0][oy] * taps.padded[1][ox]
+                                               : (taps.hi[0][oy] - taps.lo[0][oy]) *
+                                                     (taps.hi[1][ox] - taps.lo[1][ox]);
+        y[oy * w.out[1] + ox] = div > 0 ? wide_[oy * cols + ox] / static_cast<float>(div) : 0.0f;
+      }
+  }
+
+  static void max_into(float* __restrict acc, const float* __restrict t, int64_t n) {
+    for (int64_t i = 0; i < n; ++i) acc[i] = std::max(acc[i], t[i]);
+  }
+  static void add_into(float* __restrict acc, const float* __restrict t, int64_t n) {
+    for (int64_t i = 0; i < n; ++i) acc[i] += t[i];
+  }
+
   Window window(const Shape& x) const {
     const Window w = forward_window(attrs_, Shape(x.begin() + 2, x.end()), attrs_.kernel_shape);
     for (size_t d = 0; d < w.rank(); ++d)
@@ -153,6 +191,8 @@ class PoolOp : public Op {
   bool max_;
   int64_t storage_order_ = 0;
   bool count_include_pad_ = false;
+  mutable PhasePlanes planes_;
+  mutable std::vector<float> wide_;
 };
 
 class GlobalAveragePoolOp : public Op {

@@ -238,6 +238,51 @@ void col2im(const Window& w, int64_t channels, const float* col, float* image) {
                });
 }
 
+void PhasePlanes::build(const Window& w, const float* x, float pad_value) {
+  sh_ = w.stride[0], sw_ = w.stride[1], dh_ = w.dilation[0], dw_ = w.dilation[1];
+  oh_ = w.out[0], ow_ = w.out[1];
+  pw_ = ((ow_ - 1) * sw_ + w.extent(1) + sw_ - 1) / sw_;      // >= ow
+  ph_ = ((oh_ - 1) * sh_ + w.extent(0) + sh_ - 1) / sh_ + 1;  // + 1 row: wide rows overrun
+  const int64_t plane = ph_ * pw_, row_len = pw_ * sw_, in_h = w.in[0], in_w = w.in[1];
+  buf_.resize(static_cast<size_t>(sh_ * sw_ * plane + row_len));
+  float* const planes = buf_.data();
+  float* __restrict t = planes + sh_ * sw_ * plane;  // one padded input row
+  const int64_t y0 = w.pad_begin[0], x0 = std::min(w.pad_begin[1], row_len);
+  const int64_t cols = std::clamp<int64_t>(row_len - x0, 0, in_w);
+  for (int64_t py = 0; py < sh_ * ph_; ++py) {  // every row of every phase plane
+    float* __restrict d = planes + (py % sh_) * sw_ * plane + (py / sh_) * pw_;  // column phase 0
+    const int64_t iy = py - y0;
+    if (iy < 0 || iy >= in_h) {
+      for (int64_t p = 0; p < sw_; ++p) std::fill(d + p * plane, d + p * plane + pw_, pad_value);
+      continue;
+    }
+    std::fill(t, t + x0, pad_value);
+    std::copy(x + iy * in_w, x + iy * in_w + cols, t + x0);
+    std::fill(t + x0 + cols, t + row_len, pad_value);
+    if (sw_ == 1) {
+      std::copy(t, t + pw_, d);
+    } else if (sw_ == 2) {
+      for (int64_t j = 0; j < pw_; ++j) {
+        d[j] = t[2 * j];
+        d[plane + j] = t[2 * j + 1];
+      }
+    } else {
+      for (int64_t p = 0; p < sw_; ++p)
+        for (int64_t j = 0; j < pw_; ++j) d[p * plane + j] = t[j * sw_ + p];
+    }
+  }
+}
+
+const float* PhasePlanes::tap(int64_t ky, int64_t kx) const {
+  const int64_t r = ky * dh_, c = kx * dw_;
+  return buf_.data() + ((r % sh_) * sw_ + c % sw_) * ph_ * pw_ + (r / sh_) * pw_ + c / sw_;
+}
+
+void PhasePlanes::narrow(const float* wide, float* y) const {
+  for (int64_t oy = 0; oy < oh_; ++oy)
+    std::copy(wide + oy * pw_, wide + oy * pw_ + ow_, y + oy * ow_);
+}
+
 std::vector<TensorMeta> metas_of(std::span<const Tensor* const> in) {
   std::vector<TensorMeta> m(in.size());
   for (size_t i = 0; i < in.size(); ++i)

@@ -62,6 +62,26 @@ void im2col(const Window& w, int64_t channels, const float* image, float* col);
 // the padding are dropped). Does not clear `image` first.
 void col2im(const Window& w, int64_t channels, const float* col, float* image);
 
+// One image plane of a 2-D window op rearranged for vectorised loops (depthwise conv, pools).
+// The padded plane (pad pixels = pad_value) is split by phase in both dims: padded pixel (r, c)
+// goes to phase plane (r % stride_h, c % stride_w) at (r / stride_h, c / stride_w). Outputs are
+// then computed on a "wide" grid of out[0] rows of wide_cols() >= out[1] columns, on which every
+// kernel tap is one contiguous run: wide output q sees tap(ky, kx)[q]. Columns >= out[1] of
+// each wide row are scratch, dropped by narrow().
+class PhasePlanes {
+ public:
+  void build(const Window& w, const float* image, float pad_value);
+  const float* tap(int64_t ky, int64_t kx) const;
+  int64_t wide_cols() const { return pw_; }
+  int64_t wide_size() const { return oh_ * pw_; }
+  // Copies the out[0] x out[1] valid part of a wide grid into y.
+  void narrow(const float* wide, float* y) const;
+
+ private:
+  std::vector<float> buf_;  // the phase planes, then one padded input row
+  int64_t sh_ = 1, sw_ = 1, dh_ = 1, dw_ = 1, oh_ = 0, ow_ = 0, ph_ = 0, pw_ = 0;
+};
+
 // The metas of run()'s inputs (absent optional inputs have present == false), so that run()
 // can re-derive its geometry with the same code as infer().
 std::vector<TensorMeta> metas_of(std::span<const Tensor* const> in);
