@@ -67,7 +67,7 @@ class ConvOp : public Op {
  public:
   explicit ConvOp(const Attributes& attrs)
       : attrs_(parse_window_attrs(attrs)), group_(attrs.get_int("group", 1)) {
-    if (group_ < 1)
+    if (group_ < 1 || group_ >= (int64_t{1} << 31))
       throw OpError("attribute 'group' is " + std::to_string(group_) + ", expected >= 1");
   }
 

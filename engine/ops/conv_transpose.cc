@@ -15,7 +15,7 @@ struct Geometry {
   Window w;         // w.in is the output's spatial shape, w.out the input's
 };
 
-std::vector<int64_t> non_negative(const Attributes& attrs, const char* name, int64_t min) {
+std::vector<int64_t> bounded_ints(const Attributes& attrs, const char* name, int64_t min) {
   std::vector<int64_t> v = attrs.get_ints(name, {});
   for (int64_t x : v)
     if (x < min || x >= (int64_t{1} << 31))
@@ -28,9 +28,9 @@ class ConvTransposeOp : public Op {
   explicit ConvTransposeOp(const Attributes& attrs)
       : attrs_(parse_window_attrs(attrs)),
         group_(attrs.get_int("group", 1)),
-        output_padding_(non_negative(attrs, "output_padding", 0)),
-        output_shape_(non_negative(attrs, "output_shape", 1)) {
-    if (group_ < 1)
+        output_padding_(bounded_ints(attrs, "output_padding", 0)),
+        output_shape_(bounded_ints(attrs, "output_shape", 1)) {
+    if (group_ < 1 || group_ >= (int64_t{1} << 31))
       throw OpError("attribute 'group' is " + std::to_string(group_) + ", expected >= 1");
   }
 

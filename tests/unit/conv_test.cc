@@ -197,6 +197,7 @@ TEST(Conv, Errors_n) {
   throws(attrs({{"group", int64_t{2}}}), {&x, &w});        // 4 / 2 != 4 weight channels
   throws(attrs({{"group", int64_t{2}}}), {&x, &w_odd});    // 3 outputs not a multiple of 2
   throws(attrs({{"group", int64_t{0}}}), {&x, &w});        // group 0
+  throws(attrs({{"group", int64_t{1} << 40}}), {&x, &w});  // absurd group
   throws(attrs({{"strides", Ints{0, 1}}}), {&x, &w});      // stride 0
   throws(attrs({{"strides", Ints{1}}}), {&x, &w});         // wrong length
   throws(attrs({{"dilations", Ints{1, -1}}}), {&x, &w});   // negative dilation
