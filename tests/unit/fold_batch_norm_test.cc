@@ -6,7 +6,7 @@
 #include <memory>
 
 #include "engine/executor.h"
-#include "tests/unit/linear_op_testing.h"
+#include "tests/unit/op_testing.h"
 
 namespace resq {
 namespace {

@@ -4,7 +4,7 @@
 
 #include <limits>
 
-#include "tests/unit/linear_op_testing.h"
+#include "tests/unit/op_testing.h"
 
 namespace resq {
 namespace {

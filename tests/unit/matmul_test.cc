@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "tests/unit/linear_op_testing.h"
+#include "tests/unit/op_testing.h"
 
 namespace resq {
 namespace {

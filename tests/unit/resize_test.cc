@@ -9,26 +9,12 @@
 
 #include "engine/error.h"
 #include "engine/op_registry.h"
+#include "tests/unit/op_testing.h"
 
 namespace resq {
 namespace {
 
-std::vector<Tensor> run_op(const std::string& type, const Attributes& attrs,
-                           const std::vector<const Tensor*>& in) {
-  auto op = find_op(type)(attrs);
-  std::vector<TensorMeta> metas;
-  for (const Tensor* t : in)
-    metas.push_back(t ? TensorMeta{t->dtype(), t->shape(), t}
-                      : TensorMeta{DType::kFloat32, {}, nullptr, false});
-  auto out_meta = op->infer(metas);
-  if (!out_meta) throw std::logic_error("infer returned nullopt");
-  std::vector<Tensor> out;
-  for (const TensorMeta& m : *out_meta) out.emplace_back(m.shape, m.dtype);
-  std::vector<Tensor*> ptrs;
-  for (Tensor& t : out) ptrs.push_back(&t);
-  op->run(in, ptrs);
-  return out;
-}
+using testing::run_op;
 
 Tensor floats(Shape s, std::vector<float> v) { return Tensor::from_floats(std::move(s), v); }
 

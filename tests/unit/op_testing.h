@@ -1,5 +1,5 @@
-// Helpers shared by the linear / window op tests (conv, conv_transpose, gemm, matmul,
-// batch_norm, pool, fold_batch_norm): running one op, deterministic data, N-d index loops.
+// Helpers shared by the op tests: running one op through its factory like the executor does,
+// deterministic data, N-d index loops.
 #pragma once
 
 #include <gtest/gtest.h>
