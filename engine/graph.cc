@@ -27,6 +27,13 @@ int64_t Attributes::get_int(const std::string& name) const {
   return get_int(name, 0);
 }
 
+bool Attributes::get_flag(const std::string& name) const {
+  const int64_t v = get_int(name, 0);
+  if (v != 0 && v != 1)
+    throw OpError("attribute '" + name + "' is " + std::to_string(v) + ", expected 0 or 1");
+  return v == 1;
+}
+
 float Attributes::get_float(const std::string& name, float def) const {
   const AttrValue* v = find(name);
   if (!v) return def;

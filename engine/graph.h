@@ -25,6 +25,8 @@ class Attributes {
 
   int64_t get_int(const std::string& name, int64_t def) const;
   int64_t get_int(const std::string& name) const;
+  // A 0/1 attribute (absent = false); other values throw.
+  bool get_flag(const std::string& name) const;
   float get_float(const std::string& name, float def) const;
   std::string get_string(const std::string& name, const std::string& def) const;
   std::vector<int64_t> get_ints(const std::string& name, const std::vector<int64_t>& def) const;

@@ -14,10 +14,7 @@ class BatchNormOp : public Op {
   explicit BatchNormOp(const Attributes& attrs)
       : epsilon_(attrs.get_float("epsilon", 1e-5f)),
         momentum_(attrs.get_float("momentum", 0.9f)),
-        training_(attrs.get_int("training_mode", 0)) {
-    if (training_ != 0 && training_ != 1)
-      throw OpError("attribute 'training_mode' is " + std::to_string(training_) +
-                    ", expected 0 or 1");
+        training_(attrs.get_flag("training_mode")) {
     if (!(epsilon_ >= 0.0f))
       throw OpError("attribute 'epsilon' is " + std::to_string(epsilon_) + ", expected >= 0");
   }
@@ -95,7 +92,7 @@ class BatchNormOp : public Op {
 
  private:
   float epsilon_, momentum_;
-  int64_t training_;
+  bool training_;
 };
 
 }  // namespace

@@ -34,19 +34,11 @@ void product(const A& a, const B& b, float alpha, float beta, C& c) {
   }
 }
 
-int64_t flag(const Attributes& attrs, const char* name) {
-  const int64_t v = attrs.get_int(name, 0);
-  if (v != 0 && v != 1)
-    throw OpError(std::string("attribute '") + name + "' is " + std::to_string(v) +
-                  ", expected 0 or 1");
-  return v;
-}
-
 class GemmOp : public Op {
  public:
   explicit GemmOp(const Attributes& attrs)
-      : trans_a_(flag(attrs, "transA") != 0),
-        trans_b_(flag(attrs, "transB") != 0),
+      : trans_a_(attrs.get_flag("transA")),
+        trans_b_(attrs.get_flag("transB")),
         alpha_(attrs.get_float("alpha", 1.0f)),
         beta_(attrs.get_float("beta", 1.0f)) {}
 

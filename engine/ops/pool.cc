@@ -10,14 +10,6 @@
 namespace resq {
 namespace {
 
-int64_t flag(const Attributes& attrs, const char* name) {
-  const int64_t v = attrs.get_int(name, 0);
-  if (v != 0 && v != 1)
-    throw OpError(std::string("attribute '") + name + "' is " + std::to_string(v) +
-                  ", expected 0 or 1");
-  return v;
-}
-
 void check_float_input(std::span<const TensorMeta> in, size_t min_rank) {
   if (in.size() != 1 || !in[0].present)
     throw OpError("expects 1 input, got " + std::to_string(in.size()));
@@ -63,9 +55,9 @@ class PoolOp : public Op {
   PoolOp(const Attributes& attrs, bool max) : attrs_(parse_window_attrs(attrs)), max_(max) {
     if (attrs_.kernel_shape.empty()) throw OpError("required attribute 'kernel_shape' is missing");
     if (max)
-      storage_order_ = flag(attrs, "storage_order");
+      storage_order_ = attrs.get_flag("storage_order");
     else
-      count_include_pad_ = flag(attrs, "count_include_pad") != 0;
+      count_include_pad_ = attrs.get_flag("count_include_pad");
   }
 
   std::optional<std::vector<TensorMeta>> infer(std::span<const TensorMeta> in) const override {
@@ -189,7 +181,7 @@ class PoolOp : public Op {
 
   WindowAttrs attrs_;
   bool max_;
-  int64_t storage_order_ = 0;
+  bool storage_order_ = false;  // 1 = column-major Indices
   bool count_include_pad_ = false;
   mutable PhasePlanes planes_;
   mutable std::vector<float> wide_;

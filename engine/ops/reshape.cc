@@ -14,10 +14,7 @@ void copy_data(const Tensor& x, Tensor& y) {
 // Reshape(data, shape): 0 copies the input dim (unless allowzero), -1 is inferred.
 class ReshapeOp : public Op {
  public:
-  explicit ReshapeOp(const Attributes& attrs) : allowzero_(attrs.get_int("allowzero", 0)) {
-    if (allowzero_ != 0 && allowzero_ != 1)
-      throw OpError("attribute 'allowzero' must be 0 or 1, got " + std::to_string(allowzero_));
-  }
+  explicit ReshapeOp(const Attributes& attrs) : allowzero_(attrs.get_flag("allowzero")) {}
 
   std::optional<std::vector<TensorMeta>> infer(std::span<const TensorMeta> in) const override {
     if (in.size() != 2 || !in[0].present || !in[1].present)
@@ -76,7 +73,7 @@ class ReshapeOp : public Op {
     return s + "]";
   }
 
-  int64_t allowzero_;
+  bool allowzero_;
 };
 
 // Flatten: [prod(dims[:axis]), prod(dims[axis:])].

@@ -241,10 +241,7 @@ class ResizeOp : public Op {
                                             {"floor", NearestMode::kFloor},
                                             {"ceil", NearestMode::kCeil}});
     c_.cubic_a = attrs.get_float("cubic_coeff_a", -0.75f);
-    const int64_t exclude = attrs.get_int("exclude_outside", 0);
-    if (exclude != 0 && exclude != 1)
-      throw OpError("attribute 'exclude_outside' must be 0 or 1, got " + std::to_string(exclude));
-    c_.exclude_outside = exclude == 1;
+    c_.exclude_outside = attrs.get_flag("exclude_outside");
     c_.extrapolation = attrs.get_float("extrapolation_value", 0.0f);
     if (attrs.has("axes"))
       throw OpError("attribute 'axes' (opset 18) is not supported; the importer must expand it");

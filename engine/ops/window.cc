@@ -143,10 +143,7 @@ WindowAttrs parse_window_attrs(const Attributes& attrs) {
   if (a.pads.size() % 2 != 0)
     throw OpError("attribute 'pads' has an odd number of values (" + std::to_string(a.pads.size()) +
                   ")");
-  const int64_t ceil_mode = attrs.get_int("ceil_mode", 0);
-  if (ceil_mode != 0 && ceil_mode != 1)
-    throw OpError("attribute 'ceil_mode' is " + std::to_string(ceil_mode) + ", expected 0 or 1");
-  a.ceil_mode = ceil_mode == 1;
+  a.ceil_mode = attrs.get_flag("ceil_mode");
   return a;
 }
 
