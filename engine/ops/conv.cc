@@ -137,19 +137,8 @@ class ConvOp : public Op {
 
  private:
   ConvGeometry geometry(std::span<const TensorMeta> in) const {
-    if (in.size() < 2 || in.size() > 3 || !in[0].present || !in[1].present)
-      throw OpError("expects inputs X, W and optional B, got " + std::to_string(in.size()) +
-                    " inputs");
-    for (size_t i = 0; i < in.size(); ++i)
-      if (in[i].present && in[i].dtype != DType::kFloat32)
-        throw OpError("input " + std::to_string(i) + " must be float32, got " +
-                      dtype_name(in[i].dtype));
+    check_conv_operands(in);
     const Shape &x = in[0].shape, &wt = in[1].shape;
-    if (x.size() < 3)
-      throw OpError("input X must have rank >= 3 (N, C, spatial...), got " + shape_str(x));
-    if (wt.size() != x.size())
-      throw OpError("weight has rank " + std::to_string(wt.size()) + ", expected " +
-                    std::to_string(x.size()) + " (input is " + shape_str(x) + ")");
     ConvGeometry g;
     g.n = x[0];
     g.c = x[1];
@@ -161,13 +150,7 @@ class ConvOp : public Op {
     if (g.m < group_ || g.m % group_ != 0)
       throw OpError("weight has " + std::to_string(g.m) +
                     " output channels, not a multiple of group " + std::to_string(group_));
-    const Shape kernel(wt.begin() + 2, wt.end());
-    if (!attrs_.kernel_shape.empty() && attrs_.kernel_shape != kernel)
-      throw OpError("attribute 'kernel_shape' " + shape_str(attrs_.kernel_shape) +
-                    " does not match the weight " + shape_str(wt));
-    if (in.size() == 3 && in[2].present && (in[2].shape.size() != 1 || in[2].shape[0] != g.m))
-      throw OpError("bias has shape " + shape_str(in[2].shape) + ", expected " +
-                    std::to_string(g.m));
+    const Shape kernel = conv_kernel(in, attrs_, g.m);
     g.w = forward_window(attrs_, Shape(x.begin() + 2, x.end()), kernel);
     return g;
   }

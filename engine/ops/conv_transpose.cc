@@ -72,19 +72,8 @@ class ConvTransposeOp : public Op {
 
  private:
   Geometry geometry(std::span<const TensorMeta> in) const {
-    if (in.size() < 2 || in.size() > 3 || !in[0].present || !in[1].present)
-      throw OpError("expects inputs X, W and optional B, got " + std::to_string(in.size()) +
-                    " inputs");
-    for (size_t i = 0; i < in.size(); ++i)
-      if (in[i].present && in[i].dtype != DType::kFloat32)
-        throw OpError("input " + std::to_string(i) + " must be float32, got " +
-                      dtype_name(in[i].dtype));
+    check_conv_operands(in);
     const Shape &x = in[0].shape, &wt = in[1].shape;
-    if (x.size() < 3)
-      throw OpError("input X must have rank >= 3 (N, C, spatial...), got " + shape_str(x));
-    if (wt.size() != x.size())
-      throw OpError("weight has rank " + std::to_string(wt.size()) + ", expected " +
-                    std::to_string(x.size()) + " (input is " + shape_str(x) + ")");
     Geometry g;
     g.n = x[0];
     g.c = x[1];
@@ -94,13 +83,7 @@ class ConvTransposeOp : public Op {
                     " with group " + std::to_string(group_) + " expects " + std::to_string(wt[0]) +
                     " (a multiple of the group)");
     if (g.m < 1) throw OpError("weight " + shape_str(wt) + " has no output channels");
-    const Shape kernel(wt.begin() + 2, wt.end());
-    if (!attrs_.kernel_shape.empty() && attrs_.kernel_shape != kernel)
-      throw OpError("attribute 'kernel_shape' " + shape_str(attrs_.kernel_shape) +
-                    " does not match the weight " + shape_str(wt));
-    if (in.size() == 3 && in[2].present && (in[2].shape.size() != 1 || in[2].shape[0] != g.m))
-      throw OpError("bias has shape " + shape_str(in[2].shape) + ", expected " +
-                    std::to_string(g.m));
+    const Shape kernel = conv_kernel(in, attrs_, g.m);
     g.w = transposed_window(attrs_, Shape(x.begin() + 2, x.end()), kernel, output_padding_,
                             output_shape_);
     return g;

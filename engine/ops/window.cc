@@ -204,6 +204,35 @@ Window transposed_window(const WindowAttrs& a, const Shape& in_spatial, const Sh
   return w;
 }
 
+void check_conv_operands(std::span<const TensorMeta> in) {
+  if (in.size() < 2 || in.size() > 3 || !in[0].present || !in[1].present)
+    throw OpError("expects inputs X, W and optional B, got " + std::to_string(in.size()) +
+                  " inputs");
+  for (size_t i = 0; i < in.size(); ++i)
+    if (in[i].present && in[i].dtype != DType::kFloat32)
+      throw OpError("input " + std::to_string(i) + " must be float32, got " +
+                    dtype_name(in[i].dtype));
+  const Shape &x = in[0].shape, &wt = in[1].shape;
+  if (x.size() < 3)
+    throw OpError("input X must have rank >= 3 (N, C, spatial...), got " + shape_str(x));
+  if (wt.size() != x.size())
+    throw OpError("weight has rank " + std::to_string(wt.size()) + ", expected " +
+                  std::to_string(x.size()) + " (input is " + shape_str(x) + ")");
+}
+
+Shape conv_kernel(std::span<const TensorMeta> in, const WindowAttrs& a, int64_t out_channels) {
+  const Shape& wt = in[1].shape;
+  const Shape kernel(wt.begin() + 2, wt.end());
+  if (!a.kernel_shape.empty() && a.kernel_shape != kernel)
+    throw OpError("attribute 'kernel_shape' " + shape_str(a.kernel_shape) +
+                  " does not match the weight " + shape_str(wt));
+  if (in.size() == 3 && in[2].present &&
+      (in[2].shape.size() != 1 || in[2].shape[0] != out_channels))
+    throw OpError("bias has shape " + shape_str(in[2].shape) + ", expected " +
+                  std::to_string(out_channels));
+  return kernel;
+}
+
 void im2col(const Window& w, int64_t channels, const float* image, float* col) {
   const int64_t n = w.out[w.rank() - 1], s = w.stride[w.rank() - 1];
   for_each_tap(w, channels,
