@@ -200,6 +200,8 @@ class Importer {
   // An element-wise operand: activations as they are, constants broadcast in the IR layout.
   int operand(const OpInfo& op, size_t k, size_t out_rank);
   int add_constant(const std::string& name, const ConstData& c);
+  // Constant bias input k of length `channels`, or kNoValue when the op has none.
+  int optional_bias(const OpInfo& op, size_t k, int64_t channels);
   int scalar_constant(float v);
   int ints_constant(const std::string& name, const std::vector<int64_t>& v);
   const TensorInfo& output_tensor(const OpInfo& op) const;
@@ -654,6 +656,15 @@ void require_rank(const std::string& what, const std::string& name, const Shape&
          std::to_string(rank));
 }
 
+int Importer::optional_bias(const OpInfo& op, size_t k, int64_t channels) {
+  if (!has_input(op, k)) return kNoValue;
+  const ConstData& b = constant(op, k, "bias");
+  if (b.shape != Shape{channels})
+    fail("bias tensor '" + input_tensor(op, k).name + "' has shape " + shape_str(b.shape) +
+         ", expected " + std::to_string(channels));
+  return add_constant(input_tensor(op, k).name, b);
+}
+
 void Importer::conv2d(const OpInfo& op) {
   const TensorInfo& xt = input_tensor(op, 0);
   require_rank("input", xt.name, xt.shape, 4);
@@ -665,14 +676,7 @@ void Importer::conv2d(const OpInfo& op) {
   if (cin_per_group <= 0 || cin % cin_per_group != 0)
     fail("weight tensor '" + input_tensor(op, 1).name + "' has " + std::to_string(cin_per_group) +
          " input channels, which does not divide the input's " + std::to_string(cin));
-  int bias = kNoValue;
-  if (has_input(op, 2)) {
-    const ConstData& b = constant(op, 2, "bias");
-    if (b.shape != Shape{cout})
-      fail("bias tensor '" + input_tensor(op, 2).name + "' has shape " + shape_str(b.shape) +
-           ", expected " + std::to_string(cout));
-    bias = add_constant(input_tensor(op, 2).name, b);
-  }
+  const int bias = optional_bias(op, 2, cout);
   SpatialOptions s;
   if (op.options) {
     namespace f = tfl::conv_options;
@@ -714,14 +718,7 @@ void Importer::depthwise_conv2d(const OpInfo& op) {
   if (multiplier != 0 && multiplier * cin != cout)
     fail("depth_multiplier " + std::to_string(multiplier) + " x " + std::to_string(cin) +
          " input channels != " + std::to_string(cout) + " weight channels");
-  int bias = kNoValue;
-  if (has_input(op, 2)) {
-    const ConstData& b = constant(op, 2, "bias");
-    if (b.shape != Shape{cout})
-      fail("bias tensor '" + input_tensor(op, 2).name + "' has shape " + shape_str(b.shape) +
-           ", expected " + std::to_string(cout));
-    bias = add_constant(input_tensor(op, 2).name, b);
-  }
+  const int bias = optional_bias(op, 2, cout);
   // [1, kh, kw, C*M] -> [C*M, 1, kh, kw]
   const int weights = add_constant(wname + "/oihw", permute(w, {3, 0, 1, 2}));
   emit(op, "Conv", {x, weights, bias},
@@ -765,14 +762,7 @@ void Importer::fully_connected(const OpInfo& op) {
   if (op.options &&
       op.options->scalar<int8_t>(tfl::fully_connected_options::kWeightsFormat, 0) != 0)
     fail("shuffled weights format is not supported");
-  int bias = kNoValue;
-  if (has_input(op, 2)) {
-    const ConstData& b = constant(op, 2, "bias");
-    if (b.shape != Shape{units})
-      fail("bias tensor '" + input_tensor(op, 2).name + "' has shape " + shape_str(b.shape) +
-           ", expected " + std::to_string(units));
-    bias = add_constant(input_tensor(op, 2).name, b);
-  }
+  const int bias = optional_bias(op, 2, units);
   const int64_t numel = checked_numel(xt.shape);
   if (depth <= 0 || numel % depth != 0)
     fail("input '" + xt.name + "' of shape " + shape_str(xt.shape) +
@@ -963,14 +953,8 @@ void Importer::conv_transpose(const OpInfo& op, int x_input, const ConstData& w,
     fail("weight tensor '" + wname + "' has " + std::to_string(cin) +
          " input channels, the input " + std::to_string(xt.shape[3]));
   if (stride_h < 1 || stride_w < 1) fail("strides must be >= 1");
-  int bias = kNoValue;
-  if (bias_input >= 0 && has_input(op, static_cast<size_t>(bias_input))) {
-    const ConstData& b = constant(op, static_cast<size_t>(bias_input), "bias");
-    if (b.shape != Shape{cout})
-      fail("bias tensor '" + input_tensor(op, static_cast<size_t>(bias_input)).name +
-           "' has shape " + shape_str(b.shape) + ", expected " + std::to_string(cout));
-    bias = add_constant(input_tensor(op, static_cast<size_t>(bias_input)).name, b);
-  }
+  const int bias =
+      bias_input >= 0 ? optional_bias(op, static_cast<size_t>(bias_input), cout) : kNoValue;
   // Full output (in-1)*stride+k, cropped TF-style: half the excess at the start, the rest at the
   // end; a shortfall (kernel < stride) is added at the end.
   auto crop = [](int64_t in, int64_t k, int64_t s, int64_t out, int64_t& begin, int64_t& end,
