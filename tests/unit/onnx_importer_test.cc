@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "engine/error.h"
+#include "engine/executor.h"
 #include "engine/import/tensor_proto.h"
 #include "onnx/onnx_pb.h"
 
@@ -516,6 +517,22 @@ TEST(OnnxImporter, Int64InputAndDeclaredIntermediateShape) {
   const Value& r = g.values[static_cast<size_t>(g.nodes[0].outputs[0])];
   EXPECT_TRUE(r.shape_known);
   EXPECT_EQ(r.shape, (Shape{-1, 2}));
+}
+
+// Shape errors surface when the graph is checked at load: one line naming file, node and reason.
+TEST(OnnxImporter, ConvWeightWrongShapeAtLoad_n) {
+  ModelBuilder m;
+  m.input("x", {1, 3, 8, 8});
+  m.initializer("w", {4, 3, 3}, std::vector<float>(36, 0.5f));
+  m.node("Conv", {"x", "w"}, {"y"}, "conv1");
+  m.output("y", {1, 4, 6, 6});
+  std::string msg;
+  try {
+    Executor ex(std::make_shared<Graph>(m.import()));
+  } catch (const ModelError& e) {
+    msg = e.what();
+  }
+  EXPECT_EQ(msg, "m.onnx: node 'conv1' (Conv): weight has rank 3, expected 4 (input is 1x3x8x8)");
 }
 
 }  // namespace
