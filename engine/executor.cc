@@ -1,5 +1,8 @@
 #include "engine/executor.h"
 
+#include <algorithm>
+#include <iterator>
+
 #include "engine/error.h"
 #include "engine/op_registry.h"
 
@@ -79,6 +82,19 @@ Executor::Executor(std::shared_ptr<const Graph> graph) : graph_(std::move(graph)
                        "' is not produced by any node");
   slots_.resize(g.values.size());
   current_.resize(g.values.size(), nullptr);
+  linear_.resize(g.nodes.size(), false);
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    const Node& n = g.nodes[i];
+    static const char* const kLinearOps[] = {"Conv", "ConvTranspose", "Gemm", "MatMul"};
+    bool linear_type = std::find(std::begin(kLinearOps), std::end(kLinearOps), n.op_type) !=
+                       std::end(kLinearOps);
+    bool constant_weight = n.inputs.size() >= 2 && n.inputs[1] != kNoValue &&
+                           g.values[static_cast<size_t>(n.inputs[1])].constant != nullptr;
+    if (linear_type && constant_weight) {
+      linear_[i] = true;
+      linear_nodes_.push_back(i);
+    }
+  }
 }
 
 std::vector<TensorMeta> Executor::metas_of(const Node& n, bool with_values) const {
@@ -119,7 +135,7 @@ void Executor::check_input(size_t i, const Tensor& t) const {
                      ", got " + shape_str(t.shape()));
 }
 
-std::vector<Tensor> Executor::run(std::span<const Tensor> inputs) {
+std::vector<Tensor> Executor::run(std::span<const Tensor> inputs, LinearLayerRunner* linear) {
   const Graph& g = *graph_;
   if (inputs.size() != g.inputs.size())
     throw ModelError(g.source + ": expected " + std::to_string(g.inputs.size()) + " inputs, got " +
@@ -148,7 +164,10 @@ std::vector<Tensor> Executor::run(std::span<const Tensor> inputs) {
         out_ptrs.push_back(&slots_[ov]);
         current_[ov] = &slots_[ov];
       }
-      ops_[i]->run(in_ptrs, out_ptrs);
+      if (linear && linear_[i])
+        linear->run_linear(i, *ops_[i], in_ptrs, out_ptrs);
+      else
+        ops_[i]->run(in_ptrs, out_ptrs);
     } catch (const OpError& e) {
       throw ModelError(g.where(n) + ": " + e.what());
     }

@@ -11,6 +11,16 @@
 
 namespace resq {
 
+// Runs the linear layers (Conv, ConvTranspose, Gemm, MatMul with a constant weight) in place of
+// their own run(): this is where quantization schemes act. `out` is already sized; `op` may be
+// run with substituted inputs (quantized activations or weights, an absent bias).
+class LinearLayerRunner {
+ public:
+  virtual ~LinearLayerRunner() = default;
+  virtual void run_linear(size_t node, const Op& op, std::span<const Tensor* const> in,
+                          std::span<Tensor* const> out) = 0;
+};
+
 class Executor {
  public:
   // Throws ModelError naming the file, node and reason for unknown ops, bad attributes,
@@ -28,9 +38,14 @@ class Executor {
   // MACs of node i for the load-time shapes (0 when unknown or non-linear).
   int64_t node_macs(size_t i) const;
 
-  // Inputs in graph-input order; returns outputs in graph-output order.
-  // Throws ModelError when an input has the wrong type or shape, or an op fails.
-  std::vector<Tensor> run(std::span<const Tensor> inputs);
+  // Indices of the nodes a LinearLayerRunner sees, in execution order.
+  const std::vector<size_t>& linear_nodes() const { return linear_nodes_; }
+  bool is_linear(size_t node) const { return linear_[node]; }
+
+  // Inputs in graph-input order; returns outputs in graph-output order. With `linear`, linear
+  // layers are computed by it. Throws ModelError when an input has the wrong type or shape, or
+  // an op fails.
+  std::vector<Tensor> run(std::span<const Tensor> inputs, LinearLayerRunner* linear = nullptr);
 
  private:
   std::vector<TensorMeta> metas_of(const Node& n, bool with_values) const;
@@ -41,6 +56,8 @@ class Executor {
   std::vector<ValueMeta> meta_;
   std::vector<Tensor> slots_;            // runtime storage per value (unused for constants)
   std::vector<const Tensor*> current_;   // where each value lives during a run
+  std::vector<bool> linear_;              // per node
+  std::vector<size_t> linear_nodes_;
 };
 
 }  // namespace resq

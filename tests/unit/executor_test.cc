@@ -111,5 +111,50 @@ TEST(Executor, ShapeKnownOnlyAtRunTime) {
   EXPECT_NE(msg.find("'x'"), std::string::npos) << msg;
 }
 
+// x -> Conv(w const) -> c -> Relu -> y ; and a MatMul whose weight is a graph input (not linear).
+Graph conv_relu_graph() {
+  Graph g;
+  g.source = "conv.onnx";
+  Value x = named("x");
+  x.shape = {1, 1, 2, 2};
+  x.shape_known = true;
+  g.inputs.push_back(g.add_value(x));
+  int w = g.add_constant("w", Tensor::from_floats({1, 1, 1, 1}, std::vector<float>{2}));
+  int c = g.add_value(named("c"));
+  int y = g.add_value(named("y"));
+  g.nodes.push_back({"conv", "Conv", {g.inputs[0], w}, {c}, {}});
+  g.nodes.push_back({"relu", "Relu", {c}, {y}, {}});
+  g.outputs.push_back(y);
+  return g;
+}
+
+// Computes the layer with its own op, then adds 1: proves the runner's output is what flows on.
+class AddOneRunner : public LinearLayerRunner {
+ public:
+  void run_linear(size_t node, const Op& op, std::span<const Tensor* const> in,
+                  std::span<Tensor* const> out) override {
+    seen.push_back(node);
+    op.run(in, out);
+    for (float& v : out[0]->floats()) v += 1.0f;
+  }
+  std::vector<size_t> seen;
+};
+
+TEST(Executor, LinearLayerRunnerComputesLinearNodes) {
+  Executor ex(std::make_shared<Graph>(conv_relu_graph()));
+  EXPECT_EQ(ex.linear_nodes(), (std::vector<size_t>{0}));
+  EXPECT_TRUE(ex.is_linear(0));
+  EXPECT_FALSE(ex.is_linear(1));
+  std::vector<Tensor> in = {Tensor::from_floats({1, 1, 2, 2}, std::vector<float>{-3, -1, 0, 1})};
+  AddOneRunner runner;
+  std::vector<Tensor> out = ex.run(in, &runner);
+  EXPECT_EQ(runner.seen, (std::vector<size_t>{0}));
+  EXPECT_EQ(std::vector<float>(out[0].floats().begin(), out[0].floats().end()),
+            (std::vector<float>{0, 0, 1, 3}));  // relu(2x + 1)
+  out = ex.run(in);  // without a runner the op's own result
+  EXPECT_EQ(std::vector<float>(out[0].floats().begin(), out[0].floats().end()),
+            (std::vector<float>{0, 0, 0, 2}));
+}
+
 }  // namespace
 }  // namespace resq
