@@ -1,0 +1,16 @@
+#include "engine/resq/keyframe_cache.h"
+
+namespace resq {
+
+void KeyframeCache::clear() {
+  for (Layer& l : layers_) l = Layer{};
+  ready_ = false;
+}
+
+size_t KeyframeCache::bytes() const {
+  size_t total = 0;
+  for (const Layer& l : layers_) total += l.x_k.bytes() + l.z_k.bytes();
+  return total;
+}
+
+}  // namespace resq

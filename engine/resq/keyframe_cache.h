@@ -1,0 +1,39 @@
+// Per-stream ResQ state (Eq. 4-5): for every linear layer, the keyframe's input x_k and its
+// quantized output z_k, kept until the next keyframe. Owned by one stream session; the model it
+// refers to is shared and immutable.
+#pragma once
+
+#include <cstddef>
+#include <vector>
+
+#include "engine/tensor.h"
+
+namespace resq {
+
+class KeyframeCache {
+ public:
+  struct Layer {
+    Tensor x_k;  // keyframe input (float, as the layer saw it)
+    Tensor z_k;  // keyframe output q(x_k) * q(w) + bias
+  };
+
+  explicit KeyframeCache(size_t linear_layers) : layers_(linear_layers) {}
+
+  Layer& layer(size_t linear_index) { return layers_.at(linear_index); }
+  const Layer& layer(size_t linear_index) const { return layers_.at(linear_index); }
+  size_t size() const { return layers_.size(); }
+
+  // True once a keyframe has filled every layer.
+  bool ready() const { return ready_; }
+  void mark_ready() { ready_ = true; }
+  void clear();
+
+  // Bytes held by x_k and z_k over all layers (the memory cost the paper names as a limitation).
+  size_t bytes() const;
+
+ private:
+  std::vector<Layer> layers_;
+  bool ready_ = false;
+};
+
+}  // namespace resq

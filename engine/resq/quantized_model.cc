@@ -1,0 +1,77 @@
+#include "engine/resq/quantized_model.h"
+
+#include <stdexcept>
+#include <string>
+
+#include "engine/error.h"
+#include "engine/executor.h"
+
+namespace resq {
+namespace {
+
+constexpr int kWeightBits[] = {2, 3, 4, 5, 6, 7, 8, 16, 32};
+
+UniformQuantizer from_table(const std::map<int, double>& clips, int bits, const std::string& node,
+                            const char* role) {
+  if (bits == 0) return UniformQuantizer::from_clip(0, 0.0);  // "send nothing" needs no range
+  auto it = clips.find(bits);
+  if (it == clips.end())
+    throw std::out_of_range("layer '" + node + "': no calibrated " + role + " range for " +
+                            std::to_string(bits) + " bits");
+  return UniformQuantizer::from_clip(bits, it->second);
+}
+
+}  // namespace
+
+QuantizedModel::QuantizedModel(std::shared_ptr<const Graph> graph, const Calibration& calibration,
+                               WeightGranularity granularity)
+    : graph_(std::move(graph)), calibration_(calibration) {
+  Executor shapes(graph_);  // the load-time check gives linear layers and their MACs
+  linear_nodes_ = shapes.linear_nodes();
+  if (calibration_.layers.size() != linear_nodes_.size())
+    throw ModelError(graph_->source + ": calibration has " +
+                     std::to_string(calibration_.layers.size()) + " layers, the model has " +
+                     std::to_string(linear_nodes_.size()) +
+                     " linear layers (calibration made for a different model?)");
+  for (size_t li = 0; li < linear_nodes_.size(); ++li) {
+    const Node& n = graph_->nodes[linear_nodes_[li]];
+    if (calibration_.layers[li].node != n.name)
+      throw ModelError(graph_->source + ": calibration layer " + std::to_string(li) + " is '" +
+                       calibration_.layers[li].node + "' but the model's is '" + n.name +
+                       "' (calibration made for a different model?)");
+    linear_index_[linear_nodes_[li]] = li;
+    macs_.push_back(shapes.node_macs(linear_nodes_[li]));
+    const Tensor& w = *graph_->values[static_cast<size_t>(n.inputs[1])].constant;
+    std::optional<int> axis = weight_channel_axis(n, w.rank());
+    WeightGranularity g = axis ? granularity : WeightGranularity::kPerTensor;
+    std::map<int, Tensor> by_bits;
+    for (int bits : kWeightBits) by_bits[bits] = quantize_weight(w, bits, g, axis.value_or(0)).weight;
+    weights_.push_back(std::move(by_bits));
+  }
+}
+
+int64_t QuantizedModel::total_macs() const {
+  int64_t total = 0;
+  for (int64_t m : macs_) total += m;
+  return total;
+}
+
+const Tensor& QuantizedModel::weight(size_t li, int bits) const {
+  auto it = weights_.at(li).find(bits);
+  if (it == weights_[li].end())
+    throw std::out_of_range("layer '" + calibration_.layers[li].node + "': no weights at " +
+                            std::to_string(bits) + " bits");
+  return it->second;
+}
+
+UniformQuantizer QuantizedModel::key_activation(size_t li, int bits) const {
+  return from_table(calibration_.layers.at(li).key_clip, bits, calibration_.layers[li].node,
+                    "keyframe");
+}
+
+UniformQuantizer QuantizedModel::residual_activation(size_t li, int bits) const {
+  return from_table(calibration_.layers.at(li).residual_clip, bits, calibration_.layers[li].node,
+                    "residual");
+}
+
+}  // namespace resq

@@ -1,0 +1,48 @@
+// The shared, immutable part of a quantized model: the graph, every linear layer's weights
+// fake-quantized at each bit-width, and the calibrated activation quantizers. Any number of
+// stream sessions use one QuantizedModel concurrently.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <vector>
+
+#include "engine/graph.h"
+#include "engine/quant/uniform_quantizer.h"
+#include "engine/quant/weight_quantizer.h"
+#include "engine/resq/calibration.h"
+
+namespace resq {
+
+class QuantizedModel {
+ public:
+  // Throws ModelError when `calibration` does not belong to `graph` (layer count or names).
+  QuantizedModel(std::shared_ptr<const Graph> graph, const Calibration& calibration,
+                 WeightGranularity weights);
+
+  const std::shared_ptr<const Graph>& graph() const { return graph_; }
+  // Node indices of the linear layers, in execution order (as Executor::linear_nodes()).
+  const std::vector<size_t>& linear_nodes() const { return linear_nodes_; }
+  size_t linear_index(size_t node) const { return linear_index_.at(node); }
+  int64_t macs(size_t linear_index) const { return macs_[linear_index]; }
+  int64_t total_macs() const;
+
+  // Weights of linear layer `li` on the grid of `bits` (2..8, 16, 32).
+  const Tensor& weight(size_t li, int bits) const;
+  // Activation quantizers; std::nullopt-like "near float" (16, 32 bits) is signalled by
+  // passes_through(bits). Throws std::out_of_range naming the layer for uncalibrated bits.
+  UniformQuantizer key_activation(size_t li, int bits) const;
+  UniformQuantizer residual_activation(size_t li, int bits) const;
+  // Activations at 16 and 32 bits are kept as float ("near float").
+  static bool passes_through(int bits) { return bits >= 16; }
+
+ private:
+  std::shared_ptr<const Graph> graph_;
+  Calibration calibration_;
+  std::vector<size_t> linear_nodes_;
+  std::map<size_t, size_t> linear_index_;
+  std::vector<int64_t> macs_;
+  std::vector<std::map<int, Tensor>> weights_;  // [li][bits]
+};
+
+}  // namespace resq
