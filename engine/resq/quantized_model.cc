@@ -1,5 +1,6 @@
 #include "engine/resq/quantized_model.h"
 
+#include <cmath>
 #include <stdexcept>
 #include <string>
 
@@ -44,9 +45,20 @@ QuantizedModel::QuantizedModel(std::shared_ptr<const Graph> graph, const Calibra
     const Tensor& w = *graph_->values[static_cast<size_t>(n.inputs[1])].constant;
     std::optional<int> axis = weight_channel_axis(n, w.rank());
     WeightGranularity g = axis ? granularity : WeightGranularity::kPerTensor;
-    std::map<int, Tensor> by_bits;
-    for (int bits : kWeightBits) by_bits[bits] = quantize_weight(w, bits, g, axis.value_or(0)).weight;
-    weights_.push_back(std::move(by_bits));
+    Layer layer;
+    for (int bits : kWeightBits) {
+      Tensor q = quantize_weight(w, bits, g, axis.value_or(0)).weight;
+      double sq = 0;
+      for (float v : q.floats()) sq += static_cast<double>(v) * v;
+      layer.weight_norms[bits] = std::sqrt(sq);
+      layer.weights[bits] = std::move(q);
+    }
+    const auto& x = shapes.values()[static_cast<size_t>(n.inputs[0])];
+    if (!x.known)
+      throw ModelError(graph_->where(n) + ": input shape unknown at load; ResQ needs static shapes");
+    layer.pixels = pixel_layout(n, x.meta.shape);
+    layer.mac_shares = pixel_mac_shares(n, x.meta.shape, w.shape());
+    layers_.push_back(std::move(layer));
   }
 }
 
@@ -57,11 +69,16 @@ int64_t QuantizedModel::total_macs() const {
 }
 
 const Tensor& QuantizedModel::weight(size_t li, int bits) const {
-  auto it = weights_.at(li).find(bits);
-  if (it == weights_[li].end())
+  auto it = layers_.at(li).weights.find(bits);
+  if (it == layers_[li].weights.end())
     throw std::out_of_range("layer '" + calibration_.layers[li].node + "': no weights at " +
                             std::to_string(bits) + " bits");
   return it->second;
+}
+
+double QuantizedModel::weight_norm(size_t li, int bits) const {
+  weight(li, bits);  // same error for unknown bits
+  return layers_[li].weight_norms.at(bits);
 }
 
 UniformQuantizer QuantizedModel::key_activation(size_t li, int bits) const {

@@ -11,6 +11,7 @@
 #include "engine/quant/uniform_quantizer.h"
 #include "engine/quant/weight_quantizer.h"
 #include "engine/resq/calibration.h"
+#include "engine/resq/pixel_layout.h"
 
 namespace resq {
 
@@ -27,8 +28,13 @@ class QuantizedModel {
   int64_t macs(size_t linear_index) const { return macs_[linear_index]; }
   int64_t total_macs() const;
 
-  // Weights of linear layer `li` on the grid of `bits` (2..8, 16, 32).
+  // Weights of linear layer `li` on the grid of `bits` (2..8, 16, 32), and their Frobenius
+  // norm ||q(w)|| (the factor of the Dynamic-ResQ error bound, Eq. 10).
   const Tensor& weight(size_t li, int bits) const;
+  double weight_norm(size_t li, int bits) const;
+  // Dynamic-ResQ geometry of the layer's input (see pixel_layout.h).
+  const PixelLayout& pixels(size_t li) const { return layers_[li].pixels; }
+  const std::vector<double>& mac_shares(size_t li) const { return layers_[li].mac_shares; }
   // Activation quantizers; std::nullopt-like "near float" (16, 32 bits) is signalled by
   // passes_through(bits). Throws std::out_of_range naming the layer for uncalibrated bits.
   UniformQuantizer key_activation(size_t li, int bits) const;
@@ -42,7 +48,13 @@ class QuantizedModel {
   std::vector<size_t> linear_nodes_;
   std::map<size_t, size_t> linear_index_;
   std::vector<int64_t> macs_;
-  std::vector<std::map<int, Tensor>> weights_;  // [li][bits]
+  struct Layer {
+    std::map<int, Tensor> weights;  // by bits
+    std::map<int, double> weight_norms;
+    PixelLayout pixels;
+    std::vector<double> mac_shares;
+  };
+  std::vector<Layer> layers_;
 };
 
 }  // namespace resq

@@ -1,6 +1,7 @@
 #include "engine/resq/stream_session.h"
 
 #include <chrono>
+#include <cmath>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -8,36 +9,80 @@
 #include "engine/error.h"
 
 namespace resq {
+namespace {
+
+bool uses_keyframes(QuantScheme s) {
+  return s == QuantScheme::kResQ || s == QuantScheme::kDynamicResQ;
+}
+
+// std::nullopt for "near float" bit-widths, which leave activations as they are.
+std::optional<UniformQuantizer> residual_quantizer(const QuantizedModel& m, size_t li, int bits) {
+  if (QuantizedModel::passes_through(bits)) return std::nullopt;
+  return m.residual_activation(li, bits);
+}
+
+}  // namespace
 
 StreamSession::StreamSession(std::shared_ptr<const QuantizedModel> model, StreamConfig config)
     : model_(std::move(model)),
-      config_(std::move(config)),
+      requested_(config),
+      active_(config),
       executor_(model_->graph()),
       cache_(model_->linear_nodes().size()) {
-  check_config(config_);
+  check_config(config);
 }
 
 void StreamSession::check_config(const StreamConfig& c) const {
   if (c.period < 1)
     throw std::invalid_argument("keyframe period T must be >= 1, got " + std::to_string(c.period));
-  if (c.bits.scheme == QuantScheme::kDynamicResQ)
-    throw std::invalid_argument("Dynamic-ResQ (" + c.bits.to_string() +
-                                ") is not executable yet; use fp32, WbAb or WbAb->WbAb");
-  if (c.bits.scheme == QuantScheme::kFloat || model_->linear_nodes().empty()) return;
-  // Every needed quantizer must exist for layer 0 (calibrations cover all layers alike).
-  model_->weight(0, c.bits.key_w);
-  if (!QuantizedModel::passes_through(c.bits.key_a)) model_->key_activation(0, c.bits.key_a);
-  if (c.bits.scheme == QuantScheme::kResQ) {
-    model_->weight(0, c.bits.res_w);
-    int a = c.bits.res_a_pool.front();
-    if (!QuantizedModel::passes_through(a)) model_->residual_activation(0, a);
+  if (!(c.tau >= 0))
+    throw std::invalid_argument("tau must be >= 0, got " + std::to_string(c.tau));
+  const BitConfig& b = c.bits;
+  if (uses_keyframes(b.scheme) && b.res_a_pool.empty())
+    throw std::invalid_argument(b.to_string() + ": the residual activation pool is empty");
+  if (b.scheme == QuantScheme::kFloat || model_->linear_nodes().empty()) return;
+  // Every layer is calibrated for the same bit-widths: checking layer 0 checks them all.
+  model_->weight(0, b.key_w);
+  if (!QuantizedModel::passes_through(b.key_a)) model_->key_activation(0, b.key_a);
+  if (uses_keyframes(b.scheme)) {
+    model_->weight(0, b.res_w);
+    for (int a : b.res_a_pool) residual_quantizer(*model_, 0, a);
   }
+}
+
+void StreamSession::set_config(const StreamConfig& config) {
+  check_config(config);
+  std::lock_guard lock(mutex_);
+  requested_ = config;
+}
+
+void StreamSession::force_keyframe() {
+  std::lock_guard lock(mutex_);
+  force_ = true;
+}
+
+StreamConfig StreamSession::config() const {
+  std::lock_guard lock(mutex_);
+  return requested_;
 }
 
 std::vector<Tensor> StreamSession::process(std::span<const Tensor> inputs) {
   auto start = std::chrono::steady_clock::now();
-  const bool resq = config_.bits.scheme == QuantScheme::kResQ;
-  keyframe_ = resq && (!cache_.ready() || frames_since_key_ >= config_.period);
+  bool forced;
+  {
+    std::lock_guard lock(mutex_);
+    if (requested_.bits.scheme != active_.bits.scheme) cache_.clear();
+    active_ = requested_;
+    forced = force_;
+    force_ = false;
+  }
+  const bool resq = uses_keyframes(active_.bits.scheme);
+  keyframe_ = resq && (forced || !cache_.ready() || frames_since_key_ >= period_);
+  if (keyframe_ || !resq) {
+    key_w_ = active_.bits.key_w;
+    key_a_ = active_.bits.key_a;
+    period_ = active_.period;
+  }
   cost_ = FrameCost{};
   cost_.keyframe = keyframe_;
   std::vector<Tensor> out;
@@ -81,7 +126,7 @@ void StreamSession::run_linear(size_t node, const Op& op, std::span<const Tensor
                                std::span<Tensor* const> out) {
   const size_t li = model_->linear_index(node);
   const double macs = static_cast<double>(model_->macs(li));
-  const BitConfig& b = config_.bits;
+  const BitConfig& b = active_.bits;
   const Tensor& x = *in[0];
 
   if (b.scheme == QuantScheme::kFloat) {
@@ -90,11 +135,11 @@ void StreamSession::run_linear(size_t node, const Op& op, std::span<const Tensor
     return;
   }
   if (b.scheme == QuantScheme::kFrame || keyframe_) {
-    // Frame quantization, and ResQ keyframes: z_k = q(x_k; Phi_a) * q(w; Phi_w) + bias.
+    // Frame quantization, and keyframes: z_k = q(x_k; Phi_a) * q(w; Phi_w) + bias.
     std::optional<UniformQuantizer> q_a;
-    if (!QuantizedModel::passes_through(b.key_a)) q_a = model_->key_activation(li, b.key_a);
-    run_quantized(op, in, out, x, q_a ? &*q_a : nullptr, model_->weight(li, b.key_w), true);
-    cost_.bops += macs * b.key_w * b.key_a;
+    if (!QuantizedModel::passes_through(key_a_)) q_a = model_->key_activation(li, key_a_);
+    run_quantized(op, in, out, x, q_a ? &*q_a : nullptr, model_->weight(li, key_w_), true);
+    cost_.bops += macs * key_w_ * key_a_;
     if (keyframe_) {
       KeyframeCache::Layer& l = cache_.layer(li);
       l.x_k = x;
@@ -102,12 +147,11 @@ void StreamSession::run_linear(size_t node, const Op& op, std::span<const Tensor
     }
     return;
   }
-  // ResQ residual frame (Eq. 5): z_t = q(x_t - x_k; Theta_a) * q(w; Theta_w) + z_k.
-  KeyframeCache::Layer& l = cache_.layer(li);
+  // Residual frame (Eq. 5): z_t = q(x_t - x_k; Theta_a) * q(w; Theta_w) + z_k.
+  const KeyframeCache::Layer& l = cache_.layer(li);
   if (l.x_k.shape() != x.shape())
     throw OpError("input shape " + shape_str(x.shape()) + " differs from the keyframe's " +
                   shape_str(l.x_k.shape()));
-  const int res_a = b.res_a_pool.front();
   activation_.resize(x.shape());
   {
     const float* xt = x.f32();
@@ -115,15 +159,74 @@ void StreamSession::run_linear(size_t node, const Op& op, std::span<const Tensor
     float* d = activation_.f32();
     for (int64_t i = 0; i < x.numel(); ++i) d[i] = xt[i] - xk[i];
   }
-  if (!QuantizedModel::passes_through(res_a)) {
-    UniformQuantizer q_r = model_->residual_activation(li, res_a);
-    q_r.apply(activation_.floats());
+  if (b.scheme == QuantScheme::kDynamicResQ) {
+    cost_.bops += quantize_residual_per_pixel(li, macs);
+  } else {
+    const int res_a = b.res_a_pool.front();
+    if (auto q_r = residual_quantizer(*model_, li, res_a)) q_r->apply(activation_.floats());
+    cost_.bops += macs * b.res_w * res_a;
   }
   run_quantized(op, in, out, activation_, nullptr, model_->weight(li, b.res_w), false);
   float* z = out[0]->f32();
   const float* zk = l.z_k.f32();
   for (int64_t i = 0; i < out[0]->numel(); ++i) z[i] += zk[i];
-  cost_.bops += macs * b.res_w * res_a;
+}
+
+// Dynamic-ResQ policy (Eq. 9-11): per pixel, eps_i = ||delta(p) - q_i(delta(p))|| * ||q(w)|| for
+// every pool quantizer (lowest bits first); the pixel takes the first i whose next quantizer
+// would reduce the bound by no more than tau.
+double StreamSession::quantize_residual_per_pixel(size_t li, double macs) {
+  const BitConfig& b = active_.bits;
+  const PixelLayout& px = model_->pixels(li);
+  const std::vector<double>& shares = model_->mac_shares(li);
+  const size_t pool = b.res_a_pool.size();
+  const auto pixels = static_cast<size_t>(px.pixels());
+  std::vector<std::optional<UniformQuantizer>> q;
+  for (int bits : b.res_a_pool) q.push_back(residual_quantizer(*model_, li, bits));
+  const double w_norm = model_->weight_norm(li, b.res_w);
+  float* d = activation_.f32();
+  auto element = [&](int64_t o, int64_t c, int64_t i) {
+    return d + (o * px.channels + c) * px.inner + i;
+  };
+
+  pixel_error_.assign(pool * pixels, 0.0);
+  for (size_t k = 0; k < pool; ++k) {
+    double* err = pixel_error_.data() + k * pixels;
+    if (!q[k]) continue;  // near float: no error
+    for (int64_t o = 0; o < px.outer; ++o)
+      for (int64_t c = 0; c < px.channels; ++c) {
+        const float* row = element(o, c, 0);
+        double* e = err + o * px.inner;
+        for (int64_t i = 0; i < px.inner; ++i) {
+          const double r = row[i] - q[k]->quantize(row[i]);
+          e[i] += r * r;
+        }
+      }
+  }
+  pixel_choice_.assign(pixels, 0);
+  double bops = 0;
+  for (size_t p = 0; p < pixels; ++p) {
+    size_t k = 0;
+    // ">" rather than the paper's ">= tau" to stop: a quantizer that does not reduce the bound
+    // at all is never worth its bits, which matters at tau = 0 (a zero residual takes 0 bits).
+    while (k + 1 < pool && (std::sqrt(pixel_error_[k * pixels + p]) -
+                            std::sqrt(pixel_error_[(k + 1) * pixels + p])) * w_norm > active_.tau)
+      ++k;
+    pixel_choice_[p] = static_cast<int>(k);
+    const int bits = b.res_a_pool[k];
+    ++cost_.pixels_per_bits[bits];
+    bops += macs * shares[p] * b.res_w * bits;
+  }
+  for (int64_t o = 0; o < px.outer; ++o)
+    for (int64_t c = 0; c < px.channels; ++c) {
+      float* row = element(o, c, 0);
+      const int* choice = pixel_choice_.data() + o * px.inner;
+      for (int64_t i = 0; i < px.inner; ++i)
+        if (const auto& qk = q[static_cast<size_t>(choice[i])]) row[i] = qk->quantize(row[i]);
+    }
+  const double policy = static_cast<double>(px.pixels() * px.channels) * static_cast<double>(pool) * 64;
+  cost_.policy_bops += policy;
+  return bops + policy;
 }
 
 }  // namespace resq

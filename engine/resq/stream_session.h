@@ -1,10 +1,16 @@
 // One video stream through a quantized model: the executor run with a per-layer scheme on the
-// linear layers (fp32, frame quantization, ResQ), the stream's KeyframeCache and the cost of
-// every frame. Sessions share one immutable QuantizedModel.
+// linear layers (fp32, frame quantization, ResQ, Dynamic-ResQ), the stream's KeyframeCache and
+// the cost of every frame. Sessions share one immutable QuantizedModel.
+//
+// Dynamic-ResQ cost: a residual pixel chosen at b bits carries b x b_w x (its share of the
+// layer's MACs, pixel_layout.h). The policy (Eq. 10-11) quantizes every residual element with
+// every pool quantizer and sums squared errors; it is counted as one 8x8-bit MAC per element per
+// pool entry (64 BOPs), i.e. at the precision of the keyframe activations it works next to.
 #pragma once
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <span>
 #include <vector>
 
@@ -17,22 +23,32 @@
 namespace resq {
 
 struct StreamConfig {
-  BitConfig bits;   // scheme and bit-widths, e.g. BitConfig::parse("W8A8->W4A4")
-  int period = 4;   // T: a keyframe every T frames (ResQ)
+  BitConfig bits;     // scheme and bit-widths, e.g. BitConfig::parse("W8A8->W4A4")
+  int period = 4;     // T: a keyframe every T frames (ResQ, Dynamic-ResQ)
+  double tau = 3.0;   // Dynamic-ResQ threshold on the error-bound gap (Eq. 11)
 };
 
 class StreamSession : private LinearLayerRunner {
  public:
-  // Throws std::invalid_argument for an invalid config (T < 1, bits without a calibration).
+  // Throws std::invalid_argument / std::out_of_range for an invalid config (T < 1, tau < 0, an
+  // empty pool, bits without weights or a calibration).
   StreamSession(std::shared_ptr<const QuantizedModel> model, StreamConfig config);
 
   // Runs one frame and returns the model's outputs; its cost is then in last_cost().
   // On an error the keyframe state is dropped, so the next frame is a keyframe.
   std::vector<Tensor> process(std::span<const Tensor> inputs);
 
+  // Live configuration, callable from any thread while frames run. Validated here: on error it
+  // throws and the old config stays. Takes effect between frames: scheme, residual bits, pool
+  // and tau from the next frame (a scheme change restarts at a keyframe); T and keyframe bits
+  // from the next keyframe (frame quantization: the next frame).
+  void set_config(const StreamConfig& config);
+  // The next frame is a keyframe.
+  void force_keyframe();
+  StreamConfig config() const;  // the latest accepted
+
   const FrameCost& last_cost() const { return cost_; }
   const KeyframeCache& cache() const { return cache_; }
-  const StreamConfig& config() const { return config_; }
 
  private:
   void run_linear(size_t node, const Op& op, std::span<const Tensor* const> in,
@@ -40,16 +56,26 @@ class StreamSession : private LinearLayerRunner {
   // op(q_a(x), w) with the layer's own bias when `with_bias`; q_a = nullptr keeps x as is.
   void run_quantized(const Op& op, std::span<const Tensor* const> in, std::span<Tensor* const> out,
                      const Tensor& x, const UniformQuantizer* q_a, const Tensor& w, bool with_bias);
+  // Quantizes the residual in activation_ in place: one pool quantizer per pixel; returns BOPs.
+  double quantize_residual_per_pixel(size_t li, double macs);
   void check_config(const StreamConfig& c) const;
 
   std::shared_ptr<const QuantizedModel> model_;
-  StreamConfig config_;
+  mutable std::mutex mutex_;  // guards requested_ and force_
+  StreamConfig requested_;
+  bool force_ = false;
+
+  StreamConfig active_;           // config of the frame being processed
+  int key_w_ = 0, key_a_ = 0;     // latched at the last keyframe
+  int period_ = 1;                // latched at the last keyframe
   Executor executor_;
   KeyframeCache cache_;
   bool keyframe_ = true;          // the frame being processed is a keyframe
   int64_t frames_since_key_ = 0;  // frames processed since the last keyframe
   FrameCost cost_;
   Tensor activation_;             // quantized layer input (scratch)
+  std::vector<double> pixel_error_;  // Dynamic-ResQ scratch: [pool entry][pixel]
+  std::vector<int> pixel_choice_;    // Dynamic-ResQ scratch: pool index per pixel
 };
 
 }  // namespace resq

@@ -4,11 +4,13 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cmath>
 #include <memory>
 #include <opencv2/videoio.hpp>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "engine/error.h"
@@ -178,6 +180,140 @@ TEST(StreamSession, WrongInputKeepsTheSessionUsable_n) {
   EXPECT_THROW(resq.process(bad), ModelError);
   resq.process(f.frames[1]);
   EXPECT_TRUE(resq.last_cost().keyframe);  // state was dropped: a fresh keyframe
+}
+
+TEST(DynamicResQ, PoolOfZeroBitsRepeatsTheKeyframe) {
+  Fixture& f = fixture();
+  StreamConfig c = config("W8A8->W8A{0}", 4);
+  StreamSession dyn(f.model, c);
+  Tensor key = dyn.process(f.frames[0])[0];
+  Tensor next = dyn.process(f.frames[1])[0];
+  EXPECT_EQ(max_diff(key, next), 0.0);
+  EXPECT_GT(dyn.last_cost().pixels_per_bits.at(0), 0);
+  EXPECT_EQ(dyn.last_cost().pixels_per_bits.count(8), 0u);
+  EXPECT_EQ(dyn.last_cost().bops, dyn.last_cost().policy_bops);  // no MAC runs at 0 bits
+}
+
+// With tau = 0 a pixel takes 8 bits exactly when 8 bits represent its residual better than
+// nothing, so the quantized residual - and the output - equal static ResQ at W8A8 -> W8A8.
+TEST(DynamicResQ, TauZeroEqualsStaticEightBits) {
+  Fixture& f = fixture();
+  StreamConfig c = config("W8A8->W8A{0,8}", 4);
+  c.tau = 0;
+  StreamSession dyn(f.model, c);
+  StreamSession stat(f.model, config("W8A8->W8A8", 4));
+  for (size_t t = 0; t < 3; ++t)
+    EXPECT_EQ(max_diff(dyn.process(f.frames[t])[0], stat.process(f.frames[t])[0]), 0.0) << t;
+  const auto& px = dyn.last_cost().pixels_per_bits;
+  EXPECT_GT(px.at(8), 0);
+  EXPECT_LE(dyn.last_cost().bops - dyn.last_cost().policy_bops, stat.last_cost().bops);
+}
+
+TEST(DynamicResQ, LargerTauSkipsMorePixels) {
+  Fixture& f = fixture();
+  int64_t previous_zero = -1;
+  for (double tau : {0.0, 1.0, 10.0, 1e9}) {
+    StreamConfig c = config("W8A8->W8A{0,4,8}", 4);
+    c.tau = tau;
+    StreamSession dyn(f.model, c);
+    dyn.process(f.frames[0]);
+    dyn.process(f.frames[1]);
+    const auto& px = dyn.last_cost().pixels_per_bits;
+    int64_t zero = px.count(0) ? px.at(0) : 0;
+    EXPECT_GE(zero, previous_zero) << "tau " << tau;
+    previous_zero = zero;
+  }
+  EXPECT_GT(previous_zero, 0);
+}
+
+TEST(DynamicResQ, BopsOfUniformChoiceMatchStaticFormula) {
+  // A huge tau keeps every pixel at the lowest pool entry: per-pixel attribution must then sum
+  // to MACs x b_w x b_a exactly (the shares of every layer add up to 1).
+  Fixture& f = fixture();
+  StreamConfig c = config("W8A8->W8A{4,8}", 4);
+  c.tau = 1e30;
+  StreamSession dyn(f.model, c);
+  dyn.process(f.frames[0]);
+  dyn.process(f.frames[1]);
+  const double macs = static_cast<double>(f.model->total_macs());
+  EXPECT_NEAR(dyn.last_cost().bops - dyn.last_cost().policy_bops, macs * 8 * 4, macs * 1e-9);
+  EXPECT_EQ(dyn.last_cost().pixels_per_bits.count(8), 0u);
+}
+
+TEST(LiveConfig, PeriodAppliesFromTheNextKeyframe) {
+  Fixture& f = fixture();
+  StreamSession s(f.model, config("W8A8->W4A4", 4));
+  std::vector<bool> keys;
+  for (size_t t = 0; t < 9; ++t) {
+    if (t == 2) s.set_config(config("W8A8->W4A4", 2));
+    s.process(f.frames[t % f.frames.size()]);
+    keys.push_back(s.last_cost().keyframe);
+  }
+  // T = 4 until the keyframe at t = 4, then T = 2.
+  EXPECT_EQ(keys, (std::vector<bool>{true, false, false, false, true, false, true, false, true}));
+}
+
+TEST(LiveConfig, ForcedKeyframeOnTheNextFrame) {
+  Fixture& f = fixture();
+  StreamSession s(f.model, config("W8A8->W4A4", 8));
+  s.process(f.frames[0]);
+  s.process(f.frames[1]);
+  s.force_keyframe();
+  s.process(f.frames[2]);
+  EXPECT_TRUE(s.last_cost().keyframe);
+  s.process(f.frames[3]);
+  EXPECT_FALSE(s.last_cost().keyframe);
+}
+
+TEST(LiveConfig, ResidualBitsApplyFromTheNextFrame) {
+  Fixture& f = fixture();
+  const double macs = static_cast<double>(f.model->total_macs());
+  StreamSession s(f.model, config("W8A8->W4A4", 8));
+  s.process(f.frames[0]);
+  s.process(f.frames[1]);
+  EXPECT_EQ(s.last_cost().bops, macs * 4 * 4);
+  s.set_config(config("W8A8->W8A8", 8));
+  s.process(f.frames[2]);
+  EXPECT_FALSE(s.last_cost().keyframe);
+  EXPECT_EQ(s.last_cost().bops, macs * 8 * 8);
+}
+
+TEST(LiveConfig, InvalidValuesKeepTheOldConfig_n) {
+  Fixture& f = fixture();
+  StreamSession s(f.model, config("W8A8->W4A4", 4));
+  StreamConfig bad_t = config("W8A8->W4A4", 0);
+  EXPECT_THROW(s.set_config(bad_t), std::invalid_argument);
+  StreamConfig bad_tau = config("W8A8->W8A{0,4,8}", 4);
+  bad_tau.tau = -1;
+  EXPECT_THROW(s.set_config(bad_tau), std::invalid_argument);
+  StreamConfig empty_pool = config("W8A8->W4A4", 4);
+  empty_pool.bits.res_a_pool.clear();
+  EXPECT_THROW(s.set_config(empty_pool), std::invalid_argument);
+  EXPECT_THROW(s.set_config(config("W8A8->W3A3", 4)), std::out_of_range);  // not calibrated
+  EXPECT_EQ(s.config().bits.to_string(), "W8A8->W4A4");
+  EXPECT_EQ(s.config().period, 4);
+}
+
+TEST(LiveConfig, ChangesFromAnotherThreadWhileFramesRun) {
+  Fixture& f = fixture();
+  const double macs = static_cast<double>(f.model->total_macs());
+  StreamSession s(f.model, config("W8A8->W4A4", 3));
+  std::atomic<bool> done = false;
+  std::thread control([&] {
+    for (int i = 0; !done; ++i) {
+      s.set_config(config(i % 2 ? "W8A8->W8A8" : "W8A8->W4A4", 3));
+      if (i % 7 == 0) s.force_keyframe();
+      std::this_thread::yield();
+    }
+  });
+  for (size_t t = 0; t < 24; ++t) {
+    s.process(f.frames[t % f.frames.size()]);
+    const double bops = s.last_cost().bops;
+    // Each frame ran under one whole config: a keyframe, or all residual layers at 4 or 8 bits.
+    EXPECT_TRUE(bops == macs * 64 || bops == macs * 16) << "frame " << t << ": " << bops;
+  }
+  done = true;
+  control.join();
 }
 
 }  // namespace
