@@ -1,0 +1,55 @@
+// Uniform symmetric quantizer of the paper (Eq. 1, 6), applied as fake quantization: values are
+// mapped to the grid s * {-2^(b-1), ..., 2^(b-1) - 1} and returned as floats.
+//
+//   s    = 2 * max(r_max, -r_min) / (2^b - 1)
+//   q(x) = s * clamp(round(x / s), -2^(b-1), 2^(b-1) - 1)
+//
+// Rounding is half to even (std::nearbyint in the default FE_TONEAREST mode, which the engine
+// never changes), the convention of common fake-quantization kernels: 0.5 -> 0, 1.5 -> 2,
+// -2.5 -> -2. Bit-widths: 0 ("send nothing", q(x) = 0), 2..8, and 16 / 32 ("near float",
+// computed in double so 32 bits reproduces float inputs). A zero range gives q(x) = 0.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+
+namespace resq {
+
+// True for the supported bit-widths {0, 2..8, 16, 32}.
+bool is_valid_bits(int bits);
+// "{0, 2..8, 16, 32}", for error messages.
+std::string valid_bits_text();
+
+class UniformQuantizer {
+ public:
+  // Range [r_min, r_max] (r_min <= r_max, finite); only max(r_max, -r_min) matters.
+  // Throws std::invalid_argument for an unsupported bit-width or a bad range.
+  UniformQuantizer(int bits, double r_min, double r_max);
+  // Symmetric range [-clip, clip], clip >= 0.
+  static UniformQuantizer from_clip(int bits, double clip);
+
+  int bits() const { return bits_; }
+  // max(r_max, -r_min): the largest magnitude the grid is fitted to.
+  double clip() const { return clip_; }
+  // Grid step s; 0 for 0 bits and for a zero range.
+  double scale() const { return scale_; }
+  // Integer grid bounds -2^(b-1) and 2^(b-1) - 1 (both 0 for 0 bits).
+  int64_t level_min() const { return level_min_; }
+  int64_t level_max() const { return level_max_; }
+
+  float quantize(float x) const;
+  void apply(std::span<float> values) const;
+  // `out` must have the size of `in` (may alias it exactly).
+  void apply(std::span<const float> in, std::span<float> out) const;
+
+ private:
+  int bits_;
+  double clip_;
+  double scale_ = 0;
+  float scale_f_ = 0;  // scale_ as float, for the float path of bit-widths <= 8
+  int64_t level_min_ = 0;
+  int64_t level_max_ = 0;
+};
+
+}  // namespace resq
