@@ -12,5 +12,6 @@ inline constexpr int kExitUsage = 2;
 void add_inspect(CLI::App& app);
 void add_run_tensors(CLI::App& app);
 void add_run(CLI::App& app);
+void add_calibrate(CLI::App& app);
 
 }  // namespace resq::cli

@@ -10,6 +10,7 @@ int main(int argc, char** argv) {
   resq::cli::add_inspect(app);
   resq::cli::add_run_tensors(app);
   resq::cli::add_run(app);
+  resq::cli::add_calibrate(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -3,9 +3,13 @@
 // and pools can change live without recalibrating.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
+
+#include "engine/graph.h"
+#include "engine/quant/weight_quantizer.h"
 
 namespace resq {
 
@@ -15,8 +19,36 @@ struct LayerCalibration {
   std::map<int, double> residual_clip;  // bits -> clip of residual activations, Theta_a
 };
 
+// The model a calibration was made for, as people read it (the fingerprint decides).
+struct ModelIdentity {
+  std::string file;           // model file name, without directories
+  std::string format;         // "tflite" or "onnx"
+  int64_t linear_layers = 0;  // as Executor::linear_nodes()
+  int64_t linear_macs = 0;    // MACs of those layers at the load-time shapes
+};
+
+// How the calibration was made, so that it can be reproduced.
+struct CalibrationRecipe {
+  int samples = 0;        // c
+  int search_points = 0;  // r
+  int max_distance = 0;   // residuals at keyframe distances 1..max_distance
+  WeightGranularity weights = WeightGranularity::kPerChannel;
+  std::string clip;         // calibration clip file name
+  int64_t start_frame = 0;  // first frame used
+  int64_t frames = 0;       // consecutive frames used from start_frame
+};
+
 struct Calibration {
+  uint64_t model_fingerprint = 0;  // model_fingerprint() of the calibrated graph
+  ModelIdentity model;
+  CalibrationRecipe recipe;
   std::vector<LayerCalibration> layers;  // one per linear layer, in execution order
 };
+
+// FNV-1a 64 over the linear layers' names, weight shapes and weight bytes: a calibration made
+// for another model (or another version of it) does not match. Throws ModelError as Executor.
+uint64_t model_fingerprint(const Graph& g);
+// Throws ModelError as Executor.
+ModelIdentity model_identity(const Graph& g);
 
 }  // namespace resq

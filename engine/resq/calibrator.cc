@@ -78,6 +78,7 @@ Calibration calibrate(std::shared_ptr<const Graph> graph, std::span<const std::v
   const auto pair_picks = spread(pairs.size(), static_cast<size_t>(o.samples));
 
   Calibration cal;
+  cal.model_fingerprint = model_fingerprint(g);
   const auto& linear = ex.linear_nodes();
   for (size_t li = 0; li < linear.size(); ++li) {
     const Node& n = g.nodes[linear[li]];

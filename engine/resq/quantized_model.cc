@@ -27,6 +27,9 @@ UniformQuantizer from_table(const std::map<int, double>& clips, int bits, const 
 QuantizedModel::QuantizedModel(std::shared_ptr<const Graph> graph, const Calibration& calibration,
                                WeightGranularity granularity)
     : graph_(std::move(graph)), calibration_(calibration) {
+  if (calibration_.model_fingerprint != model_fingerprint(*graph_))
+    throw ModelError(graph_->source + ": the calibration was made for a different model "
+                     "(weights fingerprint differs)");
   Executor shapes(graph_);  // the load-time check gives linear layers and their MACs
   linear_nodes_ = shapes.linear_nodes();
   if (calibration_.layers.size() != linear_nodes_.size())

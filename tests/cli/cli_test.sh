@@ -44,4 +44,13 @@ check "summary has inference median" grep -q '"median"' "$work/out/summary.json"
 check "run on a missing clip exits 1" test "$(exit_code "$resq" run --model "$model" \
   --video "$work/none.avi" --out "$work/x.mp4")" = 1
 
+check "--help calibrate exits 0" test "$(exit_code "$resq" calibrate --help)" = 0
+check "calibrate a few frames" "$resq" calibrate --model "$model" --video "$assets/movie.avi" \
+  --samples 3 --search-points 3 --out "$work/calib.json"
+check "calibration has 55 layers" test "$(grep -c '"node"' "$work/calib.json")" = 55
+check "calibrate: too few frames exits 1" test "$(exit_code "$resq" calibrate --model "$model" \
+  --video "$assets/movie.avi" --samples 100 --out "$work/c2.json")" = 1
+check "calibrate: samples 1 is a usage error" test "$(exit_code "$resq" calibrate --model "$model" \
+  --video "$assets/movie.avi" --samples 1 --out "$work/c2.json")" = 2
+
 [ "$failures" -eq 0 ] || { echo "$failures CLI check(s) failed"; exit 1; }

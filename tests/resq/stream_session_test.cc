@@ -170,6 +170,9 @@ TEST(StreamSession, CalibrationOfAnotherModel_n) {
   other = f.calibration;
   other.layers[3].node = "not_this_model";
   EXPECT_THROW(QuantizedModel(f.graph, other, WeightGranularity::kPerChannel), ModelError);
+  other = f.calibration;
+  other.model_fingerprint ^= 1;
+  EXPECT_THROW(QuantizedModel(f.graph, other, WeightGranularity::kPerChannel), ModelError);
 }
 
 TEST(StreamSession, WrongInputKeepsTheSessionUsable_n) {
