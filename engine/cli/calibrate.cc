@@ -1,6 +1,9 @@
 // `resq calibrate`: fit keyframe and residual activation quantizers for every bit-width 2..8 of
 // every linear layer on frames of a clip, and save them for later sessions.
+#include <algorithm>
 #include <chrono>
+#include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <opencv2/videoio.hpp>
@@ -22,45 +25,80 @@ struct Options {
   std::string model;
   std::string video;
   std::string out;
+  std::string check;  // only check this calibration file against the model
   int samples = 64;
   int search_points = 20;
   int max_distance = 3;
-  int start_frame = 0;
+  int64_t start_frame = 0;
+  int64_t frames = 0;  // 0: as many as --samples needs
   bool per_tensor = false;
   bool json = false;
   bool progress = true;
 };
 
-void calibrate_command(const Options& opt) {
-  auto started = std::chrono::steady_clock::now();
-  auto graph = load_model(opt.model);
-  const ImageInput image = find_image_input(*graph);
+// `needed` consecutive frames from `start`, as the model's input lists.
+std::vector<std::vector<Tensor>> decode(const Options& opt, const ImageInput& image, int64_t needed) {
   cv::VideoCapture cap(opt.video);
   if (!cap.isOpened()) throw ModelError(opt.video + ": cannot open video");
-  // Keyframe samples are frames; residual pairs come from the same consecutive frames.
-  const int needed = std::max(opt.samples, 2);
+  for (int64_t i = 0; i < opt.start_frame; ++i)
+    if (!cap.grab())
+      throw ModelError(opt.video + ": has only " + std::to_string(i) + " frames, --start-frame is " +
+                       std::to_string(opt.start_frame));
   std::vector<std::vector<Tensor>> frames;
   cv::Mat bgr;
-  for (int i = 0; static_cast<int>(frames.size()) < needed && cap.read(bgr); ++i) {
-    if (i < opt.start_frame) continue;
+  while (static_cast<int64_t>(frames.size()) < needed && cap.read(bgr)) {
     frames.emplace_back(1);
     frame_to_tensor(bgr, image, frames.back()[0]);
   }
-  if (static_cast<int>(frames.size()) < needed)
+  if (static_cast<int64_t>(frames.size()) < needed)
     throw ModelError(opt.video + ": decoded " + std::to_string(frames.size()) + " frames from frame " +
-                     std::to_string(opt.start_frame) + ", calibration needs " + std::to_string(needed));
+                     std::to_string(opt.start_frame) + ", calibration needs " + std::to_string(needed) +
+                     " (lower --frames / --samples or --start-frame)");
+  return frames;
+}
+
+// `--check FILE`: load FILE for the model (all of load_calibration's checks) and describe it.
+void check_command(const Options& opt) {
+  auto graph = load_model(opt.model);
+  const Calibration c = load_calibration(opt.check, *graph);
+  std::printf("%s: fits %s: %zu linear layers, calibrated on %lld frames of %s (%d samples, %d "
+              "search points, max distance %d)\n",
+              opt.check.c_str(), opt.model.c_str(), c.layers.size(),
+              static_cast<long long>(c.recipe.frames), c.recipe.clip.c_str(), c.recipe.samples,
+              c.recipe.search_points, c.recipe.max_distance);
+}
+
+void calibrate_command(const Options& opt) {
+  const auto started = std::chrono::steady_clock::now();
+  auto graph = load_model(opt.model);
+  const ImageInput image = find_image_input(*graph);
+  if (graph->inputs.size() != 1)
+    throw ModelError(opt.model + ": `calibrate` needs a model with one (image) input");
+  const ModelIdentity identity = model_identity(*graph);
+  auto dir = std::filesystem::path(opt.out).parent_path();
+  if (!dir.empty()) std::filesystem::create_directories(dir);  // fail before the long work
+
+  // c frames give c keyframe samples, and their consecutive pairs the residual samples.
+  const int64_t needed = opt.frames > 0 ? opt.frames : opt.samples;
+  const auto frames = decode(opt, image, needed);
 
   CalibrationOptions o;
   o.samples = opt.samples;
   o.search_points = opt.search_points;
   o.max_distance = opt.max_distance;
   o.weights = opt.per_tensor ? WeightGranularity::kPerTensor : WeightGranularity::kPerChannel;
-  ProgressBar bar("resq calibrate", 0, opt.progress);
-  Calibration cal = calibrate(graph, frames, o, [&](size_t done, size_t total) {
-    bar.update(static_cast<int64_t>(done), "of " + std::to_string(total) + " layers");
+  ProgressBar bar("resq calibrate", identity.linear_layers, opt.progress);
+  Calibration cal = calibrate(graph, frames, o, [&](size_t done, size_t) {
+    bar.update(static_cast<int64_t>(done), "layers");
   });
   bar.finish();
+  cal.model_fingerprint = model_fingerprint(*graph);
+  cal.model = identity;
+  cal.recipe = {o.samples, o.search_points, o.max_distance, o.weights,
+                std::filesystem::path(opt.video).filename().string(), opt.start_frame,
+                static_cast<int64_t>(frames.size())};
   save_calibration(opt.out, cal);
+
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   if (opt.json) {
@@ -69,10 +107,12 @@ void calibrate_command(const Options& opt) {
                                 {"bits", o.bits}, {"seconds", seconds}}
                      .dump(2)
               << "\n";
-  } else {
-    std::cout << "resq calibrate: " << cal.layers.size() << " layers x bits 2..8 (keyframe and residual) from "
-              << frames.size() << " frames in " << seconds << " s -> " << opt.out << "\n";
+    return;
   }
+  std::printf("resq calibrate: %zu linear layers, bits %d..%d (keyframe and residual), %zu frames, "
+              "%.1f s -> %s\n",
+              cal.layers.size(), o.bits.front(), o.bits.back(), frames.size(), seconds,
+              opt.out.c_str());
 }
 
 }  // namespace
@@ -81,25 +121,44 @@ void add_calibrate(CLI::App& app) {
   auto opt = std::make_shared<Options>();
   CLI::App* cmd = app.add_subcommand(
       "calibrate",
-      "Fit keyframe and residual activation quantizers (bits 2..8, every linear layer) on a clip. "
-      "Keeps every linear layer's input of every frame in memory (~20 MB per 256x256 frame for "
-      "the default model).");
+      "Fit keyframe and residual activation quantizers for bits 2..8 of every linear layer on "
+      "consecutive frames of a clip (Eq. 8) and write them as JSON. Memory: every linear layer's "
+      "input of every frame is kept, about 20 MB per frame for the default 256x256 model (the "
+      "default 64 frames: about 1.3 GB).");
   cmd->add_option("--model", opt->model, "Model file (.tflite or .onnx)")->required();
-  cmd->add_option("--video", opt->video, "Calibration clip")->required();
-  cmd->add_option("--out", opt->out, "Calibration file to write (JSON)")->required();
-  cmd->add_option("--samples", opt->samples, "Calibration frames (and residuals) per layer, c")
+  auto* video = cmd->add_option("--video", opt->video,
+                                "Calibration clip (anything OpenCV/FFmpeg decodes); required");
+  auto* out = cmd->add_option("--out", opt->out, "Calibration file to write (JSON); required");
+  cmd->add_option("--check", opt->check,
+                  "Instead of calibrating, check that this calibration file fits --model")
+      ->excludes(video)
+      ->excludes(out);
+  cmd->add_option("--samples", opt->samples,
+                  "Frames and residuals per layer in the range search (c)")
+      ->capture_default_str()
       ->check(CLI::Range(2, 100000));
-  cmd->add_option("--search-points", opt->search_points, "Candidate ranges in the line search, r")
+  cmd->add_option("--search-points", opt->search_points, "Candidate ranges per search (r)")
+      ->capture_default_str()
       ->check(CLI::Range(1, 100000));
   cmd->add_option("--max-distance", opt->max_distance,
-                  "Residuals at keyframe distances 1..N (use T - 1 of the intended T)")
+                  "Residuals at keyframe distances 1..N (N = T - 1 of the keyframe interval T)")
+      ->capture_default_str()
       ->check(CLI::Range(1, 1000));
   cmd->add_option("--start-frame", opt->start_frame, "First frame of the clip to use")
+      ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
-  cmd->add_flag("--per-tensor", opt->per_tensor, "Per-tensor weight ranges (default per channel)");
-  cmd->add_flag("--json", opt->json, "Print the summary as JSON");
-  cmd->add_flag("!--no-progress", opt->progress, "Do not draw a progress bar");
-  cmd->callback([opt] { calibrate_command(*opt); });
+  cmd->add_option("--frames", opt->frames,
+                  "Consecutive frames to decode and keep (default: --samples); memory "
+                  "grows with it")
+      ->check(CLI::Range(int64_t{2}, int64_t{100000}));
+  cmd->add_flag("--per-tensor", opt->per_tensor, "Per-tensor weight ranges (default: per channel)");
+  cmd->add_flag("--json", opt->json, "Print the summary (layers, bits, seconds) as JSON");
+  cmd->add_flag("!--no-progress", opt->progress, "Do not draw the progress bar");
+  cmd->callback([opt] {
+    if (!opt->check.empty()) return check_command(*opt);
+    if (opt->video.empty() || opt->out.empty()) throw CLI::RequiredError(opt->video.empty() ? "--video" : "--out");
+    calibrate_command(*opt);
+  });
 }
 
 }  // namespace resq::cli

@@ -52,4 +52,11 @@ ModelIdentity model_identity(const Graph& g) {
   return id;
 }
 
+std::vector<std::string> linear_layer_names(const Graph& g) {
+  const Executor ex = borrowed_executor(g);
+  std::vector<std::string> names;
+  for (size_t node : ex.linear_nodes()) names.push_back(g.nodes[node].name);
+  return names;
+}
+
 }  // namespace resq

@@ -48,7 +48,8 @@ struct Calibration {
 // FNV-1a 64 over the linear layers' names, weight shapes and weight bytes: a calibration made
 // for another model (or another version of it) does not match. Throws ModelError as Executor.
 uint64_t model_fingerprint(const Graph& g);
-// Throws ModelError as Executor.
+// Both throw ModelError as Executor.
 ModelIdentity model_identity(const Graph& g);
+std::vector<std::string> linear_layer_names(const Graph& g);
 
 }  // namespace resq

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# End-to-end checks of the `resq` binary: help, exit codes, inspect totals, run-tensors, run.
+# End-to-end checks of the `resq` binary: help, exit codes, inspect totals, run-tensors, run,
+# calibrate.
 # Usage: cli_test.sh RESQ_BINARY TEST_DATA_DIR ASSET_DIR
 set -uo pipefail
 resq=$1 data=$2 assets=$3
@@ -12,7 +13,7 @@ check() {  # description, then a command that must succeed
 }
 exit_code() { "$@" >/dev/null 2>&1; echo $?; }
 
-for sub in "" inspect run-tensors run; do
+for sub in "" inspect run-tensors run calibrate; do
   check "--help $sub exits 0" test "$(exit_code "$resq" $sub --help)" = 0
 done
 check "unknown option exits 2" test "$(exit_code "$resq" inspect --bogus x)" = 2
@@ -44,13 +45,24 @@ check "summary has inference median" grep -q '"median"' "$work/out/summary.json"
 check "run on a missing clip exits 1" test "$(exit_code "$resq" run --model "$model" \
   --video "$work/none.avi" --out "$work/x.mp4")" = 1
 
-check "--help calibrate exits 0" test "$(exit_code "$resq" calibrate --help)" = 0
-check "calibrate a few frames" "$resq" calibrate --model "$model" --video "$assets/movie.avi" \
-  --samples 3 --search-points 3 --out "$work/calib.json"
-check "calibration has 55 layers" test "$(grep -c '"node"' "$work/calib.json")" = 55
-check "calibrate: too few frames exits 1" test "$(exit_code "$resq" calibrate --model "$model" \
-  --video "$assets/movie.avi" --samples 100 --out "$work/c2.json")" = 1
+# Small settings: a few seconds on the default model.
+calib=(calibrate --model "$model" --video "$assets/movie.avi" --samples 2 --search-points 3)
+check "calibrate on 4 frames" "$resq" "${calib[@]}" --frames 4 --out "$work/calib/calib.json"
+check "calibration has 55 layers" grep -q '"linear_layers": 55' "$work/calib/calib.json"
+check "calibration loads for its model" "$resq" calibrate --model "$model" --check "$work/calib/calib.json"
+check "calibration of another model exits 1" test "$(exit_code "$resq" calibrate \
+  --model "$conv/model.onnx" --check "$work/calib/calib.json")" = 1
+check "another model: says what differs" bash -c "'$resq' calibrate --model '$conv/model.onnx' \
+  --check '$work/calib/calib.json' 2>&1 | grep -q 'layer count differs'"
+check "calibrate --json reports seconds" bash -c "'$resq' ${calib[*]@Q} --frames 2 --json \
+  --out '$work/calib/c2.json' | grep -q '\"seconds\"'"
+check "too few frames exits 1" test "$(exit_code "$resq" "${calib[@]}" --start-frame 60 --frames 20 \
+  --out "$work/calib/x.json")" = 1
+check "too few frames: says decoded and needed" bash -c "'$resq' ${calib[*]@Q} --start-frame 60 \
+  --frames 20 --out '$work/calib/x.json' 2>&1 | grep -q 'decoded 8 frames.*needs 20'"
 check "calibrate: samples 1 is a usage error" test "$(exit_code "$resq" calibrate --model "$model" \
   --video "$assets/movie.avi" --samples 1 --out "$work/c2.json")" = 2
+check "calibrate without --out exits 2" test "$(exit_code "$resq" calibrate --model "$model" \
+  --video "$assets/movie.avi")" = 2
 
 [ "$failures" -eq 0 ] || { echo "$failures CLI check(s) failed"; exit 1; }
