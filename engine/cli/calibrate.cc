@@ -1,6 +1,5 @@
 // `resq calibrate`: fit keyframe and residual activation quantizers for every bit-width 2..8 of
 // every linear layer on frames of a clip, and save them for later sessions.
-#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -36,14 +35,15 @@ struct Options {
   bool progress = true;
 };
 
-// `needed` consecutive frames from `start`, as the model's input lists.
-std::vector<std::vector<Tensor>> decode(const Options& opt, const ImageInput& image, int64_t needed) {
+// `needed` consecutive frames from --start-frame, as the model's input lists.
+std::vector<std::vector<Tensor>> decode(const Options& opt, const ImageInput& image,
+                                        int64_t needed) {
   cv::VideoCapture cap(opt.video);
   if (!cap.isOpened()) throw ModelError(opt.video + ": cannot open video");
   for (int64_t i = 0; i < opt.start_frame; ++i)
     if (!cap.grab())
-      throw ModelError(opt.video + ": has only " + std::to_string(i) + " frames, --start-frame is " +
-                       std::to_string(opt.start_frame));
+      throw ModelError(opt.video + ": has only " + std::to_string(i) +
+                       " frames, --start-frame is " + std::to_string(opt.start_frame));
   std::vector<std::vector<Tensor>> frames;
   cv::Mat bgr;
   while (static_cast<int64_t>(frames.size()) < needed && cap.read(bgr)) {
@@ -51,8 +51,9 @@ std::vector<std::vector<Tensor>> decode(const Options& opt, const ImageInput& im
     frame_to_tensor(bgr, image, frames.back()[0]);
   }
   if (static_cast<int64_t>(frames.size()) < needed)
-    throw ModelError(opt.video + ": decoded " + std::to_string(frames.size()) + " frames from frame " +
-                     std::to_string(opt.start_frame) + ", calibration needs " + std::to_string(needed) +
+    throw ModelError(opt.video + ": decoded " + std::to_string(frames.size()) +
+                     " frames from frame " + std::to_string(opt.start_frame) +
+                     ", calibration needs " + std::to_string(needed) +
                      " (lower --frames / --samples or --start-frame)");
   return frames;
 }
@@ -61,11 +62,12 @@ std::vector<std::vector<Tensor>> decode(const Options& opt, const ImageInput& im
 void check_command(const Options& opt) {
   auto graph = load_model(opt.model);
   const Calibration c = load_calibration(opt.check, *graph);
-  std::printf("%s: fits %s: %zu linear layers, calibrated on %lld frames of %s (%d samples, %d "
-              "search points, max distance %d)\n",
-              opt.check.c_str(), opt.model.c_str(), c.layers.size(),
-              static_cast<long long>(c.recipe.frames), c.recipe.clip.c_str(), c.recipe.samples,
-              c.recipe.search_points, c.recipe.max_distance);
+  std::printf(
+      "%s: fits %s: %zu linear layers, calibrated on %lld frames of %s (%d samples, %d "
+      "search points, max distance %d)\n",
+      opt.check.c_str(), opt.model.c_str(), c.layers.size(),
+      static_cast<long long>(c.recipe.frames), c.recipe.clip.c_str(), c.recipe.samples,
+      c.recipe.search_points, c.recipe.max_distance);
 }
 
 void calibrate_command(const Options& opt) {
@@ -92,27 +94,31 @@ void calibrate_command(const Options& opt) {
     bar.update(static_cast<int64_t>(done), "layers");
   });
   bar.finish();
-  cal.model_fingerprint = model_fingerprint(*graph);
   cal.model = identity;
-  cal.recipe = {o.samples, o.search_points, o.max_distance, o.weights,
-                std::filesystem::path(opt.video).filename().string(), opt.start_frame,
-                static_cast<int64_t>(frames.size())};
+  cal.recipe = {.samples = o.samples,
+                .search_points = o.search_points,
+                .max_distance = o.max_distance,
+                .weights = o.weights,
+                .clip = std::filesystem::path(opt.video).filename().string(),
+                .start_frame = opt.start_frame,
+                .frames = static_cast<int64_t>(frames.size())};
   save_calibration(opt.out, cal);
 
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   if (opt.json) {
-    std::cout << nlohmann::json{{"model", opt.model}, {"video", opt.video}, {"output", opt.out},
-                                {"layers", cal.layers.size()}, {"frames", frames.size()},
-                                {"bits", o.bits}, {"seconds", seconds}}
+    std::cout << nlohmann::json{{"model", opt.model},      {"video", opt.video},
+                                {"output", opt.out},       {"layers", cal.layers.size()},
+                                {"frames", frames.size()}, {"bits", o.bits},
+                                {"seconds", seconds}}
                      .dump(2)
               << "\n";
     return;
   }
-  std::printf("resq calibrate: %zu linear layers, bits %d..%d (keyframe and residual), %zu frames, "
-              "%.1f s -> %s\n",
-              cal.layers.size(), o.bits.front(), o.bits.back(), frames.size(), seconds,
-              opt.out.c_str());
+  std::printf(
+      "resq calibrate: %zu linear layers, bits %d..%d (keyframe and residual), %zu frames, "
+      "%.1f s -> %s\n",
+      cal.layers.size(), o.bits.front(), o.bits.back(), frames.size(), seconds, opt.out.c_str());
 }
 
 }  // namespace
@@ -156,7 +162,8 @@ void add_calibrate(CLI::App& app) {
   cmd->add_flag("!--no-progress", opt->progress, "Do not draw the progress bar");
   cmd->callback([opt] {
     if (!opt->check.empty()) return check_command(*opt);
-    if (opt->video.empty() || opt->out.empty()) throw CLI::RequiredError(opt->video.empty() ? "--video" : "--out");
+    if (opt->video.empty() || opt->out.empty())
+      throw CLI::RequiredError(opt->video.empty() ? "--video" : "--out");
     calibrate_command(*opt);
   });
 }

@@ -42,18 +42,20 @@ class Reader {
  public:
   explicit Reader(std::string file) : file_(std::move(file)) {}
 
-  [[noreturn]] void fail(const std::string& message) const { throw ModelError(file_ + ": " + message); }
+  [[noreturn]] void fail(const std::string& message) const {
+    throw ModelError(file_ + ": " + message);
+  }
 
-  [[noreturn]] void bad_value(const std::string& field, const json& v, const std::string& expected) const {
+  [[noreturn]] void bad_value(const std::string& field, const json& v,
+                              const std::string& expected) const {
     std::string shown = v.dump();
     if (shown.size() > 60) shown = shown.substr(0, 57) + "...";
     fail("field '" + field + "' has bad value " + shown + " (expected " + expected + ")");
   }
 
   const json& field(const json& obj, const std::string& parent, const std::string& name) const {
-    const std::string path = parent.empty() ? name : parent + "." + name;
     auto it = obj.find(name);
-    if (it == obj.end()) fail("missing field '" + path + "'");
+    if (it == obj.end()) fail("missing field '" + path(parent, name) + "'");
     return *it;
   }
 
@@ -74,11 +76,13 @@ class Reader {
     const json& v = field(obj, parent, name);
     if (!v.is_number_integer() || (v.is_number_unsigned() && v.get<uint64_t>() > uint64_t(max)) ||
         v.get<int64_t>() < min || v.get<int64_t>() > max)
-      bad_value(path(parent, name), v, "an integer in " + std::to_string(min) + ".." + std::to_string(max));
+      bad_value(path(parent, name), v,
+                "an integer in " + std::to_string(min) + ".." + std::to_string(max));
     return v.get<int64_t>();
   }
 
-  std::map<int, double> clips(const json& obj, const std::string& parent, const std::string& name) const {
+  std::map<int, double> clips(const json& obj, const std::string& parent,
+                              const std::string& name) const {
     const json& j = object(obj, parent, name);
     std::map<int, double> clips;
     for (const auto& [key, value] : j.items()) {
@@ -125,9 +129,9 @@ void check_model(const Reader& r, const Calibration& c, const Graph& g) {
              c.layers[i].node + "' in " + theirs + ", '" + names[i] + "' in " + g.source);
   const uint64_t fingerprint = model_fingerprint(g);
   if (c.model_fingerprint != fingerprint)
-    r.fail("made for a different model: weights fingerprint differs: " + hex64(c.model_fingerprint) +
-           " in " + theirs + ", " + hex64(fingerprint) + " for " + g.source +
-           " (same layer names, other weights)");
+    r.fail("made for a different model: weights fingerprint differs: " +
+           hex64(c.model_fingerprint) + " in " + theirs + ", " + hex64(fingerprint) + " for " +
+           g.source + " (same layer names, other weights)");
 }
 
 }  // namespace
@@ -138,23 +142,22 @@ void save_calibration(const std::string& path, const Calibration& c) {
     layers.push_back({{"node", l.node},
                       {"key_clip", clips_json(l.key_clip)},
                       {"residual_clip", clips_json(l.residual_clip)}});
-  const ordered_json doc = {
-      {"format_version", kFormatVersion},
-      {"model",
-       {{"file", c.model.file},
-        {"format", c.model.format},
-        {"linear_layers", c.model.linear_layers},
-        {"linear_macs", c.model.linear_macs},
-        {"fingerprint", hex64(c.model_fingerprint)}}},
-      {"recipe",
-       {{"samples", c.recipe.samples},
-        {"search_points", c.recipe.search_points},
-        {"max_distance", c.recipe.max_distance},
-        {"weights", granularity_name(c.recipe.weights)},
-        {"clip", c.recipe.clip},
-        {"start_frame", c.recipe.start_frame},
-        {"frames", c.recipe.frames}}},
-      {"layers", layers}};
+  const ordered_json doc = {{"format_version", kFormatVersion},
+                            {"model",
+                             {{"file", c.model.file},
+                              {"format", c.model.format},
+                              {"linear_layers", c.model.linear_layers},
+                              {"linear_macs", c.model.linear_macs},
+                              {"fingerprint", hex64(c.model_fingerprint)}}},
+                            {"recipe",
+                             {{"samples", c.recipe.samples},
+                              {"search_points", c.recipe.search_points},
+                              {"max_distance", c.recipe.max_distance},
+                              {"weights", granularity_name(c.recipe.weights)},
+                              {"clip", c.recipe.clip},
+                              {"start_frame", c.recipe.start_frame},
+                              {"frames", c.recipe.frames}}},
+                            {"layers", layers}};
   std::ofstream f(path);
   if (!(f << doc.dump(1) << "\n")) throw ModelError(path + ": cannot write the calibration file");
 }
@@ -181,12 +184,14 @@ Calibration load_calibration(const std::string& path, const Graph& g) {
 
   const json& recipe = r.object(doc, "", "recipe");
   c.recipe.samples = static_cast<int>(r.integer(recipe, "recipe", "samples", 1, kIntMax));
-  c.recipe.search_points = static_cast<int>(r.integer(recipe, "recipe", "search_points", 1, kIntMax));
+  c.recipe.search_points =
+      static_cast<int>(r.integer(recipe, "recipe", "search_points", 1, kIntMax));
   c.recipe.max_distance = static_cast<int>(r.integer(recipe, "recipe", "max_distance", 1, kIntMax));
   const std::string weights = r.string(recipe, "recipe", "weights");
   if (weights != "per_channel" && weights != "per_tensor")
     r.bad_value("recipe.weights", weights, "\"per_channel\" or \"per_tensor\"");
-  c.recipe.weights = weights == "per_tensor" ? WeightGranularity::kPerTensor : WeightGranularity::kPerChannel;
+  c.recipe.weights =
+      weights == "per_tensor" ? WeightGranularity::kPerTensor : WeightGranularity::kPerChannel;
   c.recipe.clip = r.string(recipe, "recipe", "clip");
   c.recipe.start_frame = r.integer(recipe, "recipe", "start_frame", 0, kInt64Max);
   c.recipe.frames = r.integer(recipe, "recipe", "frames", 0, kInt64Max);

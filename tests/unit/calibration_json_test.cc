@@ -28,7 +28,8 @@ Graph conv_chain(const std::vector<std::string>& names, float weight = 2.0f) {
   int v = g.add_value(x);
   g.inputs.push_back(v);
   for (const std::string& name : names) {
-    int w = g.add_constant(name + "_w", Tensor::from_floats({1, 1, 1, 1}, std::vector<float>{weight}));
+    int w =
+        g.add_constant(name + "_w", Tensor::from_floats({1, 1, 1, 1}, std::vector<float>{weight}));
     Value out;
     out.name = name + "_out";
     int y = g.add_value(out);
@@ -53,7 +54,8 @@ class CalibrationJson : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = fs::temp_directory_path() /
-           ("resq_calibration_json_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+           ("resq_calibration_json_" +
+            std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
     fs::create_directories(dir_);
     path_ = (dir_ / "calib.json").string();
   }
@@ -159,7 +161,8 @@ TEST_F(CalibrationJson, BadValue_n) {
   const std::vector<std::vector<std::string>> cases = {
       // edit from, edit to, expected pieces of the message
       {"\"samples\": 5", "\"samples\": -3", "'recipe.samples'", "-3"},
-      {"\"weights\": \"per_tensor\"", "\"weights\": \"per_pixel\"", "'recipe.weights'", "per_pixel"},
+      {"\"weights\": \"per_tensor\"", "\"weights\": \"per_pixel\"", "'recipe.weights'",
+       "per_pixel"},
       {"\"format_version\": 1", "\"format_version\": 7", "'format_version'", "7"},
       {"\"2\": 0.125", "\"9\": 0.125", "'layers[0].key_clip.9'", "bit-width"},
       {"\"2\": 0.125", "\"2\": -0.5", "'layers[0].key_clip.2'", "-0.5"},
@@ -170,7 +173,8 @@ TEST_F(CalibrationJson, BadValue_n) {
     write_edited(c[0], c[1]);
     std::string msg = load_error(graph_);
     EXPECT_NE(msg.find(path_), std::string::npos) << msg;
-    for (size_t i = 2; i < c.size(); ++i) EXPECT_NE(msg.find(c[i]), std::string::npos) << c[i] << " in " << msg;
+    for (size_t i = 2; i < c.size(); ++i)
+      EXPECT_NE(msg.find(c[i]), std::string::npos) << c[i] << " in " << msg;
   }
 }
 
