@@ -102,7 +102,6 @@ BitConfig BitConfig::parse(std::string_view text) {
   return c;
 }
 
-// Appends rather than `"W" + std::to_string(...)`, which trips a GCC 12 -Wrestrict false positive.
 std::string BitConfig::to_string() const {
   if (scheme == QuantScheme::kFloat) return "fp32";
   std::string text = "W";

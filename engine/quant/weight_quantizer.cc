@@ -63,7 +63,8 @@ std::optional<int> weight_channel_axis(const Node& node, int weight_rank) {
   if (type == "Conv") return 0;
   if (type == "ConvTranspose") return 1;
   if (type == "Gemm") return node.attrs.get_flag("transB") ? 0 : 1;
-  if (type == "MatMul") return weight_rank >= 2 ? std::optional<int>(weight_rank - 1) : std::nullopt;
+  if (type == "MatMul")
+    return weight_rank >= 2 ? std::optional<int>(weight_rank - 1) : std::nullopt;
   throw std::invalid_argument("weight_channel_axis: node '" + node.name + "' (" + type +
                               ") is not a linear layer");
 }

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 #include <vector>
@@ -45,7 +46,8 @@ size_t brute_force_best(const std::vector<Tensor>& xs, const std::vector<Tensor>
       for (float& v : q.floats()) v = static_cast<float>(naive_quantize(v, bits, max_abs * k / r));
       Tensor y(refs[i].shape());
       forward(q, y);
-      for (int64_t j = 0; j < y.numel(); ++j) error += std::pow(double{refs[i].f32()[j]} - y.f32()[j], 2);
+      for (int64_t j = 0; j < y.numel(); ++j)
+        error += std::pow(double{refs[i].f32()[j]} - y.f32()[j], 2);
     }
     if (error < best_error) {
       best_error = error;
@@ -59,7 +61,8 @@ size_t brute_force_best(const std::vector<Tensor>& xs, const std::vector<Tensor>
 // Eight 1.2s and one 3: clip 1.5 costs 8 * 0.2^2 + 2^2 = 4.32, clip 3 costs 8 * 0.8^2 + 1^2 =
 // 6.12, so clipping the outlier wins. With only two 1.2s: 4.08 vs 2.28, the full range wins.
 TEST(RangeSearch, AnalyticOutlierCase) {
-  const std::vector<Tensor> many{filled({1.2f, 1.2f, 1.2f, 1.2f}), filled({1.2f, 1.2f, 1.2f, 1.2f, 3})};
+  const std::vector<Tensor> many{filled({1.2f, 1.2f, 1.2f, 1.2f}),
+                                 filled({1.2f, 1.2f, 1.2f, 1.2f, 3})};
   const RangeSearchResult clipped = search_activation_range(many, many, kIdentity, 2, 2);
   EXPECT_EQ(clipped.clips, (std::vector<double>{1.5, 3}));
   ASSERT_EQ(clipped.errors.size(), 2u);

@@ -25,7 +25,8 @@ double squared_error(const Tensor& a, const Tensor& b) {
 // Conv weight [M=2, 1, 1, 2] at 4 bits. Channel 0 {7.5, -3} has range 7.5 -> s = 1; channel 1
 // {15/32, -3/16} has range 15/32 -> s = 1/16. Per tensor, s = 1 wipes channel 1 out.
 TEST(WeightQuantizer, PerChannelBeatsPerTensorByHand) {
-  const Tensor w = Tensor::from_floats({2, 1, 1, 2}, std::vector<float>{7.5f, -3, 0.46875f, -0.1875f});
+  const Tensor w =
+      Tensor::from_floats({2, 1, 1, 2}, std::vector<float>{7.5f, -3, 0.46875f, -0.1875f});
   const QuantizedWeight per_tensor = quantize_weight(w, 4, WeightGranularity::kPerTensor);
   const QuantizedWeight per_channel = quantize_weight(w, 4, WeightGranularity::kPerChannel, 0);
 
