@@ -12,8 +12,7 @@ namespace resq {
 namespace {
 
 using testing::run_op;
-
-Tensor floats(Shape s, std::vector<float> v) { return Tensor::from_floats(std::move(s), v); }
+using testing::floats;
 
 void expect_floats(const Tensor& t, const std::vector<float>& want) {
   ASSERT_EQ(t.numel(), static_cast<int64_t>(want.size()));

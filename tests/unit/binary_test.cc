@@ -12,8 +12,7 @@ namespace resq {
 namespace {
 
 using testing::run_op;
-
-Tensor floats(Shape s, std::vector<float> v) { return Tensor::from_floats(std::move(s), v); }
+using testing::floats;
 
 Tensor ints(Shape s, std::vector<int64_t> v) { return Tensor::from_ints(std::move(s), v); }
 

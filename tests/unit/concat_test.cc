@@ -12,16 +12,14 @@ namespace resq {
 namespace {
 
 using testing::run_op;
-
-Tensor floats(Shape s, std::vector<float> v) { return Tensor::from_floats(std::move(s), v); }
+using testing::floats;
+using testing::values;
 
 Attributes axis(int64_t a) {
   Attributes at;
   at.set("axis", a);
   return at;
 }
-
-std::vector<float> values(const Tensor& t) { return {t.floats().begin(), t.floats().end()}; }
 
 TEST(Concat, Axis0And1) {
   Tensor a = floats({2, 2}, {1, 2, 3, 4}), b = floats({1, 2}, {5, 6}), c = floats({2, 1}, {7, 8});

@@ -25,6 +25,9 @@ inline Attributes attrs(std::initializer_list<std::pair<std::string, AttrValue>>
 
 using Ints = std::vector<int64_t>;
 
+inline Tensor floats(Shape s, std::vector<float> v) { return Tensor::from_floats(std::move(s), v); }
+inline std::vector<float> values(const Tensor& t) { return {t.floats().begin(), t.floats().end()}; }
+
 // infer() then run(), like the executor does. Absent optional inputs are nullptr.
 inline std::vector<Tensor> run_op(const std::string& type, const Attributes& a,
                                   const std::vector<const Tensor*>& in) {

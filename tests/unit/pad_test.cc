@@ -13,8 +13,8 @@ namespace resq {
 namespace {
 
 using testing::run_op;
-
-Tensor floats(Shape s, std::vector<float> v) { return Tensor::from_floats(std::move(s), v); }
+using testing::floats;
+using testing::values;
 
 Tensor pads(std::vector<int64_t> v) {
   return Tensor::from_ints({static_cast<int64_t>(v.size())}, v);
@@ -25,8 +25,6 @@ Attributes mode(const std::string& m) {
   a.set("mode", m);
   return a;
 }
-
-std::vector<float> values(const Tensor& t) { return {t.floats().begin(), t.floats().end()}; }
 
 TEST(Pad, ConstantWithValue2D) {
   Tensor x = floats({2, 2}, {1, 2, 3, 4}), p = pads({1, 0, 0, 1}), v = floats({}, {9});

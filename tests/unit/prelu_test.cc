@@ -11,8 +11,7 @@ namespace resq {
 namespace {
 
 using testing::run_op;
-
-Tensor floats(Shape s, std::vector<float> v) { return Tensor::from_floats(std::move(s), v); }
+using testing::floats;
 
 TEST(PRelu, ScalarSlope) {
   Tensor x = floats({4}, {-2, -1, 0, 3});

@@ -15,8 +15,7 @@ namespace resq {
 namespace {
 
 using testing::run_op;
-
-Tensor floats(Shape s, std::vector<float> v) { return Tensor::from_floats(std::move(s), v); }
+using testing::floats;
 
 Tensor sizes(std::vector<int64_t> v) {
   return Tensor::from_ints({static_cast<int64_t>(v.size())}, v);

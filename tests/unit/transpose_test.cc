@@ -13,8 +13,7 @@ namespace resq {
 namespace {
 
 using testing::run_op;
-
-Tensor floats(Shape s, std::vector<float> v) { return Tensor::from_floats(std::move(s), v); }
+using testing::floats;
 
 Tensor ramp(const Shape& s) {
   std::vector<float> v(static_cast<size_t>(shape_numel(s)));
