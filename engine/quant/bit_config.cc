@@ -72,11 +72,26 @@ std::vector<int> read_pool(Reader& r) {
 
 }  // namespace
 
+const char* scheme_name(QuantScheme s) {
+  switch (s) {
+    case QuantScheme::kFloat: return "fp32";
+    case QuantScheme::kFrame: return "frame";
+    case QuantScheme::kResQ: return "resq";
+    case QuantScheme::kDynamicResQ: return "dynamic";
+    case QuantScheme::kSkip: return "skip";
+  }
+  return "?";
+}
+
 BitConfig BitConfig::parse(std::string_view text) {
   Reader r(text);
   BitConfig c;
   if (r.accept("fp32")) {
-    if (!r.at_end()) r.fail("unexpected text after 'fp32'");
+    if (r.at_end()) return c;
+    r.expect("->");
+    r.expect("skip");
+    if (!r.at_end()) r.fail("unexpected text after the configuration");
+    c.scheme = QuantScheme::kSkip;
     return c;
   }
   r.expect("W");
@@ -88,6 +103,11 @@ BitConfig BitConfig::parse(std::string_view text) {
     return c;
   }
   r.expect("->");
+  if (r.accept("skip")) {
+    if (!r.at_end()) r.fail("unexpected text after the configuration");
+    c.scheme = QuantScheme::kSkip;
+    return c;
+  }
   r.expect("W");
   c.res_w = r.bits("residual weight", false);
   r.expect("A");
@@ -108,6 +128,7 @@ std::string BitConfig::to_string() const {
   text += std::to_string(key_w);
   text += 'A';
   text += std::to_string(key_a);
+  if (scheme == QuantScheme::kSkip) return (key_w == 32 && key_a == 32 ? "fp32" : text) + "->skip";
   if (scheme == QuantScheme::kFrame) return text;
   text += "->W";
   text += std::to_string(res_w);

@@ -10,12 +10,15 @@ namespace resq {
 
 struct FrameCost {
   bool keyframe = false;
+  int64_t keyframe_distance = 0;  // frames since the last keyframe (0: keyframe or no keyframes)
   double bops = 0;          // linear layers + Dynamic-ResQ policy
   double policy_bops = 0;   // the policy's share of `bops` (see stream_session.h)
   double bops_fp32 = 0;   // same MACs at 32 x 32 bits
   double bops_w8a8 = 0;   // same MACs at 8 x 8 bits (frame quantization baseline)
   double latency_ms = 0;  // wall-clock of the whole frame through the engine
-  // Dynamic-ResQ residual frames: input pixels per chosen bit-width, over all linear layers.
+  // Linear-layer input pixels per activation bit-width, summed over the layers: the key bits on
+  // keyframes and frame quantization, the residual bits (per pixel for Dynamic-ResQ) between
+  // keyframes, 0 for every pixel of a skipped frame, 32 for fp32.
   std::map<int, int64_t> pixels_per_bits;
 };
 

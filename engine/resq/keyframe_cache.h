@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <utility>
 #include <vector>
 
 #include "engine/tensor.h"
@@ -23,16 +24,21 @@ class KeyframeCache {
   const Layer& layer(size_t linear_index) const { return layers_.at(linear_index); }
   size_t size() const { return layers_.size(); }
 
+  // The keyframe's model outputs (frame skipping repeats them; the layers stay empty).
+  const std::vector<Tensor>& outputs() const { return outputs_; }
+  void set_outputs(std::vector<Tensor> outputs) { outputs_ = std::move(outputs); }
+
   // True once a keyframe has filled every layer.
   bool ready() const { return ready_; }
   void mark_ready() { ready_ = true; }
   void clear();
 
-  // Bytes held by x_k and z_k over all layers (the memory cost the paper names as a limitation).
+  // Bytes held by x_k and z_k over all layers and the kept outputs (the memory cost the paper names as a limitation).
   size_t bytes() const;
 
  private:
   std::vector<Layer> layers_;
+  std::vector<Tensor> outputs_;
   bool ready_ = false;
 };
 

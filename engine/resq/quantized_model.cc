@@ -71,6 +71,12 @@ int64_t QuantizedModel::total_macs() const {
   return total;
 }
 
+int64_t QuantizedModel::total_pixels() const {
+  int64_t total = 0;
+  for (const Layer& l : layers_) total += l.pixels.pixels();
+  return total;
+}
+
 const Tensor& QuantizedModel::weight(size_t li, int bits) const {
   auto it = layers_.at(li).weights.find(bits);
   if (it == layers_[li].weights.end())

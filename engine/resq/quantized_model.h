@@ -27,6 +27,8 @@ class QuantizedModel {
   size_t linear_index(size_t node) const { return linear_index_.at(node); }
   int64_t macs(size_t linear_index) const { return macs_[linear_index]; }
   int64_t total_macs() const;
+  // Input pixels summed over the linear layers (the unit of FrameCost::pixels_per_bits).
+  int64_t total_pixels() const;
 
   // Weights of linear layer `li` on the grid of `bits` (2..8, 16, 32), and their Frobenius
   // norm ||q(w)|| (the factor of the Dynamic-ResQ error bound, Eq. 10).

@@ -11,10 +11,6 @@
 namespace resq {
 namespace {
 
-bool uses_keyframes(QuantScheme s) {
-  return s == QuantScheme::kResQ || s == QuantScheme::kDynamicResQ;
-}
-
 // std::nullopt for "near float" bit-widths, which leave activations as they are.
 std::optional<UniformQuantizer> residual_quantizer(const QuantizedModel& m, size_t li, int bits) {
   if (QuantizedModel::passes_through(bits)) return std::nullopt;
@@ -38,13 +34,14 @@ void StreamSession::check_config(const StreamConfig& c) const {
   if (!(c.tau >= 0))
     throw std::invalid_argument("tau must be >= 0, got " + std::to_string(c.tau));
   const BitConfig& b = c.bits;
-  if (uses_keyframes(b.scheme) && b.res_a_pool.empty())
+  const bool residuals = b.scheme == QuantScheme::kResQ || b.scheme == QuantScheme::kDynamicResQ;
+  if (residuals && b.res_a_pool.empty())
     throw std::invalid_argument(b.to_string() + ": the residual activation pool is empty");
   if (b.scheme == QuantScheme::kFloat || model_->linear_nodes().empty()) return;
   // Every layer is calibrated for the same bit-widths: checking layer 0 checks them all.
   model_->weight(0, b.key_w);
   if (!QuantizedModel::passes_through(b.key_a)) model_->key_activation(0, b.key_a);
-  if (uses_keyframes(b.scheme)) {
+  if (residuals) {
     model_->weight(0, b.res_w);
     for (int a : b.res_a_pool) residual_quantizer(*model_, 0, a);
   }
@@ -76,24 +73,32 @@ std::vector<Tensor> StreamSession::process(std::span<const Tensor> inputs) {
     forced = force_;
     force_ = false;
   }
-  const bool resq = uses_keyframes(active_.bits.scheme);
-  keyframe_ = resq && (forced || !cache_.ready() || frames_since_key_ >= period_);
-  if (keyframe_ || !resq) {
+  const bool keyed = active_.bits.uses_keyframes();
+  keyframe_ = keyed && (forced || !cache_.ready() || frames_since_key_ >= period_);
+  if (keyframe_ || !keyed) {
     key_w_ = active_.bits.key_w;
     key_a_ = active_.bits.key_a;
     period_ = active_.period;
   }
   cost_ = FrameCost{};
   cost_.keyframe = keyframe_;
+  cost_.keyframe_distance = keyframe_ || !keyed ? 0 : frames_since_key_;
   std::vector<Tensor> out;
-  try {
-    out = executor_.run(inputs, this);
-  } catch (...) {
-    cache_.clear();  // a half-written keyframe must not serve as reference
-    frames_since_key_ = 0;
-    throw;
+  if (active_.bits.scheme == QuantScheme::kSkip && !keyframe_) {
+    // Frame skipping: the network does not run; every linear input pixel "sends nothing".
+    out = cache_.outputs();
+    cost_.pixels_per_bits[0] = model_->total_pixels();
+  } else {
+    try {
+      out = executor_.run(inputs, this);
+    } catch (...) {
+      cache_.clear();  // a half-written keyframe must not serve as reference
+      frames_since_key_ = 0;
+      throw;
+    }
   }
   if (keyframe_) {
+    if (active_.bits.scheme == QuantScheme::kSkip) cache_.set_outputs(out);
     cache_.mark_ready();
     frames_since_key_ = 0;
   }
@@ -128,19 +133,27 @@ void StreamSession::run_linear(size_t node, const Op& op, std::span<const Tensor
   const double macs = static_cast<double>(model_->macs(li));
   const BitConfig& b = active_.bits;
   const Tensor& x = *in[0];
+  const int64_t pixels = model_->pixels(li).pixels();
 
-  if (b.scheme == QuantScheme::kFloat) {
+  if (b.scheme == QuantScheme::kFloat || (key_w_ == 32 && key_a_ == 32 && !residual_frame())) {
     op.run(in, out);
     cost_.bops += macs * 32 * 32;
+    cost_.pixels_per_bits[32] += pixels;
+    if (keyframe_ && b.scheme != QuantScheme::kSkip) {
+      KeyframeCache::Layer& l = cache_.layer(li);
+      l.x_k = x;
+      l.z_k = *out[0];
+    }
     return;
   }
-  if (b.scheme == QuantScheme::kFrame || keyframe_) {
+  if (!residual_frame()) {
     // Frame quantization, and keyframes: z_k = q(x_k; Phi_a) * q(w; Phi_w) + bias.
     std::optional<UniformQuantizer> q_a;
     if (!QuantizedModel::passes_through(key_a_)) q_a = model_->key_activation(li, key_a_);
     run_quantized(op, in, out, x, q_a ? &*q_a : nullptr, model_->weight(li, key_w_), true);
     cost_.bops += macs * key_w_ * key_a_;
-    if (keyframe_) {
+    cost_.pixels_per_bits[key_a_] += pixels;
+    if (keyframe_ && b.scheme != QuantScheme::kSkip) {
       KeyframeCache::Layer& l = cache_.layer(li);
       l.x_k = x;
       l.z_k = *out[0];
@@ -165,6 +178,7 @@ void StreamSession::run_linear(size_t node, const Op& op, std::span<const Tensor
     const int res_a = b.res_a_pool.front();
     if (auto q_r = residual_quantizer(*model_, li, res_a)) q_r->apply(activation_.floats());
     cost_.bops += macs * b.res_w * res_a;
+    cost_.pixels_per_bits[res_a] += pixels;
   }
   run_quantized(op, in, out, activation_, nullptr, model_->weight(li, b.res_w), false);
   float* z = out[0]->f32();

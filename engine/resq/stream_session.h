@@ -1,6 +1,6 @@
 // One video stream through a quantized model: the executor run with a per-layer scheme on the
-// linear layers (fp32, frame quantization, ResQ, Dynamic-ResQ), the stream's KeyframeCache and
-// the cost of every frame. Sessions share one immutable QuantizedModel.
+// linear layers (fp32, frame quantization, ResQ, Dynamic-ResQ) or frame skipping, the stream's
+// KeyframeCache and the cost of every frame. Sessions share one immutable QuantizedModel.
 //
 // Dynamic-ResQ cost: a residual pixel chosen at b bits carries b x b_w x (its share of the
 // layer's MACs, pixel_layout.h). The policy (Eq. 10-11) quantizes every residual element with
@@ -24,7 +24,7 @@ namespace resq {
 
 struct StreamConfig {
   BitConfig bits;     // scheme and bit-widths, e.g. BitConfig::parse("W8A8->W4A4")
-  int period = 4;     // T: a keyframe every T frames (ResQ, Dynamic-ResQ)
+  int period = 4;     // T: a keyframe every T frames (ResQ, Dynamic-ResQ, skip)
   double tau = 3.0;   // Dynamic-ResQ threshold on the error-bound gap (Eq. 11)
 };
 
@@ -59,6 +59,8 @@ class StreamSession : private LinearLayerRunner {
   // Quantizes the residual in activation_ in place: one pool quantizer per pixel; returns BOPs.
   double quantize_residual_per_pixel(size_t li, double macs);
   void check_config(const StreamConfig& c) const;
+  // ResQ / Dynamic-ResQ frame between keyframes: linear layers see residuals.
+  bool residual_frame() const { return active_.bits.uses_keyframes() && !keyframe_; }
 
   std::shared_ptr<const QuantizedModel> model_;
   mutable std::mutex mutex_;  // guards requested_ and force_

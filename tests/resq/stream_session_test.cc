@@ -155,6 +155,54 @@ TEST(StreamSession, KeyframeCacheHoldsEveryLayer) {
   EXPECT_TRUE(resq.cache().ready());
 }
 
+// Frame skipping runs the network on keyframes only (at the key bits) and repeats that output.
+TEST(SkipScheme, RepeatsTheKeyframeOutputAtZeroCost) {
+  Fixture& f = fixture();
+  StreamSession skip(f.model, config("W8A8->skip", 3));
+  StreamSession frame(f.model, config("W8A8"));
+  Tensor key;
+  for (size_t t = 0; t < 4; ++t) {
+    Tensor out = skip.process(f.frames[t])[0];
+    Tensor reference = frame.process(f.frames[t])[0];
+    const FrameCost& c = skip.last_cost();
+    EXPECT_EQ(c.keyframe, t % 3 == 0) << t;
+    EXPECT_EQ(c.keyframe_distance, static_cast<int64_t>(t % 3)) << t;
+    if (c.keyframe) {
+      key = out;
+      EXPECT_EQ(max_diff(out, reference), 0.0) << t;
+      EXPECT_EQ(c.bops, frame.last_cost().bops) << t;
+    } else {
+      EXPECT_EQ(max_diff(out, key), 0.0) << t;
+      EXPECT_EQ(c.bops, 0.0) << t;
+      EXPECT_EQ(c.pixels_per_bits.at(0), f.model->total_pixels()) << t;
+    }
+  }
+  // Only the outputs are kept: far less than ResQ's per-layer x_k and z_k.
+  StreamSession resq(f.model, config("W8A8->W4A4", 3));
+  resq.process(f.frames[0]);
+  EXPECT_GT(skip.cache().bytes(), 0u);
+  EXPECT_LT(skip.cache().bytes() * 10, resq.cache().bytes());
+}
+
+TEST(SkipScheme, Fp32KeyframesAreExact) {
+  Fixture& f = fixture();
+  StreamSession skip(f.model, config("fp32->skip", 2));
+  Executor reference(f.graph);
+  EXPECT_EQ(max_diff(skip.process(f.frames[0])[0], reference.run(f.frames[0])[0]), 0.0);
+  EXPECT_EQ(skip.last_cost().bops, skip.last_cost().bops_fp32);
+  EXPECT_EQ(skip.last_cost().pixels_per_bits.at(32), f.model->total_pixels());
+}
+
+TEST(StreamSession, PixelsPerBitsCoverEveryLayerInput) {
+  Fixture& f = fixture();
+  StreamSession resq(f.model, config("W8A8->W4A4", 2));
+  resq.process(f.frames[0]);
+  EXPECT_EQ(resq.last_cost().pixels_per_bits.at(8), f.model->total_pixels());
+  resq.process(f.frames[1]);
+  EXPECT_EQ(resq.last_cost().pixels_per_bits.at(4), f.model->total_pixels());
+  EXPECT_EQ(resq.last_cost().pixels_per_bits.size(), 1u);
+}
+
 TEST(StreamSession, BadConfig_n) {
   Fixture& f = fixture();
   EXPECT_THROW(StreamSession(f.model, config("W8A8->W4A4", 0)), std::invalid_argument);

@@ -36,8 +36,25 @@ TEST(BitConfig, ParsesEachScheme) {
   EXPECT_EQ(dynamic.res_a_pool, (std::vector<int>{0, 3, 4}));
 }
 
+TEST(BitConfig, ParsesSkip) {
+  const BitConfig key8 = BitConfig::parse("W8A8->skip");
+  EXPECT_EQ(key8.scheme, QuantScheme::kSkip);
+  EXPECT_EQ(key8.key_w, 8);
+  EXPECT_EQ(key8.key_a, 8);
+  EXPECT_TRUE(key8.res_a_pool.empty());
+  EXPECT_TRUE(key8.uses_keyframes());
+  const BitConfig fp = BitConfig::parse("fp32->skip");
+  EXPECT_EQ(fp.scheme, QuantScheme::kSkip);
+  EXPECT_EQ(fp.key_w, 32);
+  EXPECT_EQ(fp.key_a, 32);
+  EXPECT_EQ(BitConfig::parse("W32A32->skip").to_string(), "fp32->skip");
+  EXPECT_FALSE(BitConfig::parse("W8A8").uses_keyframes());
+  EXPECT_STREQ(scheme_name(key8.scheme), "skip");
+  EXPECT_STREQ(scheme_name(BitConfig::parse("W8A8->W8A{0,8}").scheme), "dynamic");
+}
+
 TEST(BitConfig, RoundTrips) {
-  for (const char* text : {"fp32", "W8A8", "W32A32", "W2A2", "W8A8->W4A4", "W8A8->W4A0",
+  for (const char* text : {"fp32", "fp32->skip", "W8A8->skip", "W4A4->skip", "W8A8", "W32A32", "W2A2", "W8A8->W4A4", "W8A8->W4A0",
                            "W16A16->W8A8", "W8A8->W8A{0,4,8}", "W8A8->W8A{0,3,4}", "W8A8->W8A{4}",
                            "W8A8->W8A{0,2,3,4,5,6,7,8,16,32}"}) {
     const BitConfig c = BitConfig::parse(text);
@@ -78,7 +95,12 @@ TEST(BitConfig, Rejections_n) {
       {"W8A8->", "expected 'W' at position 6"},
       {"W8A8 ->W4A4", "expected '->' at position 4"},
       {"w8a8", "expected 'W' at position 0"},
-      {"fp32x", "unexpected text after 'fp32' at position 4"},
+      {"fp32x", "expected '->' at position 4"},
+      {"fp32->", "expected 'skip' at position 6"},
+      {"fp32->W8A8", "expected 'skip' at position 6"},
+      {"fp32->skipx", "unexpected text after the configuration at position 10"},
+      {"W8A8->skip4", "unexpected text after the configuration at position 10"},
+      {"W8A8->Skip", "expected 'W' at position 6"},
       {"W8A8->W4A4x", "unexpected text after the configuration at position 10"},
       {"W8A8->W4A{4}}", "unexpected text after the configuration at position 12"},
   };
