@@ -5,10 +5,10 @@
 #include <filesystem>
 #include <iostream>
 #include <nlohmann/json.hpp>
-#include <opencv2/videoio.hpp>
 #include <string>
 #include <vector>
 
+#include "engine/cli/clip_reader.h"
 #include "engine/cli/commands.h"
 #include "engine/cli/progress_bar.h"
 #include "engine/error.h"
@@ -35,29 +35,6 @@ struct Options {
   bool progress = true;
 };
 
-// `needed` consecutive frames from --start-frame, as the model's input lists.
-std::vector<std::vector<Tensor>> decode(const Options& opt, const ImageInput& image,
-                                        int64_t needed) {
-  cv::VideoCapture cap(opt.video);
-  if (!cap.isOpened()) throw ModelError(opt.video + ": cannot open video");
-  for (int64_t i = 0; i < opt.start_frame; ++i)
-    if (!cap.grab())
-      throw ModelError(opt.video + ": has only " + std::to_string(i) +
-                       " frames, --start-frame is " + std::to_string(opt.start_frame));
-  std::vector<std::vector<Tensor>> frames;
-  cv::Mat bgr;
-  while (static_cast<int64_t>(frames.size()) < needed && cap.read(bgr)) {
-    frames.emplace_back(1);
-    frame_to_tensor(bgr, image, frames.back()[0]);
-  }
-  if (static_cast<int64_t>(frames.size()) < needed)
-    throw ModelError(opt.video + ": decoded " + std::to_string(frames.size()) +
-                     " frames from frame " + std::to_string(opt.start_frame) +
-                     ", calibration needs " + std::to_string(needed) +
-                     " (lower --frames / --samples or --start-frame)");
-  return frames;
-}
-
 // `--check FILE`: load FILE for the model (all of load_calibration's checks) and describe it.
 void check_command(const Options& opt) {
   auto graph = load_model(opt.model);
@@ -82,7 +59,10 @@ void calibrate_command(const Options& opt) {
 
   // c frames give c keyframe samples, and their consecutive pairs the residual samples.
   const int64_t needed = opt.frames > 0 ? opt.frames : opt.samples;
-  const auto frames = decode(opt, image, needed);
+  const auto frames =
+      read_clip(opt.video, image, opt.start_frame, needed,
+                "calibration (lower --frames / --samples or --start-frame)")
+          .inputs;
 
   CalibrationOptions o;
   o.samples = opt.samples;

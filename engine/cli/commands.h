@@ -13,5 +13,7 @@ void add_inspect(CLI::App& app);
 void add_run_tensors(CLI::App& app);
 void add_run(CLI::App& app);
 void add_calibrate(CLI::App& app);
+void add_eval(CLI::App& app);
+void add_policy_map(CLI::App& app);
 
 }  // namespace resq::cli

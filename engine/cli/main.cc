@@ -11,6 +11,8 @@ int main(int argc, char** argv) {
   resq::cli::add_run_tensors(app);
   resq::cli::add_run(app);
   resq::cli::add_calibrate(app);
+  resq::cli::add_eval(app);
+  resq::cli::add_policy_map(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <string>
 
 namespace resq::cli {
 
@@ -20,9 +21,18 @@ void ProgressBar::update(int64_t done, const std::string& note) {
   constexpr int kWidth = 30;
   if (total_ > 0) {
     int filled = static_cast<int>(kWidth * done / total_);
-    std::fprintf(stderr, "\r%s [%.*s%*s] %lld/%lld %s", label_.c_str(), filled,
+    std::string eta = "";
+    if (done > 0 && done < total_) {
+      const double elapsed = std::chrono::duration<double>(now - start_).count();
+      const auto left = static_cast<long long>(elapsed / static_cast<double>(done) *
+                                               static_cast<double>(total_ - done));
+      eta = " ETA " + std::to_string(left / 60) + ":" + (left % 60 < 10 ? "0" : "") +
+            std::to_string(left % 60);
+    }
+    std::fprintf(stderr, "\r%s [%.*s%*s] %lld/%lld%s %s\x1b[K", label_.c_str(), filled,
                  "##############################", kWidth - filled, "",
-                 static_cast<long long>(done), static_cast<long long>(total_), note.c_str());
+                 static_cast<long long>(done), static_cast<long long>(total_), eta.c_str(),
+                 note.c_str());
   } else {
     std::fprintf(stderr, "\r%s %lld %s", label_.c_str(), static_cast<long long>(done), note.c_str());
   }

@@ -1,4 +1,4 @@
-// A one-line progress bar on stderr for long CLI work; silent when stderr is not a terminal
+// A one-line progress bar with an ETA on stderr for long CLI work; silent when stderr is not a terminal
 // (logs stay clean), and when disabled.
 #pragma once
 
@@ -21,6 +21,7 @@ class ProgressBar {
   int64_t total_;
   bool enabled_;
   bool finished_ = false;
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
   std::chrono::steady_clock::time_point last_draw_{};
 };
 

@@ -59,6 +59,7 @@ QuantizedModel::QuantizedModel(std::shared_ptr<const Graph> graph, const Calibra
     const auto& x = shapes.values()[static_cast<size_t>(n.inputs[0])];
     if (!x.known)
       throw ModelError(graph_->where(n) + ": input shape unknown at load; ResQ needs static shapes");
+    layer.input_shape = x.meta.shape;
     layer.pixels = pixel_layout(n, x.meta.shape);
     layer.mac_shares = pixel_mac_shares(n, x.meta.shape, w.shape());
     layers_.push_back(std::move(layer));

@@ -34,6 +34,8 @@ class QuantizedModel {
   // norm ||q(w)|| (the factor of the Dynamic-ResQ error bound, Eq. 10).
   const Tensor& weight(size_t li, int bits) const;
   double weight_norm(size_t li, int bits) const;
+  // Shape of the layer's input (static, from the load-time check).
+  const Shape& input_shape(size_t li) const { return layers_[li].input_shape; }
   // Dynamic-ResQ geometry of the layer's input (see pixel_layout.h).
   const PixelLayout& pixels(size_t li) const { return layers_[li].pixels; }
   const std::vector<double>& mac_shares(size_t li) const { return layers_[li].mac_shares; }
@@ -53,6 +55,7 @@ class QuantizedModel {
   struct Layer {
     std::map<int, Tensor> weights;  // by bits
     std::map<int, double> weight_norms;
+    Shape input_shape;
     PixelLayout pixels;
     std::vector<double> mac_shares;
   };

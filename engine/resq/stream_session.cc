@@ -1,5 +1,6 @@
 #include "engine/resq/stream_session.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <optional>
@@ -58,6 +59,14 @@ void StreamSession::force_keyframe() {
   force_ = true;
 }
 
+void StreamSession::record_bit_map(std::optional<size_t> li) {
+  if (li && *li >= model_->linear_nodes().size())
+    throw std::out_of_range("no linear layer " + std::to_string(*li) + " (the model has " +
+                            std::to_string(model_->linear_nodes().size()) + ")");
+  bit_map_layer_ = li;
+  bit_map_.clear();
+}
+
 StreamConfig StreamSession::config() const {
   std::lock_guard lock(mutex_);
   return requested_;
@@ -83,6 +92,8 @@ std::vector<Tensor> StreamSession::process(std::span<const Tensor> inputs) {
   cost_ = FrameCost{};
   cost_.keyframe = keyframe_;
   cost_.keyframe_distance = keyframe_ || !keyed ? 0 : frames_since_key_;
+  if (bit_map_layer_)  // a skipped frame leaves it at 0 bits
+    bit_map_.assign(static_cast<size_t>(model_->pixels(*bit_map_layer_).pixels()), 0);
   std::vector<Tensor> out;
   if (active_.bits.scheme == QuantScheme::kSkip && !keyframe_) {
     // Frame skipping: the network does not run; every linear input pixel "sends nothing".
@@ -134,11 +145,13 @@ void StreamSession::run_linear(size_t node, const Op& op, std::span<const Tensor
   const BitConfig& b = active_.bits;
   const Tensor& x = *in[0];
   const int64_t pixels = model_->pixels(li).pixels();
+  const bool mapped = bit_map_layer_ == li;
 
   if (b.scheme == QuantScheme::kFloat || (key_w_ == 32 && key_a_ == 32 && !residual_frame())) {
     op.run(in, out);
     cost_.bops += macs * 32 * 32;
     cost_.pixels_per_bits[32] += pixels;
+    if (mapped) std::fill(bit_map_.begin(), bit_map_.end(), 32);
     if (keyframe_ && b.scheme != QuantScheme::kSkip) {
       KeyframeCache::Layer& l = cache_.layer(li);
       l.x_k = x;
@@ -153,6 +166,7 @@ void StreamSession::run_linear(size_t node, const Op& op, std::span<const Tensor
     run_quantized(op, in, out, x, q_a ? &*q_a : nullptr, model_->weight(li, key_w_), true);
     cost_.bops += macs * key_w_ * key_a_;
     cost_.pixels_per_bits[key_a_] += pixels;
+    if (mapped) std::fill(bit_map_.begin(), bit_map_.end(), key_a_);
     if (keyframe_ && b.scheme != QuantScheme::kSkip) {
       KeyframeCache::Layer& l = cache_.layer(li);
       l.x_k = x;
@@ -179,6 +193,7 @@ void StreamSession::run_linear(size_t node, const Op& op, std::span<const Tensor
     if (auto q_r = residual_quantizer(*model_, li, res_a)) q_r->apply(activation_.floats());
     cost_.bops += macs * b.res_w * res_a;
     cost_.pixels_per_bits[res_a] += pixels;
+    if (mapped) std::fill(bit_map_.begin(), bit_map_.end(), res_a);
   }
   run_quantized(op, in, out, activation_, nullptr, model_->weight(li, b.res_w), false);
   float* z = out[0]->f32();
@@ -228,6 +243,7 @@ double StreamSession::quantize_residual_per_pixel(size_t li, double macs) {
       ++k;
     pixel_choice_[p] = static_cast<int>(k);
     const int bits = b.res_a_pool[k];
+    if (bit_map_layer_ == li) bit_map_[p] = static_cast<uint8_t>(bits);
     ++cost_.pixels_per_bits[bits];
     bops += macs * shares[p] * b.res_w * bits;
   }

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -47,6 +48,12 @@ class StreamSession : private LinearLayerRunner {
   void force_keyframe();
   StreamConfig config() const;  // the latest accepted
 
+  // Records, on every frame, the activation bit-width of each input pixel of linear layer `li`
+  // (PixelLayout order; std::nullopt stops): the policy's decisions (the paper's Fig. 6).
+  void record_bit_map(std::optional<size_t> li);
+  // Of the last frame; empty when not recording.
+  const std::vector<uint8_t>& bit_map() const { return bit_map_; }
+
   const FrameCost& last_cost() const { return cost_; }
   const KeyframeCache& cache() const { return cache_; }
 
@@ -78,6 +85,8 @@ class StreamSession : private LinearLayerRunner {
   Tensor activation_;             // quantized layer input (scratch)
   std::vector<double> pixel_error_;  // Dynamic-ResQ scratch: [pool entry][pixel]
   std::vector<int> pixel_choice_;    // Dynamic-ResQ scratch: pool index per pixel
+  std::optional<size_t> bit_map_layer_;
+  std::vector<uint8_t> bit_map_;
 };
 
 }  // namespace resq

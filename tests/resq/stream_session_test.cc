@@ -4,10 +4,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <memory>
-#include <opencv2/videoio.hpp>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -16,51 +17,10 @@
 #include "engine/error.h"
 #include "engine/image_tensor.h"
 #include "engine/model.h"
-#include "engine/resq/calibrator.h"
+#include "tests/resq/scheme_fixture.h"
 
 namespace resq {
 namespace {
-
-const std::string kAssets = RESQ_ASSET_DIR;
-
-// First `count` frames of the webcam clip as model inputs.
-std::vector<std::vector<Tensor>> clip_frames(const Graph& g, int count) {
-  cv::VideoCapture cap(kAssets + "/movie.avi");
-  EXPECT_TRUE(cap.isOpened()) << "movie.avi missing: run scripts/fetch_assets.sh";
-  ImageInput image = find_image_input(g);
-  std::vector<std::vector<Tensor>> frames;
-  cv::Mat bgr;
-  while (static_cast<int>(frames.size()) < count && cap.read(bgr)) {
-    frames.emplace_back(1);
-    frame_to_tensor(bgr, image, frames.back()[0]);
-  }
-  EXPECT_EQ(static_cast<int>(frames.size()), count);
-  return frames;
-}
-
-// One small calibration shared by all tests (the maths here holds for any calibration).
-struct Fixture {
-  Fixture() {
-    graph = load_model(kAssets + "/selfie_segmentation.tflite");
-    frames = clip_frames(*graph, 8);
-    CalibrationOptions o;
-    o.samples = 2;
-    o.search_points = 4;
-    o.bits = {4, 8};
-    std::span<const std::vector<Tensor>> first_four(frames.data(), 4);
-    calibration = calibrate(graph, first_four, o);
-    model = std::make_shared<QuantizedModel>(graph, calibration, WeightGranularity::kPerChannel);
-  }
-  std::shared_ptr<Graph> graph;
-  std::vector<std::vector<Tensor>> frames;
-  Calibration calibration;
-  std::shared_ptr<QuantizedModel> model;
-};
-
-Fixture& fixture() {
-  static Fixture f;
-  return f;
-}
 
 StreamConfig config(const std::string& bits, int period = 4) {
   return StreamConfig{BitConfig::parse(bits), period};
@@ -201,6 +161,28 @@ TEST(StreamSession, PixelsPerBitsCoverEveryLayerInput) {
   resq.process(f.frames[1]);
   EXPECT_EQ(resq.last_cost().pixels_per_bits.at(4), f.model->total_pixels());
   EXPECT_EQ(resq.last_cost().pixels_per_bits.size(), 1u);
+}
+
+TEST(StreamSession, BitMapShowsEachPixelsBits) {
+  Fixture& f = fixture();
+  StreamConfig c = config("W8A8->W8A{0,4,8}", 4);
+  c.tau = 1e30;  // every residual pixel at the lowest pool entry
+  StreamSession dyn(f.model, c);
+  EXPECT_THROW(dyn.record_bit_map(f.model->linear_nodes().size()), std::out_of_range);
+  dyn.record_bit_map(3);
+  const auto pixels = static_cast<size_t>(f.model->pixels(3).pixels());
+  dyn.process(f.frames[0]);
+  ASSERT_EQ(dyn.bit_map().size(), pixels);
+  EXPECT_EQ(std::count(dyn.bit_map().begin(), dyn.bit_map().end(), 8), static_cast<long>(pixels));
+  dyn.process(f.frames[1]);
+  EXPECT_EQ(std::count(dyn.bit_map().begin(), dyn.bit_map().end(), 0), static_cast<long>(pixels));
+  c.tau = 0;
+  dyn.set_config(c);
+  dyn.process(f.frames[2]);
+  EXPECT_GT(std::count(dyn.bit_map().begin(), dyn.bit_map().end(), 8), 0);
+  dyn.record_bit_map(std::nullopt);
+  dyn.process(f.frames[3]);
+  EXPECT_TRUE(dyn.bit_map().empty());
 }
 
 TEST(StreamSession, BadConfig_n) {
