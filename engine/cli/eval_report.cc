@@ -1,5 +1,6 @@
 #include "engine/cli/eval_report.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -125,15 +126,16 @@ void eval_plot(const EvalRun& run, const std::string& png) {
   std::map<std::string, std::vector<const EvalResult*>> by_scheme;
   for (const EvalResult& r : run.results)
     by_scheme[scheme_name(r.config.stream.bits.scheme)].push_back(&r);
+  // The zoomed panel shows the configurations within reach of the best non-fp32 one.
+  double best = 0;
+  for (const EvalResult& r : run.results)
+    if (r.config.stream.bits.scheme != QuantScheme::kFloat) best = std::max(best, r.iou_mean);
+  const double zoom_low = std::max(0.0, std::floor((best - 0.08) * 100) / 100);
   std::ostringstream script;
-  script << "set terminal pngcairo size 1200,750 font 'sans,10'\n"
+  script << "set terminal pngcairo size 1200,1200 font 'sans,10'\n"
          << "set output " << gnuplot_quote(png) << "\n"
-         << "set title " << gnuplot_quote("IoU vs cost: " +
-                                          std::filesystem::path(run.video).filename().string() +
-                                          ", " + std::to_string(run.results.front().frames) +
-                                          " frames (person mask vs fp32, p > 0.5)") << "\n"
          << "set xlabel 'GBOPs per frame (log scale)'\nset ylabel 'mean IoU vs fp32'\n"
-         << "set logscale x\nset grid\nset key outside right top\nset yrange [0:1.05]\n";
+         << "set logscale x\nset grid\nset key outside right top\n";
   const std::map<std::string, std::string> style = {
       {"fp32", "pt 3 ps 2 lc rgb 'black'"},          {"frame", "pt 7 ps 1.3 lc rgb '#1f77b4'"},
       {"resq", "lw 1.5 pt 5 ps 0.9 lc rgb '#d62728'"}, {"dynamic", "lw 1.5 pt 9 ps 1.1 lc rgb '#2ca02c'"},
@@ -157,9 +159,17 @@ void eval_plot(const EvalRun& run, const std::string& png) {
     if (scheme == "frame")
       plots.push_back("$frame using 1:2:3 with labels offset 0,1 font ',8' notitle");
   }
-  script << "plot ";
-  for (size_t i = 0; i < plots.size(); ++i) script << (i ? ", \\\n     " : "") << plots[i];
-  script << "\n";
+  std::string plot = "plot ";
+  for (size_t i = 0; i < plots.size(); ++i) plot += (i ? ", \\\n     " : "") + plots[i];
+  const std::string clip = std::filesystem::path(run.video).filename().string() + ", " +
+                           std::to_string(run.results.front().frames) + " frames";
+  script << "set multiplot layout 2,1\n"
+         << "set title " << gnuplot_quote("IoU vs cost: " + clip + " (person mask vs fp32, p > " +
+                                          number(run.threshold) + ")") << "\n"
+         << "set yrange [0:1.05]\n" << plot << "\n"
+         << "set title " << gnuplot_quote("zoom: IoU >= " + number(zoom_low)) << "\n"
+         << "set yrange [" << zoom_low << ":" << std::min(1.005, best + 0.01) << "]\n"
+         << plot << "\nunset multiplot\n";
 
   auto dir = std::filesystem::path(png).parent_path();
   if (!dir.empty()) std::filesystem::create_directories(dir);

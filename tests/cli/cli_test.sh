@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # End-to-end checks of the `resq` binary: help, exit codes, inspect totals, run-tensors, run,
-# calibrate.
+# calibrate, eval, policy-map.
 # Usage: cli_test.sh RESQ_BINARY TEST_DATA_DIR ASSET_DIR
 set -uo pipefail
 resq=$1 data=$2 assets=$3
@@ -13,7 +13,7 @@ check() {  # description, then a command that must succeed
 }
 exit_code() { "$@" >/dev/null 2>&1; echo $?; }
 
-for sub in "" inspect run-tensors run calibrate; do
+for sub in "" inspect run-tensors run calibrate eval policy-map; do
   check "--help $sub exits 0" test "$(exit_code "$resq" $sub --help)" = 0
 done
 check "unknown option exits 2" test "$(exit_code "$resq" inspect --bogus x)" = 2
@@ -64,5 +64,62 @@ check "calibrate: samples 1 is a usage error" test "$(exit_code "$resq" calibrat
   --video "$assets/movie.avi" --samples 1 --out "$work/c2.json")" = 2
 check "calibrate without --out exits 2" test "$(exit_code "$resq" calibrate --model "$model" \
   --video "$assets/movie.avi")" = 2
+
+# eval: a small grid on 4 frames after the calibration frames.
+cal="$work/calib/calib.json"
+printf '%s\n' fp32 W8A8 W4A4 'W8A8->W4A4 T=2' 'W8A8->W8A{0,4,8} T=2 tau=3' 'W8A8->skip T=2' \
+  > "$work/grid.txt"
+eval_args=(eval --model "$model" --calibration "$cal" --video "$assets/movie.avi" --start-frame 4
+           --frames 4 --no-progress)
+check "eval on 4 frames" "$resq" "${eval_args[@]}" --grid "$work/grid.txt" \
+  --json "$work/eval/e.json" --csv "$work/eval/e.csv" --plot "$work/eval/e.png"
+check "eval JSON: fields, fp32 exact, BOPs follow bits" python3 - "$work/eval/e.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+fields = {"label", "scheme", "bits", "T", "tau", "frames", "keyframes", "gbops_per_frame",
+          "policy_gbops_per_frame", "ratio_to_fp32", "ratio_to_w8a8", "iou_mean", "iou_min",
+          "mean_abs_error", "sqnr_db", "pixel_bits", "residual_pixel_bits", "iou_by_distance",
+          "simulated_ms_per_frame_median"}
+c = {x["label"]: x for x in d["configurations"]}
+assert len(c) == 6 and d["frames"] == 4 and d["start_frame"] == 4, d
+for x in c.values():
+    assert fields <= set(x), fields - set(x)
+    assert x["frames"] == 4
+fp = c["fp32"]
+assert fp["iou_mean"] == 1 and fp["sqnr_db"] is None and fp["mean_abs_error"] == 0, fp
+assert fp["ratio_to_fp32"] == 1 and fp["scheme"] == "fp32" and fp["tau"] is None
+g = {k: v["gbops_per_frame"] for k, v in c.items()}
+assert g["fp32"] > g["W8A8"] > g["W8A8->W4A4 T=2"] > g["W4A4"], g
+assert abs(g["W8A8->skip T=2"] - g["W8A8"] / 2) < 1e-9 * g["W8A8"], g
+assert c["W8A8"]["sqnr_db"] > c["W4A4"]["sqnr_db"]
+dyn = c["W8A8->W8A{0,4,8} T=2 tau=3"]
+assert dyn["scheme"] == "dynamic" and dyn["tau"] == 3 and dyn["T"] == 2 and dyn["keyframes"] == 2
+assert [b["distance"] for b in dyn["iou_by_distance"]] == [0, 1]
+assert abs(sum(dyn["pixel_bits"].values()) - 1) < 1e-9
+assert c["W8A8->skip T=2"]["residual_pixel_bits"] == {"0": 1.0}
+PY
+check "eval CSV: header and 6 rows" test "$(wc -l < "$work/eval/e.csv")" = 7
+check "eval plot is a PNG" bash -c "head -c 8 '$work/eval/e.png' | grep -q PNG"
+check "default grid has 78 configurations" test "$("$resq" eval --print-grid | wc -l)" = 78
+printf 'W8A8\nW8A8->W4A4 T=0\n' > "$work/bad_grid.txt"
+check "bad grid exits 1" test "$(exit_code "$resq" "${eval_args[@]}" --grid "$work/bad_grid.txt")" = 1
+check "bad grid: names file, line and value" bash -c "'$resq' eval --print-grid \
+  --grid '$work/bad_grid.txt' 2>&1 | grep -q \"bad_grid.txt:2: T '0' is not an integer\""
+check "eval without --calibration exits 2" test "$(exit_code "$resq" eval --model "$model" \
+  --video "$assets/movie.avi")" = 2
+check "eval with another model's calibration exits 1" test "$(exit_code "$resq" eval \
+  --model "$conv/model.onnx" --calibration "$cal" --video "$assets/movie.avi")" = 1
+check "eval past the clip's end exits 1" test "$(exit_code "$resq" eval --model "$model" \
+  --calibration "$cal" --video "$assets/movie.avi" --start-frame 100)" = 1
+
+pm=(policy-map --model "$model" --calibration "$cal" --video "$assets/movie.avi" --frames 3
+    --no-progress)
+check "policy-map writes a PNG" bash -c "'$resq' ${pm[*]@Q} --out '$work/pm/map.png' --json \
+  | python3 -c 'import json,sys; d=json.load(sys.stdin); assert len(d[\"frames\"]) == 3, d'"
+check "policy-map PNG exists" bash -c "head -c 8 '$work/pm/map.png' | grep -q PNG"
+check "policy-map: unknown layer exits 1" test "$(exit_code "$resq" "${pm[@]}" --layer nope \
+  --out "$work/pm/x.png")" = 1
+check "policy-map: unknown layer is named" bash -c "'$resq' ${pm[*]@Q} --layer nope \
+  --out '$work/pm/x.png' 2>&1 | grep -q \"no linear layer 'nope'\""
 
 [ "$failures" -eq 0 ] || { echo "$failures CLI check(s) failed"; exit 1; }
