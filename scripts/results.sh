@@ -35,7 +35,8 @@ run_eval() {
     "${range[@]}" --json "$out/$name.json" --csv "$out/$name.csv" --plot "$out/$name.png" \
     > "$out/$name.txt"
   "$resq" eval --model "$model" --calibration "$work/$name.calib.json" --video "$assets/$video" \
-    "${range[@]}" --grid "$out/diagnostics.grid" --csv "$out/${name}_diagnostics.csv" \
+    "${range[@]}" --grid "$out/diagnostics.grid" --json "$out/${name}_diagnostics.json" \
+    --csv "$out/${name}_diagnostics.csv" \
     > "$out/${name}_diagnostics.txt"
 }
 run_eval movie movie.avi 24 all
@@ -43,7 +44,8 @@ run_eval vtest vtest.avi 100 300
 
 "$resq" eval --model "$model" --calibration "$work/movie.per-tensor.calib.json" --per-tensor \
   --video "$assets/movie.avi" --start-frame 24 --grid "$out/per-tensor.grid" \
-  --csv "$out/movie_per-tensor.csv" > "$out/movie_per-tensor.txt"
+  --json "$out/movie_per-tensor.json" --csv "$out/movie_per-tensor.csv" \
+  > "$out/movie_per-tensor.txt"
 
 for layer in 0 conv2d_5; do
   "$resq" policy-map --model "$model" --calibration "$work/vtest.calib.json" \
