@@ -1,0 +1,64 @@
+#include "pipeline/resq_stream.h"
+
+#include <stdexcept>
+#include <string>
+
+#include "engine/image_tensor.h"
+
+namespace resq::gst {
+namespace {
+
+StreamSession make_session(const LoadedModel& model, const StreamConfig& config) {
+  try {
+    return StreamSession(model.quantized, config);
+  } catch (const std::out_of_range& e) {  // bit-widths the calibration has no ranges for
+    throw std::invalid_argument(config.bits.to_string() + ": " + e.what());
+  }
+}
+
+}  // namespace
+
+ResQStream::ResQStream(std::shared_ptr<const LoadedModel> model, const StreamConfig& config,
+                       std::optional<size_t> bit_map_layer)
+    : model_(std::move(model)), session_((check_calibrated(config), make_session(*model_, config))),
+      inputs_(1) {
+  if (!bit_map_layer) return;
+  const QuantizedModel& q = *model_->quantized;
+  const size_t li = *bit_map_layer;
+  if (li >= q.linear_nodes().size())
+    throw std::out_of_range("bit-map-layer " + std::to_string(li) + ": the model has " +
+                            std::to_string(q.linear_nodes().size()) + " linear layers");
+  const Shape& x = q.input_shape(li);
+  if (x.size() != 4 || q.pixels(li).outer != 1)
+    throw std::out_of_range("bit-map-layer " + std::to_string(li) + ": its input " +
+                            shape_str(x) + " is not one NCHW image; pick a convolution");
+  bit_map_height_ = static_cast<int>(x[2]);
+  bit_map_width_ = static_cast<int>(x[3]);
+  session_.record_bit_map(li);
+}
+
+void ResQStream::check_calibrated(const StreamConfig& config) const {
+  const BitConfig& b = config.bits;
+  const bool quantized = !(b.key_w == 32 && b.key_a == 32) || b.scheme == QuantScheme::kResQ ||
+                         b.scheme == QuantScheme::kDynamicResQ;
+  if (quantized && model_->calibration_path.empty())
+    throw std::invalid_argument(b.to_string() +
+                                " quantizes activations and needs the `calibration` property "
+                                "(only fp32 and fp32->skip run without one)");
+}
+
+void ResQStream::set_config(const StreamConfig& config) {
+  check_calibrated(config);
+  try {
+    session_.set_config(config);
+  } catch (const std::out_of_range& e) {
+    throw std::invalid_argument(config.bits.to_string() + ": " + e.what());
+  }
+}
+
+void ResQStream::process(const cv::Mat& bgr) {
+  frame_to_tensor(bgr, model_->image, inputs_[0]);
+  outputs_ = session_.process(inputs_);
+}
+
+}  // namespace resq::gst

@@ -1,0 +1,58 @@
+// One video stream through ResQ: BGR8 frames in, the model's mask output and the frame's cost
+// out. Wraps the engine's StreamSession (keyframe state, live config) and its preprocessing;
+// the model it runs is shared (model_cache.h), the session is this stream's own.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include <opencv2/core.hpp>
+
+#include "engine/resq/stream_session.h"
+#include "engine/tensor.h"
+#include "pipeline/model_cache.h"
+
+namespace resq::gst {
+
+class ResQStream {
+ public:
+  // Throws std::invalid_argument for a config the model cannot run (see set_config), and
+  // std::out_of_range for a bit-map layer that is not a linear layer with one NCHW image input.
+  ResQStream(std::shared_ptr<const LoadedModel> model, const StreamConfig& config,
+             std::optional<size_t> bit_map_layer);
+
+  // Runs one 8-bit BGR frame of any size (resized to the model input). Throws resq::ModelError
+  // when the engine fails; the next frame is then a keyframe.
+  void process(const cv::Mat& bgr);
+  const Tensor& mask() const { return outputs_.at(0); }
+  const FrameCost& cost() const { return session_.last_cost(); }
+  // Per-pixel activation bits of the bit-map layer on the last frame, row-major
+  // bit_map_height() x bit_map_width(); empty when not recording.
+  const std::vector<uint8_t>& bit_map() const { return session_.bit_map(); }
+  int bit_map_height() const { return bit_map_height_; }
+  int bit_map_width() const { return bit_map_width_; }
+
+  // Validated here (also that quantized bits have a calibration): throws
+  // std::invalid_argument naming the problem and keeps the old config. Takes effect on the
+  // next frame (StreamSession::set_config).
+  void set_config(const StreamConfig& config);
+  void force_keyframe() { session_.force_keyframe(); }
+  StreamConfig config() const { return session_.config(); }
+  const LoadedModel& model() const { return *model_; }
+  // Streams (in this process) running the same loaded model, this one included.
+  long model_users() const { return model_.use_count(); }
+
+ private:
+  void check_calibrated(const StreamConfig& config) const;
+
+  std::shared_ptr<const LoadedModel> model_;
+  StreamSession session_;
+  std::vector<Tensor> inputs_;
+  std::vector<Tensor> outputs_;
+  int bit_map_height_ = 0;
+  int bit_map_width_ = 0;
+};
+
+}  // namespace resq::gst
