@@ -18,8 +18,7 @@ BgrConverter::BgrConverter(const GstVideoInfo& in) {
   converter_ = gst_video_converter_new(const_cast<GstVideoInfo*>(&in), &bgr_info_, nullptr);
   if (!converter_)
     throw std::invalid_argument(std::string("cannot convert ") +
-                                gst_video_format_to_string(GST_VIDEO_INFO_FORMAT(&in)) +
-                                " to BGR");
+                                gst_video_format_to_string(GST_VIDEO_INFO_FORMAT(&in)) + " to BGR");
   // GStreamer's BGR rows are 4-byte aligned: the Mat takes the same stride.
   storage_.resize(GST_VIDEO_INFO_SIZE(&bgr_info_));
   bgr_ = cv::Mat(GST_VIDEO_INFO_HEIGHT(&in), GST_VIDEO_INFO_WIDTH(&in), CV_8UC3, storage_.data(),

@@ -6,9 +6,8 @@
 #include <gst/video/video.h>
 
 #include <cstdint>
-#include <vector>
-
 #include <opencv2/core.hpp>
+#include <vector>
 
 namespace resq::gst {
 

@@ -28,10 +28,10 @@ struct InferState {
   // Properties; guarded by the object lock.
   std::string model_path;
   std::string calibration_path;
-  StreamSettings requested;      // as set
-  StreamSettings running;        // last accepted by the stream
+  StreamSettings requested;  // as set
+  StreamSettings running;    // last accepted by the stream
   bool settings_changed = false;
-  std::string stream_id;         // as set; empty: upstream's stream-start id
+  std::string stream_id;  // as set; empty: upstream's stream-start id
   std::string upstream_stream_id;
   guint stats_interval = 1;
   gint bit_map_layer = 0;
@@ -104,7 +104,8 @@ static GType gst_resq_scheme_get_type(void) {
        "Frame skipping: the network at the keyframe bits on keyframes only", "skip"},
       {0, nullptr, nullptr},
   };
-  if (g_once_init_enter(&type)) g_once_init_leave(&type, g_enum_register_static("GstResQScheme", values));
+  if (g_once_init_enter(&type))
+    g_once_init_leave(&type, g_enum_register_static("GstResQScheme", values));
   return type;
 }
 
@@ -121,11 +122,11 @@ static void post_stats_message(GstResQInfer* self, const GstResQMeta& meta, GstC
       "resq-stats", "stream-id", G_TYPE_STRING, stream_id.c_str(), "frame", G_TYPE_UINT64,
       meta.frame, "pts", G_TYPE_UINT64, pts, "keyframe", G_TYPE_BOOLEAN, meta.keyframe,
       "keyframe-distance", G_TYPE_INT64, meta.keyframe_distance, "bits", G_TYPE_STRING, meta.bits,
-      "bops", G_TYPE_DOUBLE, meta.bops, "policy-bops", G_TYPE_DOUBLE, meta.policy_bops,
-      "bops-fp32", G_TYPE_DOUBLE, meta.bops_fp32, "bops-w8a8", G_TYPE_DOUBLE, meta.bops_w8a8,
-      "latency-ms", G_TYPE_DOUBLE, meta.latency_ms, "pixels-per-bits", GST_TYPE_STRUCTURE,
-      pixels, "frames", G_TYPE_UINT64, frames, "keyframes", G_TYPE_UINT64, keyframes,
-      "bops-saved-ratio", G_TYPE_DOUBLE, saved, nullptr);
+      "bops", G_TYPE_DOUBLE, meta.bops, "policy-bops", G_TYPE_DOUBLE, meta.policy_bops, "bops-fp32",
+      G_TYPE_DOUBLE, meta.bops_fp32, "bops-w8a8", G_TYPE_DOUBLE, meta.bops_w8a8, "latency-ms",
+      G_TYPE_DOUBLE, meta.latency_ms, "pixels-per-bits", GST_TYPE_STRUCTURE, pixels, "frames",
+      G_TYPE_UINT64, frames, "keyframes", G_TYPE_UINT64, keyframes, "bops-saved-ratio",
+      G_TYPE_DOUBLE, saved, nullptr);
   gst_structure_free(pixels);
   gst_element_post_message(GST_ELEMENT(self), gst_message_new_element(GST_OBJECT(self), s));
 }
@@ -183,12 +184,9 @@ static gboolean gst_resq_infer_start(GstBaseTransform* trans) {
   try {
     model = resq::gst::acquire_model(model_path, calibration_path);
   } catch (const std::exception& e) {
-    GST_ELEMENT_ERROR(self, RESOURCE, SETTINGS, ("Cannot use model %s with calibration %s: %s",
-                                                  model_path.c_str(),
-                                                  calibration_path.empty()
-                                                      ? "(none)"
-                                                      : calibration_path.c_str(),
-                                                  e.what()),
+    GST_ELEMENT_ERROR(self, RESOURCE, SETTINGS,
+                      ("Cannot use model %s with calibration %s: %s", model_path.c_str(),
+                       calibration_path.empty() ? "(none)" : calibration_path.c_str(), e.what()),
                       (nullptr));
     return FALSE;
   }
@@ -202,9 +200,8 @@ static gboolean gst_resq_infer_start(GstBaseTransform* trans) {
     st.running = settings;
     GST_OBJECT_UNLOCK(self);
   } catch (const std::exception& e) {
-    GST_ELEMENT_ERROR(self, RESOURCE, SETTINGS, ("Invalid settings for %s: %s",
-                                                  model_path.c_str(), e.what()),
-                      (nullptr));
+    GST_ELEMENT_ERROR(self, RESOURCE, SETTINGS,
+                      ("Invalid settings for %s: %s", model_path.c_str(), e.what()), (nullptr));
     return FALSE;
   }
   GST_INFO_OBJECT(self, "%s: input %" G_GINT64_FORMAT "x%" G_GINT64_FORMAT ", output %s",
@@ -473,8 +470,7 @@ static void gst_resq_infer_class_init(GstResQInferClass* klass) {
                         "Which part of bits runs: fp32 ignores bits; frame and skip use its "
                         "keyframe part (W8A8->W4A4 as W8A8, W8A8->skip); resq and dynamic need "
                         "bits of that scheme. Contradictions are rejected",
-                        GST_TYPE_RESQ_SCHEME, static_cast<gint>(QuantScheme::kDynamicResQ),
-                        kLive));
+                        GST_TYPE_RESQ_SCHEME, static_cast<gint>(QuantScheme::kDynamicResQ), kLive));
   g_object_class_install_property(
       gobject_class, PROP_BITS,
       g_param_spec_string("bits", "Bits",
@@ -502,8 +498,8 @@ static void gst_resq_infer_class_init(GstResQInferClass* klass) {
   g_object_class_install_property(
       gobject_class, PROP_STATS_INTERVAL,
       g_param_spec_uint("stats-interval", "Stats interval",
-                        "Post a resq-stats element message every N frames (0: never)", 0,
-                        G_MAXUINT, 1, kLive));
+                        "Post a resq-stats element message every N frames (0: never)", 0, G_MAXUINT,
+                        1, kLive));
   g_object_class_install_property(
       gobject_class, PROP_BIT_MAP_LAYER,
       g_param_spec_int("bit-map-layer", "Bit-map layer",

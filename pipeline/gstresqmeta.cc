@@ -101,8 +101,7 @@ void gst_resq_meta_set_bits(GstResQMeta* meta, const gchar* bits) {
   meta->bits = g_strdup(bits);
 }
 
-void gst_resq_meta_set_bit_map(GstResQMeta* meta, guint height, guint width,
-                               const guint8* data) {
+void gst_resq_meta_set_bit_map(GstResQMeta* meta, guint height, guint width, const guint8* data) {
   g_free(meta->bit_map);
   meta->bit_map_height = height;
   meta->bit_map_width = width;

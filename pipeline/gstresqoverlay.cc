@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cstdio>
-
 #include <opencv2/imgproc.hpp>
 
 #include "pipeline/gstresqmeta.h"
@@ -38,9 +37,8 @@ enum {
 static GstStaticPadTemplate sink_template =
     GST_STATIC_PAD_TEMPLATE("sink", GST_PAD_SINK, GST_PAD_ALWAYS,
                             GST_STATIC_CAPS(GST_VIDEO_CAPS_MAKE(RESQ_OVERLAY_FORMATS)));
-static GstStaticPadTemplate src_template =
-    GST_STATIC_PAD_TEMPLATE("src", GST_PAD_SRC, GST_PAD_ALWAYS,
-                            GST_STATIC_CAPS(GST_VIDEO_CAPS_MAKE(RESQ_OVERLAY_FORMATS)));
+static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE(
+    "src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS(GST_VIDEO_CAPS_MAKE(RESQ_OVERLAY_FORMATS)));
 
 #define gst_resq_overlay_parent_class parent_class
 G_DEFINE_TYPE(GstResQOverlay, gst_resq_overlay, GST_TYPE_VIDEO_FILTER)
@@ -65,8 +63,8 @@ void blend(cv::Mat& img, const cv::Mat& where, const cv::Scalar& color, double a
 
 void draw_mask(cv::Mat& img, const GstResQMeta& meta, double threshold, const cv::Scalar& color,
                double alpha) {
-  const cv::Mat map(static_cast<int>(meta.mask_height), static_cast<int>(meta.mask_width),
-                    CV_32FC1, meta.mask);
+  const cv::Mat map(static_cast<int>(meta.mask_height), static_cast<int>(meta.mask_width), CV_32FC1,
+                    meta.mask);
   cv::Mat scaled, where;
   cv::resize(map, scaled, img.size(), 0, 0, cv::INTER_LINEAR);
   cv::compare(scaled, threshold, where, cv::CMP_GT);
@@ -91,8 +89,8 @@ void draw_text(cv::Mat& img, const char* text, cv::Point at, double scale) {
   const int thick = std::max(1, static_cast<int>(scale * 2));
   cv::putText(img, text, at, cv::FONT_HERSHEY_SIMPLEX, scale, cv::Scalar(0, 0, 0, 255), thick + 2,
               cv::LINE_AA);
-  cv::putText(img, text, at, cv::FONT_HERSHEY_SIMPLEX, scale, cv::Scalar(255, 255, 255, 255),
-              thick, cv::LINE_AA);
+  cv::putText(img, text, at, cv::FONT_HERSHEY_SIMPLEX, scale, cv::Scalar(255, 255, 255, 255), thick,
+              cv::LINE_AA);
 }
 
 }  // namespace
@@ -230,8 +228,8 @@ static void gst_resq_overlay_class_init(GstResQOverlayClass* klass) {
                           kLive));
   g_object_class_install_property(
       gobject_class, PROP_MASK_COLOR,
-      g_param_spec_uint("mask-color", "Mask color", "Mask tint as 0xRRGGBB", 0, 0xffffff,
-                        0x00c800, kLive));
+      g_param_spec_uint("mask-color", "Mask color", "Mask tint as 0xRRGGBB", 0, 0xffffff, 0x00c800,
+                        kLive));
   g_object_class_install_property(
       gobject_class, PROP_SHOW_BIT_MAP,
       g_param_spec_boolean("show-bit-map", "Show bit map",

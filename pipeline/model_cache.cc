@@ -41,9 +41,8 @@ std::shared_ptr<const LoadedModel> load(const std::string& model_path,
     throw ModelError(model_path + ": resqinfer needs a model with one (image) input, it has " +
                      std::to_string(graph->inputs.size()));
   model->output_name = graph->values[static_cast<size_t>(graph->outputs.at(0))].name;
-  const Calibration calibration = calibration_path.empty()
-                                      ? uncalibrated(*graph)
-                                      : load_calibration(calibration_path, *graph);
+  const Calibration calibration =
+      calibration_path.empty() ? uncalibrated(*graph) : load_calibration(calibration_path, *graph);
   model->quantized =
       std::make_shared<const QuantizedModel>(graph, calibration, calibration.recipe.weights);
   model->graph = std::move(graph);
@@ -56,8 +55,8 @@ std::shared_ptr<const LoadedModel> acquire_model(const std::string& model_path,
                                                  const std::string& calibration_path) {
   static std::mutex mutex;
   static std::map<std::pair<std::string, std::string>, std::weak_ptr<const LoadedModel>> cache;
-  const auto key = std::make_pair(canonical_or_same(model_path),
-                                  canonical_or_same(calibration_path));
+  const auto key =
+      std::make_pair(canonical_or_same(model_path), canonical_or_same(calibration_path));
   // Held while loading, so that concurrent elements asking for the same files load them once.
   std::lock_guard lock(mutex);
   std::erase_if(cache, [](const auto& entry) { return entry.second.expired(); });

@@ -20,7 +20,8 @@ StreamSession make_session(const LoadedModel& model, const StreamConfig& config)
 
 ResQStream::ResQStream(std::shared_ptr<const LoadedModel> model, const StreamConfig& config,
                        std::optional<size_t> bit_map_layer)
-    : model_(std::move(model)), session_((check_calibrated(config), make_session(*model_, config))),
+    : model_(std::move(model)),
+      session_((check_calibrated(config), make_session(*model_, config))),
       inputs_(1) {
   if (!bit_map_layer) return;
   const QuantizedModel& q = *model_->quantized;
@@ -30,8 +31,8 @@ ResQStream::ResQStream(std::shared_ptr<const LoadedModel> model, const StreamCon
                             std::to_string(q.linear_nodes().size()) + " linear layers");
   const Shape& x = q.input_shape(li);
   if (x.size() != 4 || q.pixels(li).outer != 1)
-    throw std::out_of_range("bit-map-layer " + std::to_string(li) + ": its input " +
-                            shape_str(x) + " is not one NCHW image; pick a convolution");
+    throw std::out_of_range("bit-map-layer " + std::to_string(li) + ": its input " + shape_str(x) +
+                            " is not one NCHW image; pick a convolution");
   bit_map_height_ = static_cast<int>(x[2]);
   bit_map_width_ = static_cast<int>(x[3]);
   session_.record_bit_map(li);

@@ -5,10 +5,9 @@
 
 #include <cstdint>
 #include <memory>
+#include <opencv2/core.hpp>
 #include <optional>
 #include <vector>
-
-#include <opencv2/core.hpp>
 
 #include "engine/resq/stream_session.h"
 #include "engine/tensor.h"

@@ -35,8 +35,9 @@ BitConfig resolve_bits(QuantScheme scheme, const std::string& text) {
     case QuantScheme::kDynamicResQ:
       if (bits.scheme != scheme)
         throw contradiction(std::string("bits describe ") + scheme_name(bits.scheme) +
-                            (scheme == QuantScheme::kResQ ? ", resq needs e.g. W8A8->W4A4"
-                                                          : ", dynamic needs e.g. W8A8->W8A{0,4,8}"));
+                            (scheme == QuantScheme::kResQ
+                                 ? ", resq needs e.g. W8A8->W4A4"
+                                 : ", dynamic needs e.g. W8A8->W8A{0,4,8}"));
       return bits;
   }
   throw std::invalid_argument("unknown scheme");

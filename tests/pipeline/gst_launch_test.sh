@@ -44,6 +44,13 @@ check "live videotestsrc, skip scheme, fakesink sync=true" \
   videoconvert ! resqinfer model="$model" calibration="$calib" scheme=skip ! resqoverlay ! \
   videoconvert ! fakesink sync=true
 
+# Two resqinfer behind a tee: independent keyframe state, one loaded model.
+check "two resqinfer behind a tee" \
+  gst-launch-1.0 -q videotestsrc num-buffers=6 ! videoconvert ! tee name=t \
+  t. ! queue ! resqinfer model="$model" calibration="$calib" keyframe-interval=2 ! fakesink \
+  t. ! queue ! resqinfer model="$model" calibration="$calib" scheme=resq "bits=W8A8->W4A4" ! \
+  fakesink
+
 check "fp32 runs without a calibration" \
   gst-launch-1.0 -q videotestsrc num-buffers=2 ! videoconvert ! \
   resqinfer model="$model" scheme=fp32 ! fakesink

@@ -6,14 +6,13 @@
 #include <gst/check/gstharness.h>
 #include <gst/gst.h>
 #include <gst/video/video.h>
+#include <gtest/gtest.h>
 
 #include <memory>
-#include <string>
-#include <vector>
-
-#include <gtest/gtest.h>
 #include <opencv2/imgproc.hpp>
 #include <opencv2/videoio.hpp>
+#include <string>
+#include <vector>
 
 #include "pipeline/gstresqmeta.h"
 
@@ -36,40 +35,26 @@ inline std::vector<cv::Mat> clip_frames(int count) {
   return frames;
 }
 
-// A BGR frame as a buffer of `format` (packed RGB formats and I420), rows packed as GStreamer
-// lays them out for that format.
+// A BGR frame as an RGB or BGRx buffer, rows laid out as GStreamer does for that format.
 inline GstBuffer* frame_buffer(const cv::Mat& bgr, GstVideoFormat format, int index) {
   GstVideoInfo info;
   gst_video_info_set_format(&info, format, static_cast<guint>(bgr.cols),
                             static_cast<guint>(bgr.rows));
   cv::Mat converted;
-  switch (format) {
-    case GST_VIDEO_FORMAT_BGR: converted = bgr; break;
-    case GST_VIDEO_FORMAT_RGB: cv::cvtColor(bgr, converted, cv::COLOR_BGR2RGB); break;
-    case GST_VIDEO_FORMAT_BGRx: cv::cvtColor(bgr, converted, cv::COLOR_BGR2BGRA); break;
-    case GST_VIDEO_FORMAT_I420: cv::cvtColor(bgr, converted, cv::COLOR_BGR2YUV_I420); break;
-    default: ADD_FAILURE() << "no test conversion to " << gst_video_format_to_string(format);
+  if (format == GST_VIDEO_FORMAT_RGB) {
+    cv::cvtColor(bgr, converted, cv::COLOR_BGR2RGB);
+  } else {
+    EXPECT_EQ(format, GST_VIDEO_FORMAT_BGRx);
+    cv::cvtColor(bgr, converted, cv::COLOR_BGR2BGRA);
   }
   GstBuffer* buf = gst_buffer_new_allocate(nullptr, GST_VIDEO_INFO_SIZE(&info), nullptr);
   GstVideoFrame frame;
   EXPECT_TRUE(gst_video_frame_map(&frame, &info, buf, GST_MAP_WRITE));
-  if (format == GST_VIDEO_FORMAT_I420) {  // cv's I420 is the planes one after another
-    const int w = bgr.cols, h = bgr.rows;
-    const uchar* src = converted.data;
-    for (guint p = 0; p < 3; ++p) {
-      const int pw = p == 0 ? w : w / 2, ph = p == 0 ? h : h / 2;
-      for (int y = 0; y < ph; ++y, src += pw)
-        std::copy(src, src + pw,
-                  static_cast<uchar*>(GST_VIDEO_FRAME_PLANE_DATA(&frame, p)) +
-                      y * GST_VIDEO_FRAME_PLANE_STRIDE(&frame, p));
-    }
-  } else {
-    const size_t row = static_cast<size_t>(converted.cols) * converted.elemSize();
-    for (int y = 0; y < converted.rows; ++y)
-      std::copy(converted.ptr(y), converted.ptr(y) + row,
-                static_cast<uchar*>(GST_VIDEO_FRAME_PLANE_DATA(&frame, 0)) +
-                    y * GST_VIDEO_FRAME_PLANE_STRIDE(&frame, 0));
-  }
+  const size_t row = static_cast<size_t>(converted.cols) * converted.elemSize();
+  for (int y = 0; y < converted.rows; ++y)
+    std::copy(converted.ptr(y), converted.ptr(y) + row,
+              static_cast<uchar*>(GST_VIDEO_FRAME_PLANE_DATA(&frame, 0)) +
+                  y * GST_VIDEO_FRAME_PLANE_STRIDE(&frame, 0));
   gst_video_frame_unmap(&frame);
   GST_BUFFER_PTS(buf) = static_cast<GstClockTime>(index) * GST_SECOND / 10;
   GST_BUFFER_DURATION(buf) = GST_SECOND / 10;

@@ -1,6 +1,5 @@
 // GoogleTest main for the plugin tests: GStreamer is initialised once for all of them.
 #include <gst/gst.h>
-
 #include <gtest/gtest.h>
 
 int main(int argc, char** argv) {

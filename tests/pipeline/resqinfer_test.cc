@@ -67,8 +67,9 @@ TEST_F(ResQInferTest, AcceptsRgbBgrxI420Nv12) {
 
 TEST_F(ResQInferTest, RejectsGray8Caps_n) {
   Harness h(gst_harness_new_parse(infer_launch().c_str()));
-  gst_harness_set_src_caps_str(h.get(), "video/x-raw,format=GRAY8,width=160,height=120,"
-                                        "framerate=10/1");
+  gst_harness_set_src_caps_str(h.get(),
+                               "video/x-raw,format=GRAY8,width=160,height=120,"
+                               "framerate=10/1");
   GstBuffer* gray = gst_buffer_new_allocate(nullptr, 160 * 120, nullptr);
   EXPECT_EQ(gst_harness_push(h.get(), gray), GST_FLOW_NOT_NEGOTIATED);
 }
@@ -84,14 +85,15 @@ TEST_F(ResQInferTest, Gray8IsALinkErrorNamingTheFormat_n) {
 TEST_F(ResQInferTest, MetaMatchesStreamSessionOnTheSameFrames) {
   auto graph = load_model(kModel);
   const Calibration calibration = load_calibration(kCalibration, *graph);
-  auto model = std::make_shared<const QuantizedModel>(graph, calibration,
-                                                      calibration.recipe.weights);
+  auto model =
+      std::make_shared<const QuantizedModel>(graph, calibration, calibration.recipe.weights);
   StreamSession session(model, StreamConfig{BitConfig::parse("W8A8->W8A{0,4,8}"), 4, 3.0});
   const ImageInput image = find_image_input(*graph);
   const std::string output_name = graph->values[static_cast<size_t>(graph->outputs[0])].name;
 
-  Harness h = make_harness(infer_launch("scheme=dynamic bits=W8A8->W8A{0,4,8} "
-                                        "keyframe-interval=4 tau=3"));
+  Harness h =
+      make_harness(infer_launch("scheme=dynamic bits=W8A8->W8A{0,4,8} "
+                                "keyframe-interval=4 tau=3"));
   std::vector<Tensor> inputs(1);
   for (size_t i = 0; i < 8; ++i) {
     SCOPED_TRACE("frame " + std::to_string(i));
@@ -139,9 +141,10 @@ TEST_F(ResQInferTest, StatsPropertiesAndMessages) {
   for (int i = 0; i < 5; ++i) ASSERT_TRUE(push_pull(h.get(), frames()[i], GST_VIDEO_FORMAT_RGB, i));
   guint64 n = 0, keys = 0;
   gdouble saved = 0;
-  g_object_get(infer_of(h.get()), "frames", &n, "keyframes", &keys, "bops-saved-ratio", &saved, nullptr);
+  g_object_get(infer_of(h.get()), "frames", &n, "keyframes", &keys, "bops-saved-ratio", &saved,
+               nullptr);
   EXPECT_EQ(n, 5u);
-  EXPECT_EQ(keys, 2u);  // frames 0 and 4
+  EXPECT_EQ(keys, 2u);       // frames 0 and 4
   EXPECT_GT(saved, 0.9375);  // W8A8 saves 1 - 64/1024; the residual frames save more
 
   std::vector<guint64> posted;
@@ -209,8 +212,7 @@ TEST_F(ResQInferTest, InvalidLiveSettingsWarnAndKeepTheRunningConfig_n) {
     ASSERT_TRUE(m);
     GError* e = nullptr;
     gst_message_parse_warning(m, &e, nullptr);
-    EXPECT_NE(std::string(e->message).find(scheme == 3 ? "bits" : "scheme=resq"),
-              std::string::npos)
+    EXPECT_NE(std::string(e->message).find(scheme == 3 ? "bits" : "scheme=resq"), std::string::npos)
         << e->message;
     g_error_free(e);
     gst_message_unref(m);
@@ -303,19 +305,18 @@ TEST_F(ResQInferTest, BadSettingsFailTheStateChange_n) {
       {"model is not a model", "model=" + kCalibration, kCalibration},
       {"quantized scheme without calibration", "model=" + kModel,
        "needs the `calibration` property"},
-      {"scheme contradicts bits", "model=" + kModel + " calibration=" + kCalibration +
-                                      " scheme=resq", "scheme=resq contradicts bits"},
-      {"bad bits", "model=" + kModel + " calibration=" + kCalibration + " bits=W9A8",
-       "W9A8"},
+      {"scheme contradicts bits",
+       "model=" + kModel + " calibration=" + kCalibration + " scheme=resq",
+       "scheme=resq contradicts bits"},
+      {"bad bits", "model=" + kModel + " calibration=" + kCalibration + " bits=W9A8", "W9A8"},
       {"bit map of a layer that does not exist",
        "model=" + kModel + " calibration=" + kCalibration + " bit-map-layer=1000",
        "bit-map-layer 1000"},
   };
   for (const BadSetting& c : cases) {
     SCOPED_TRACE(c.name);
-    const LaunchResult r =
-        try_launch("videotestsrc num-buffers=1 ! videoconvert ! resqinfer " + c.properties +
-                   " ! fakesink");
+    const LaunchResult r = try_launch("videotestsrc num-buffers=1 ! videoconvert ! resqinfer " +
+                                      c.properties + " ! fakesink");
     EXPECT_EQ(r.state_change, GST_STATE_CHANGE_FAILURE);
     EXPECT_NE(r.error.find(c.expected), std::string::npos) << r.error;
   }

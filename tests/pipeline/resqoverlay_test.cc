@@ -24,8 +24,8 @@ cv::Mat changed(const cv::Mat& a, const cv::Mat& b) {
 }
 
 cv::Mat mask_above(const GstResQMeta& meta, double threshold) {
-  const cv::Mat map(static_cast<int>(meta.mask_height), static_cast<int>(meta.mask_width),
-                    CV_32FC1, meta.mask);
+  const cv::Mat map(static_cast<int>(meta.mask_height), static_cast<int>(meta.mask_width), CV_32FC1,
+                    meta.mask);
   cv::Mat scaled;
   cv::resize(map, scaled, cv::Size(160, 120), 0, 0, cv::INTER_LINEAR);
   return scaled > threshold;
@@ -33,8 +33,9 @@ cv::Mat mask_above(const GstResQMeta& meta, double threshold) {
 
 TEST(ResQOverlayTest, TintsExactlyWhereTheMaskIsAboveTheThreshold) {
   const std::vector<cv::Mat> frames = clip_frames(1);
-  Harness h = make_harness(infer_launch() + " ! resqoverlay show-caption=false "
-                                            "show-keyframe=false mask-alpha=0.5",
+  Harness h = make_harness(infer_launch() +
+                               " ! resqoverlay show-caption=false "
+                               "show-keyframe=false mask-alpha=0.5",
                            GST_VIDEO_FORMAT_BGRx);
   Buffer out = push_pull(h.get(), frames[0], GST_VIDEO_FORMAT_BGRx, 0);
   ASSERT_TRUE(out);
@@ -62,16 +63,19 @@ TEST(ResQOverlayTest, KeyframeMarkerAndCaptionDrawOutsideTheMask) {
 
 TEST(ResQOverlayTest, BitMapTintsResidualFramesOnly) {
   const std::vector<cv::Mat> frames = clip_frames(2);
-  Harness h = make_harness(infer_launch() + " ! resqoverlay mask-alpha=0 show-caption=false "
-                                            "show-keyframe=false show-bit-map=true",
+  Harness h = make_harness(infer_launch() +
+                               " ! resqoverlay mask-alpha=0 show-caption=false "
+                               "show-keyframe=false show-bit-map=true",
                            GST_VIDEO_FORMAT_BGRx);
   for (int i = 0; i < 2; ++i) {
     Buffer out = push_pull(h.get(), frames[static_cast<size_t>(i)], GST_VIDEO_FORMAT_BGRx, i);
     ASSERT_TRUE(out);
     Buffer in(frame_buffer(frames[static_cast<size_t>(i)], GST_VIDEO_FORMAT_BGRx, i));
     const int tinted = cv::countNonZero(changed(pixels_of(in.get()), pixels_of(out.get())));
-    if (i == 0) EXPECT_EQ(tinted, 0) << "keyframe";
-    else EXPECT_GT(tinted, 0) << "residual frame: some pixels take 4 or 8 bits";
+    if (i == 0)
+      EXPECT_EQ(tinted, 0) << "keyframe";
+    else
+      EXPECT_GT(tinted, 0) << "residual frame: some pixels take 4 or 8 bits";
   }
 }
 

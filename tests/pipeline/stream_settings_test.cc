@@ -23,8 +23,8 @@ TEST(StreamSettingsTest, SchemeRunsItsPartOfTheBits) {
 }
 
 TEST(StreamSettingsTest, PeriodAndTauPassThrough) {
-  const StreamConfig c = resolve_stream_config({QuantScheme::kDynamicResQ, "W8A8->W8A{0,8}", 6,
-                                                1.5});
+  const StreamConfig c =
+      resolve_stream_config({QuantScheme::kDynamicResQ, "W8A8->W8A{0,8}", 6, 1.5});
   EXPECT_EQ(c.period, 6);
   EXPECT_EQ(c.tau, 1.5);
 }
