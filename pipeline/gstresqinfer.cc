@@ -220,6 +220,21 @@ static gboolean gst_resq_infer_stop(GstBaseTransform* trans) {
   return TRUE;
 }
 
+// Upstream insisting on a format we do not take (a capsfilter, a harness): say which and why
+// before negotiation fails. Only a warning: accept-caps queries may also be probes.
+static gboolean gst_resq_infer_accept_caps(GstBaseTransform* trans, GstPadDirection direction,
+                                           GstCaps* caps) {
+  if (GST_BASE_TRANSFORM_CLASS(parent_class)->accept_caps(trans, direction, caps)) return TRUE;
+  GstVideoInfo info;
+  if (direction == GST_PAD_SINK && gst_caps_is_fixed(caps) && gst_video_info_from_caps(&info, caps))
+    GST_ELEMENT_WARNING(trans, CORE, NEGOTIATION,
+                        ("resqinfer does not take %s video; it takes " RESQ_INFER_FORMATS
+                         " (put videoconvert in front)",
+                         gst_video_format_to_string(GST_VIDEO_INFO_FORMAT(&info))),
+                        (nullptr));
+  return FALSE;
+}
+
 static gboolean gst_resq_infer_set_info(GstVideoFilter* filter, GstCaps*, GstVideoInfo* in_info,
                                         GstCaps*, GstVideoInfo*) {
   auto* self = GST_RESQ_INFER(filter);
@@ -557,6 +572,7 @@ static void gst_resq_infer_class_init(GstResQInferClass* klass) {
   trans_class->start = GST_DEBUG_FUNCPTR(gst_resq_infer_start);
   trans_class->stop = GST_DEBUG_FUNCPTR(gst_resq_infer_stop);
   trans_class->sink_event = GST_DEBUG_FUNCPTR(gst_resq_infer_sink_event);
+  trans_class->accept_caps = GST_DEBUG_FUNCPTR(gst_resq_infer_accept_caps);
   trans_class->transform_ip = GST_DEBUG_FUNCPTR(gst_resq_infer_transform_ip);
   trans_class->transform_ip_on_passthrough = FALSE;
   filter_class->set_info = GST_DEBUG_FUNCPTR(gst_resq_infer_set_info);

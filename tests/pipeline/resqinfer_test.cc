@@ -65,13 +65,24 @@ TEST_F(ResQInferTest, AcceptsRgbBgrxI420Nv12) {
   }
 }
 
-TEST_F(ResQInferTest, RejectsGray8Caps_n) {
+TEST_F(ResQInferTest, RejectsGray8CapsNamingTheFormat_n) {
   Harness h(gst_harness_new_parse(infer_launch().c_str()));
+  GstBus* bus = gst_bus_new();
+  gst_element_set_bus(h->element, bus);
   gst_harness_set_src_caps_str(h.get(),
-                               "video/x-raw,format=GRAY8,width=160,height=120,"
-                               "framerate=10/1");
+                               "video/x-raw,format=GRAY8,width=160,height=120,framerate=10/1");
   GstBuffer* gray = gst_buffer_new_allocate(nullptr, 160 * 120, nullptr);
   EXPECT_EQ(gst_harness_push(h.get(), gray), GST_FLOW_NOT_NEGOTIATED);
+  GstMessage* m = gst_bus_pop_filtered(bus, GST_MESSAGE_WARNING);
+  ASSERT_TRUE(m);
+  GError* e = nullptr;
+  gst_message_parse_warning(m, &e, nullptr);
+  EXPECT_NE(std::string(e->message).find("does not take GRAY8 video"), std::string::npos)
+      << e->message;
+  g_error_free(e);
+  gst_message_unref(m);
+  gst_element_set_bus(h->element, nullptr);
+  gst_object_unref(bus);
 }
 
 TEST_F(ResQInferTest, Gray8IsALinkErrorNamingTheFormat_n) {
