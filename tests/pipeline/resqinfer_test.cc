@@ -238,6 +238,38 @@ TEST_F(ResQInferTest, InvalidLiveSettingsWarnAndKeepTheRunningConfig_n) {
   gst_object_unref(bus);
 }
 
+// Settings changed from the application thread while the streaming thread runs frames: the
+// pipeline reaches EOS with every frame processed and the last settings in effect.
+TEST_F(ResQInferTest, LiveChangesFromAnotherThreadWhilePlaying) {
+  GstElement* pipeline = gst_parse_launch(
+      ("videotestsrc num-buffers=40 ! video/x-raw,width=64,height=48 ! videoconvert ! " +
+       infer_launch("name=infer stats-interval=0") + " ! fakesink")
+          .c_str(),
+      nullptr);
+  ASSERT_TRUE(pipeline);
+  GstElement* infer = gst_bin_get_by_name(GST_BIN(pipeline), "infer");
+  ASSERT_NE(gst_element_set_state(pipeline, GST_STATE_PLAYING), GST_STATE_CHANGE_FAILURE);
+  GstBus* bus = gst_element_get_bus(pipeline);
+  GstMessage* done = nullptr;
+  for (int i = 0; !done; ++i) {
+    g_object_set(infer, "keyframe-interval", 1 + i % 5, "tau", 1.0 + i % 3, nullptr);
+    if (i % 7 == 0) g_object_set(infer, "scheme", 2, "bits", "W8A8->W4A4", nullptr);
+    if (i % 7 == 3) g_object_set(infer, "scheme", 3, "bits", "W8A8->W8A{0,4,8}", nullptr);
+    if (i % 11 == 0) g_signal_emit_by_name(infer, "force-keyframe");
+    done = gst_bus_timed_pop_filtered(
+        bus, 5 * GST_MSECOND, static_cast<GstMessageType>(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+  }
+  EXPECT_EQ(GST_MESSAGE_TYPE(done), GST_MESSAGE_EOS);
+  guint64 frames = 0;
+  g_object_get(infer, "frames", &frames, nullptr);
+  EXPECT_EQ(frames, 40u);
+  gst_message_unref(done);
+  gst_object_unref(bus);
+  gst_element_set_state(pipeline, GST_STATE_NULL);
+  gst_object_unref(infer);
+  gst_object_unref(pipeline);
+}
+
 TEST_F(ResQInferTest, ForceKeyframeActionSignal) {
   Harness h = make_harness(infer_launch("keyframe-interval=8"));
   EXPECT_EQ(keyframes_of(h.get(), frames(0, 2), 0), (std::vector<bool>{true, false}));
