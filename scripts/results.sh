@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates docs/results/ (the data behind docs/results.md): calibrations of the default model
 # on both clips, `resq eval` tables and plots (default grid, diagnostics grid, per-tensor weights)
-# and Dynamic-ResQ policy maps. About 15 minutes on 2 cores.
+# and Dynamic-ResQ policy maps (JPEG: photographs). About 15 minutes on 2 cores.
 # Usage: bash scripts/results.sh   (RESQ_ASSET_DIR as for the other scripts)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -42,7 +42,7 @@ run_eval() {
 run_eval movie movie.avi 24 all
 run_eval vtest vtest.avi 100 300
 
-"$resq" eval --model "$model" --calibration "$work/movie.per-tensor.calib.json" --per-tensor \
+"$resq" eval --model "$model" --calibration "$work/movie.per-tensor.calib.json" \
   --video "$assets/movie.avi" --start-frame 24 --grid "$out/per-tensor.grid" \
   --json "$out/movie_per-tensor.json" --csv "$out/movie_per-tensor.csv" \
   > "$out/movie_per-tensor.txt"
@@ -50,9 +50,9 @@ run_eval vtest vtest.avi 100 300
 for layer in 0 conv2d_5; do
   "$resq" policy-map --model "$model" --calibration "$work/vtest.calib.json" \
     --video "$assets/vtest.avi" --start-frame 100 --frames 8 --T 4 --tau 3 --layer "$layer" \
-    --out "$out/vtest_policy_${layer}.png"
+    --out "$out/vtest_policy_${layer}.jpg"
 done
 "$resq" policy-map --model "$model" --calibration "$work/movie.calib.json" \
   --video "$assets/movie.avi" --start-frame 24 --frames 8 --T 4 --tau 3 --layer conv2d_5 \
-  --out "$out/movie_policy_conv2d_5.png"
+  --out "$out/movie_policy_conv2d_5.jpg"
 echo "results in $out/"

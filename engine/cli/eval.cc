@@ -41,7 +41,6 @@ struct Options {
   int64_t frames = 0;
   float threshold = 0.5f;
   int threads = 0;
-  bool per_tensor = false;
   bool print_grid = false;
   bool progress = true;
 };
@@ -86,9 +85,8 @@ void eval_command(const Options& opt) {
   if (graph->inputs.size() != 1)
     throw ModelError(opt.model + ": `eval` needs a model with one (image) input");
   const Calibration calibration = load_calibration(opt.calibration, *graph);
-  auto model = std::make_shared<const QuantizedModel>(
-      graph, calibration,
-      opt.per_tensor ? WeightGranularity::kPerTensor : WeightGranularity::kPerChannel);
+  // Weights at the granularity the activation ranges were searched with.
+  auto model = std::make_shared<const QuantizedModel>(graph, calibration, calibration.recipe.weights);
   // Every configuration is checked before the long work starts.
   for (const EvalConfig& c : grid) {
     try {
@@ -185,7 +183,6 @@ void add_eval(CLI::App& app) {
   cmd->add_option("--threads", opt->threads,
                   "Configurations evaluated in parallel (default: one per core)")
       ->check(CLI::Range(1, 256));
-  cmd->add_flag("--per-tensor", opt->per_tensor, "Per-tensor weight ranges (default: per channel)");
   cmd->add_option("--json", opt->json, "Write the results (one object per configuration) here");
   cmd->add_option("--csv", opt->csv, "Write the results as CSV here");
   cmd->add_option("--plot", opt->plot, "Draw IoU vs GBOPs/frame into this PNG (needs gnuplot)");

@@ -100,8 +100,7 @@ void policy_map_command(const Options& opt) {
   auto graph = load_model(opt.model);
   const ImageInput image = find_image_input(*graph);
   const Calibration calibration = load_calibration(opt.calibration, *graph);
-  auto model = std::make_shared<const QuantizedModel>(graph, calibration,
-                                                      WeightGranularity::kPerChannel);
+  auto model = std::make_shared<const QuantizedModel>(graph, calibration, calibration.recipe.weights);
   StreamConfig config;
   try {
     config = StreamConfig{BitConfig::parse(opt.bits), opt.period, opt.tau};
