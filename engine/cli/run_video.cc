@@ -1,10 +1,14 @@
-// `resq run`: decode a clip, run the model on every frame, overlay the mask, encode, and write
-// a JSON summary with per-frame latency.
+// `resq run`: decode a clip, run the model on every frame (fp32, or any ResQ scheme with a
+// calibration), overlay the mask, encode, and write a JSON summary with latency and BOPs.
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <memory>
+#include <optional>
+#include <span>
+#include <stdexcept>
 #include <nlohmann/json.hpp>
 #include <opencv2/videoio.hpp>
 #include <string>
@@ -16,6 +20,8 @@
 #include "engine/executor.h"
 #include "engine/image_tensor.h"
 #include "engine/model.h"
+#include "engine/resq/calibration_json.h"
+#include "engine/resq/stream_session.h"
 
 namespace resq::cli {
 namespace {
@@ -25,6 +31,10 @@ struct Options {
   std::string video;
   std::string out;
   std::string json;
+  std::string calibration;
+  std::string bits;  // default: fp32 without a calibration, W8A8->W8A{0,4,8} with one
+  int period = 4;
+  double tau = 3;
   int64_t max_frames = 0;
   float threshold = 0.5f;
   bool progress = true;
@@ -58,12 +68,47 @@ cv::VideoWriter open_writer(const std::string& path, double fps, cv::Size size) 
   throw ModelError(path + ": cannot open for writing (no H.264 or MPEG-4 encoder, or bad path)");
 }
 
+// The frame's engine: a plain executor for fp32 without a calibration, a stream session otherwise.
+class FrameRunner {
+ public:
+  explicit FrameRunner(const Options& opt) : graph_(load_model(opt.model)), executor_(graph_) {
+    std::string bits = opt.bits;
+    if (bits.empty()) bits = opt.calibration.empty() ? "fp32" : "W8A8->W8A{0,4,8}";
+    StreamConfig config;
+    try {
+      config = StreamConfig{BitConfig::parse(bits), opt.period, opt.tau};
+    } catch (const std::invalid_argument& e) {
+      throw ModelError(std::string("--bits: ") + e.what());
+    }
+    if (config.bits.scheme != QuantScheme::kFloat) {
+      if (opt.calibration.empty())
+        throw ModelError("--bits " + bits + " needs --calibration (from `resq calibrate`)");
+      const Calibration c = load_calibration(opt.calibration, *graph_);
+      session_.emplace(std::make_shared<const QuantizedModel>(graph_, c, c.recipe.weights), config);
+    }
+    bits_ = config.bits.to_string();
+  }
+  const Graph& graph() const { return *graph_; }
+  const std::string& bits() const { return bits_; }
+  std::vector<Tensor> run(std::span<const Tensor> inputs) {
+    return session_ ? session_->process(inputs) : executor_.run(inputs);
+  }
+  // Cost of the last frame; std::nullopt for the plain executor.
+  const FrameCost* cost() const { return session_ ? &session_->last_cost() : nullptr; }
+
+ private:
+  std::shared_ptr<Graph> graph_;
+  Executor executor_;
+  std::optional<StreamSession> session_;
+  std::string bits_;
+};
+
 void run_video(const Options& opt) {
   using Clock = std::chrono::steady_clock;
-  auto graph = load_model(opt.model);
-  Executor ex(graph);
-  const ImageInput image = find_image_input(*graph);
-  if (graph->inputs.size() != 1) throw ModelError(opt.model + ": `run` needs a model with one (image) input");
+  FrameRunner runner(opt);
+  const ImageInput image = find_image_input(runner.graph());
+  if (runner.graph().inputs.size() != 1)
+    throw ModelError(opt.model + ": `run` needs a model with one (image) input");
 
   cv::VideoCapture cap(opt.video);
   if (!cap.isOpened()) throw ModelError(opt.video + ": cannot open video");
@@ -75,6 +120,8 @@ void run_video(const Options& opt) {
   cv::VideoWriter writer;
   std::vector<double> infer_ms, frame_ms;
   double mask_fraction_sum = 0;
+  double bops = 0, bops_fp32 = 0, bops_w8a8 = 0;
+  int64_t keyframes = 0;
   ProgressBar bar("resq run", total, opt.progress);
   std::vector<Tensor> inputs(1);
   cv::Mat frame;
@@ -83,8 +130,14 @@ void run_video(const Options& opt) {
     auto t0 = Clock::now();
     frame_to_tensor(frame, image, inputs[0]);
     auto t1 = Clock::now();
-    std::vector<Tensor> outputs = ex.run(inputs);
+    std::vector<Tensor> outputs = runner.run(inputs);
     auto t2 = Clock::now();
+    if (const FrameCost* c = runner.cost()) {
+      bops += c->bops;
+      bops_fp32 += c->bops_fp32;
+      bops_w8a8 += c->bops_w8a8;
+      keyframes += c->keyframe;
+    }
     cv::Mat map = map_from_tensor(outputs[0]);
     mask_fraction_sum += static_cast<double>(cv::countNonZero(map > opt.threshold)) / static_cast<double>(map.total());
     overlay_mask(frame, map, opt.threshold);
@@ -110,14 +163,23 @@ void run_video(const Options& opt) {
       {"inference_ms", latency_json(infer_ms)},
       {"frame_ms", latency_json(frame_ms)},
       {"mask_fraction_mean", mask_fraction_sum / static_cast<double>(n)},
+      {"bits", runner.bits()},
   };
+  if (runner.cost()) {
+    const double frames = static_cast<double>(n);
+    summary["keyframes"] = keyframes;
+    summary["period"] = opt.period;
+    summary["gbops_per_frame"] = bops / frames / 1e9;
+    summary["ratio_to_fp32"] = bops / bops_fp32;
+    summary["ratio_to_w8a8"] = bops / bops_w8a8;
+  }
   if (!opt.json.empty()) {
     auto dir = std::filesystem::path(opt.json).parent_path();
     if (!dir.empty()) std::filesystem::create_directories(dir);
     std::ofstream f(opt.json);
     if (!(f << summary.dump(2) << "\n")) throw ModelError(opt.json + ": cannot write summary");
   }
-  std::cout << "resq run: " << n << " frames, inference median " << summary["inference_ms"]["median"].get<double>()
+  std::cout << "resq run: " << runner.bits() << ", " << n << " frames, inference median " << summary["inference_ms"]["median"].get<double>()
             << " ms, p95 " << summary["inference_ms"]["p95"].get<double>() << " ms -> " << opt.out << "\n";
 }
 
@@ -131,6 +193,17 @@ void add_run(CLI::App& app) {
   cmd->add_option("--video", opt->video, "Input clip (anything OpenCV/FFmpeg decodes)")->required();
   cmd->add_option("--out", opt->out, "Annotated output video (.mp4)")->required();
   cmd->add_option("--json", opt->json, "Write the summary (frames, latency median/p95) here");
+  cmd->add_option("--calibration", opt->calibration,
+                  "Calibration file from `resq calibrate`; needed for any scheme but fp32");
+  cmd->add_option("--bits", opt->bits,
+                  "Scheme in the paper's notation: fp32, W8A8, W8A8->W4A4, W8A8->W8A{0,4,8}, "
+                  "W8A8->skip (default: fp32, or W8A8->W8A{0,4,8} with --calibration)");
+  cmd->add_option("--T", opt->period, "Keyframe interval")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 10000));
+  cmd->add_option("--tau", opt->tau, "Dynamic-ResQ threshold")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option("--max-frames", opt->max_frames, "Stop after this many frames (0 = all)")
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--threshold", opt->threshold, "Mask threshold on the model output")

@@ -65,6 +65,13 @@ check "calibrate: samples 1 is a usage error" test "$(exit_code "$resq" calibrat
 check "calibrate without --out exits 2" test "$(exit_code "$resq" calibrate --model "$model" \
   --video "$assets/movie.avi")" = 2
 
+check "run with ResQ: 5 frames at T=4 give 2 keyframes" bash -c "'$resq' run --model '$model' \
+  --video '$assets/movie.avi' --calibration '$work/calib/calib.json' --bits 'W8A8->W4A4' --T 4 \
+  --max-frames 5 --no-progress --out '$work/out/resq.mp4' --json '$work/out/resq.json' >/dev/null \
+  && grep -q '\"keyframes\": 2' '$work/out/resq.json' && grep -q '\"bits\": \"W8A8->W4A4\"' '$work/out/resq.json'"
+check "run: a quantized scheme without calibration exits 1" test "$(exit_code "$resq" run \
+  --model "$model" --video "$assets/movie.avi" --bits W8A8 --out "$work/out/x.mp4")" = 1
+
 # eval: a small grid on 4 frames after the calibration frames.
 cal="$work/calib/calib.json"
 printf '%s\n' fp32 W8A8 W4A4 'W8A8->W4A4 T=2' 'W8A8->W8A{0,4,8} T=2 tau=3' 'W8A8->skip T=2' \
