@@ -20,16 +20,6 @@ std::string canonical_or_same(const std::string& path) {
   return ec ? path : canonical.string();
 }
 
-// A calibration without ranges: QuantizedModel accepts it, so fp32 runs through the same
-// StreamSession (costs, skip scheme) as every other scheme.
-Calibration uncalibrated(const Graph& g) {
-  Calibration c;
-  c.model_fingerprint = model_fingerprint(g);
-  c.model = model_identity(g);
-  for (const std::string& name : linear_layer_names(g)) c.layers.push_back({name, {}, {}});
-  return c;
-}
-
 std::shared_ptr<const LoadedModel> load(const std::string& model_path,
                                         const std::string& calibration_path) {
   auto model = std::make_shared<LoadedModel>();
@@ -41,6 +31,7 @@ std::shared_ptr<const LoadedModel> load(const std::string& model_path,
     throw ModelError(model_path + ": resqinfer needs a model with one (image) input, it has " +
                      std::to_string(graph->inputs.size()));
   model->output_name = graph->values[static_cast<size_t>(graph->outputs.at(0))].name;
+  // Without a calibration fp32 still runs through a StreamSession (costs, skip scheme).
   const Calibration calibration =
       calibration_path.empty() ? uncalibrated(*graph) : load_calibration(calibration_path, *graph);
   model->quantized =

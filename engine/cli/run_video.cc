@@ -7,7 +7,6 @@
 #include <iostream>
 #include <memory>
 #include <optional>
-#include <span>
 #include <stdexcept>
 #include <nlohmann/json.hpp>
 #include <opencv2/videoio.hpp>
@@ -17,7 +16,6 @@
 #include "engine/cli/commands.h"
 #include "engine/cli/progress_bar.h"
 #include "engine/error.h"
-#include "engine/executor.h"
 #include "engine/image_tensor.h"
 #include "engine/model.h"
 #include "engine/resq/calibration_json.h"
@@ -68,46 +66,34 @@ cv::VideoWriter open_writer(const std::string& path, double fps, cv::Size size) 
   throw ModelError(path + ": cannot open for writing (no H.264 or MPEG-4 encoder, or bad path)");
 }
 
-// The frame's engine: a plain executor for fp32 without a calibration, a stream session otherwise.
-class FrameRunner {
- public:
-  explicit FrameRunner(const Options& opt) : graph_(load_model(opt.model)), executor_(graph_) {
-    std::string bits = opt.bits;
-    if (bits.empty()) bits = opt.calibration.empty() ? "fp32" : "W8A8->W8A{0,4,8}";
+// A stream session for the chosen scheme; fp32 needs no calibration.
+struct FrameRunner {
+  explicit FrameRunner(const Options& opt) : graph(load_model(opt.model)) {
+    std::string text = opt.bits;
+    if (text.empty()) text = opt.calibration.empty() ? "fp32" : "W8A8->W8A{0,4,8}";
     StreamConfig config;
     try {
-      config = StreamConfig{BitConfig::parse(bits), opt.period, opt.tau};
+      config = StreamConfig{BitConfig::parse(text), opt.period, opt.tau};
     } catch (const std::invalid_argument& e) {
       throw ModelError(std::string("--bits: ") + e.what());
     }
-    if (config.bits.scheme != QuantScheme::kFloat) {
-      if (opt.calibration.empty())
-        throw ModelError("--bits " + bits + " needs --calibration (from `resq calibrate`)");
-      const Calibration c = load_calibration(opt.calibration, *graph_);
-      session_.emplace(std::make_shared<const QuantizedModel>(graph_, c, c.recipe.weights), config);
-    }
-    bits_ = config.bits.to_string();
+    if (opt.calibration.empty() && config.bits.scheme != QuantScheme::kFloat)
+      throw ModelError("--bits " + text + " needs --calibration (from `resq calibrate`)");
+    const Calibration c =
+        opt.calibration.empty() ? uncalibrated(*graph) : load_calibration(opt.calibration, *graph);
+    session.emplace(std::make_shared<const QuantizedModel>(graph, c, c.recipe.weights), config);
+    bits = config.bits.to_string();
   }
-  const Graph& graph() const { return *graph_; }
-  const std::string& bits() const { return bits_; }
-  std::vector<Tensor> run(std::span<const Tensor> inputs) {
-    return session_ ? session_->process(inputs) : executor_.run(inputs);
-  }
-  // Cost of the last frame; std::nullopt for the plain executor.
-  const FrameCost* cost() const { return session_ ? &session_->last_cost() : nullptr; }
-
- private:
-  std::shared_ptr<Graph> graph_;
-  Executor executor_;
-  std::optional<StreamSession> session_;
-  std::string bits_;
+  std::shared_ptr<Graph> graph;
+  std::optional<StreamSession> session;
+  std::string bits;
 };
 
 void run_video(const Options& opt) {
   using Clock = std::chrono::steady_clock;
   FrameRunner runner(opt);
-  const ImageInput image = find_image_input(runner.graph());
-  if (runner.graph().inputs.size() != 1)
+  const ImageInput image = find_image_input(*runner.graph);
+  if (runner.graph->inputs.size() != 1)
     throw ModelError(opt.model + ": `run` needs a model with one (image) input");
 
   cv::VideoCapture cap(opt.video);
@@ -130,14 +116,13 @@ void run_video(const Options& opt) {
     auto t0 = Clock::now();
     frame_to_tensor(frame, image, inputs[0]);
     auto t1 = Clock::now();
-    std::vector<Tensor> outputs = runner.run(inputs);
+    std::vector<Tensor> outputs = runner.session->process(inputs);
     auto t2 = Clock::now();
-    if (const FrameCost* c = runner.cost()) {
-      bops += c->bops;
-      bops_fp32 += c->bops_fp32;
-      bops_w8a8 += c->bops_w8a8;
-      keyframes += c->keyframe;
-    }
+    const FrameCost& c = runner.session->last_cost();
+    bops += c.bops;
+    bops_fp32 += c.bops_fp32;
+    bops_w8a8 += c.bops_w8a8;
+    keyframes += c.keyframe;
     cv::Mat map = map_from_tensor(outputs[0]);
     mask_fraction_sum += static_cast<double>(cv::countNonZero(map > opt.threshold)) / static_cast<double>(map.total());
     overlay_mask(frame, map, opt.threshold);
@@ -163,23 +148,20 @@ void run_video(const Options& opt) {
       {"inference_ms", latency_json(infer_ms)},
       {"frame_ms", latency_json(frame_ms)},
       {"mask_fraction_mean", mask_fraction_sum / static_cast<double>(n)},
-      {"bits", runner.bits()},
+      {"bits", runner.bits},
+      {"keyframes", keyframes},
+      {"period", opt.period},
+      {"gbops_per_frame", bops / static_cast<double>(n) / 1e9},
+      {"ratio_to_fp32", bops / bops_fp32},
+      {"ratio_to_w8a8", bops / bops_w8a8},
   };
-  if (runner.cost()) {
-    const double frames = static_cast<double>(n);
-    summary["keyframes"] = keyframes;
-    summary["period"] = opt.period;
-    summary["gbops_per_frame"] = bops / frames / 1e9;
-    summary["ratio_to_fp32"] = bops / bops_fp32;
-    summary["ratio_to_w8a8"] = bops / bops_w8a8;
-  }
   if (!opt.json.empty()) {
     auto dir = std::filesystem::path(opt.json).parent_path();
     if (!dir.empty()) std::filesystem::create_directories(dir);
     std::ofstream f(opt.json);
     if (!(f << summary.dump(2) << "\n")) throw ModelError(opt.json + ": cannot write summary");
   }
-  std::cout << "resq run: " << runner.bits() << ", " << n << " frames, inference median " << summary["inference_ms"]["median"].get<double>()
+  std::cout << "resq run: " << runner.bits << ", " << n << " frames, inference median " << summary["inference_ms"]["median"].get<double>()
             << " ms, p95 " << summary["inference_ms"]["p95"].get<double>() << " ms -> " << opt.out << "\n";
 }
 

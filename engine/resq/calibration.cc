@@ -59,4 +59,12 @@ std::vector<std::string> linear_layer_names(const Graph& g) {
   return names;
 }
 
+Calibration uncalibrated(const Graph& g) {
+  Calibration c;
+  c.model_fingerprint = model_fingerprint(g);
+  c.model = model_identity(g);
+  for (const std::string& name : linear_layer_names(g)) c.layers.push_back({name, {}, {}});
+  return c;
+}
+
 }  // namespace resq

@@ -51,5 +51,8 @@ uint64_t model_fingerprint(const Graph& g);
 // Both throw ModelError as Executor.
 ModelIdentity model_identity(const Graph& g);
 std::vector<std::string> linear_layer_names(const Graph& g);
+// A calibration of `g` without any activation range: enough for fp32, fp32->skip and
+// 16/32-bit configurations (a StreamSession rejects anything else, naming the missing range).
+Calibration uncalibrated(const Graph& g);
 
 }  // namespace resq

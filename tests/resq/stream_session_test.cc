@@ -185,6 +185,26 @@ TEST(StreamSession, BitMapShowsEachPixelsBits) {
   EXPECT_TRUE(dyn.bit_map().empty());
 }
 
+TEST(StreamSession, UncalibratedRunsFp32AndRejectsQuantizedBits_n) {
+  Fixture& f = fixture();
+  const Calibration none = uncalibrated(*f.graph);
+  auto model = std::make_shared<QuantizedModel>(f.graph, none, WeightGranularity::kPerChannel);
+  StreamSession fp32(model, config("fp32"));
+  Executor reference(f.graph);
+  EXPECT_EQ(max_diff(fp32.process(f.frames[0])[0], reference.run(f.frames[0])[0]), 0.0);
+  StreamSession skip(model, config("fp32->skip", 2));
+  skip.process(f.frames[0]);
+  skip.process(f.frames[1]);
+  EXPECT_EQ(skip.last_cost().bops, 0.0);
+  try {
+    StreamSession quantized(model, config("W8A8"));
+    ADD_FAILURE() << "W8A8 accepted without ranges";
+  } catch (const std::out_of_range& e) {
+    EXPECT_NE(std::string(e.what()).find("no calibrated"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(fp32.set_config(config("W8A8->W4A4")), std::out_of_range);
+}
+
 TEST(StreamSession, BadConfig_n) {
   Fixture& f = fixture();
   EXPECT_THROW(StreamSession(f.model, config("W8A8->W4A4", 0)), std::invalid_argument);
