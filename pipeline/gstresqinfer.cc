@@ -11,9 +11,9 @@
 #include "engine/quant/bit_config.h"
 #include "pipeline/bgr_converter.h"
 #include "pipeline/gstresqmeta.h"
-#include "pipeline/model_cache.h"
-#include "pipeline/resq_stream.h"
-#include "pipeline/stream_settings.h"
+#include "engine/stream/model_cache.h"
+#include "engine/stream/resq_stream.h"
+#include "engine/stream/stream_settings.h"
 
 GST_DEBUG_CATEGORY_STATIC(gst_resq_infer_debug);
 #define GST_CAT_DEFAULT gst_resq_infer_debug
@@ -21,7 +21,7 @@ GST_DEBUG_CATEGORY_STATIC(gst_resq_infer_debug);
 namespace {
 
 using resq::QuantScheme;
-using resq::gst::StreamSettings;
+using resq::StreamSettings;
 
 // The element's C++ state, owned by the GObject instance.
 struct InferState {
@@ -44,7 +44,7 @@ struct InferState {
   // Created in start() / set_info(); used by the streaming thread. `stream` is also reached
   // from force-keyframe (any thread) under the object lock; ResQStream::force_keyframe is
   // thread-safe.
-  std::shared_ptr<resq::gst::ResQStream> stream;
+  std::shared_ptr<resq::ResQStream> stream;
   std::unique_ptr<resq::gst::BgrConverter> converter;
 };
 
@@ -142,7 +142,7 @@ static void apply_settings(GstResQInfer* self) {
   GST_OBJECT_UNLOCK(self);
   if (!changed || requested == st.running) return;
   try {
-    st.stream->set_config(resq::gst::resolve_stream_config(requested));
+    st.stream->set_config(resq::resolve_stream_config(requested));
     st.running = requested;
     GST_INFO_OBJECT(self, "running %s", st.stream->config().bits.to_string().c_str());
   } catch (const std::exception& e) {
@@ -180,9 +180,9 @@ static gboolean gst_resq_infer_start(GstBaseTransform* trans) {
                       ("property %s", path == &model_path ? "model" : "calibration"));
     return FALSE;
   }
-  std::shared_ptr<const resq::gst::LoadedModel> model;
+  std::shared_ptr<const resq::LoadedModel> model;
   try {
-    model = resq::gst::acquire_model(model_path, calibration_path);
+    model = resq::acquire_model(model_path, calibration_path);
   } catch (const std::exception& e) {
     GST_ELEMENT_ERROR(self, RESOURCE, SETTINGS,
                       ("Cannot use model %s with calibration %s: %s", model_path.c_str(),
@@ -193,8 +193,8 @@ static gboolean gst_resq_infer_start(GstBaseTransform* trans) {
   try {
     std::optional<size_t> layer;
     if (bit_map_layer >= 0) layer = static_cast<size_t>(bit_map_layer);
-    auto stream = std::make_shared<resq::gst::ResQStream>(
-        model, resq::gst::resolve_stream_config(settings), layer);
+    auto stream = std::make_shared<resq::ResQStream>(
+        model, resq::resolve_stream_config(settings), layer);
     GST_OBJECT_LOCK(self);
     st.stream = std::move(stream);
     st.running = settings;
@@ -212,7 +212,7 @@ static gboolean gst_resq_infer_start(GstBaseTransform* trans) {
 
 static gboolean gst_resq_infer_stop(GstBaseTransform* trans) {
   auto* self = GST_RESQ_INFER(trans);
-  std::shared_ptr<resq::gst::ResQStream> stream;
+  std::shared_ptr<resq::ResQStream> stream;
   GST_OBJECT_LOCK(self);
   stream = std::move(self->state->stream);  // released outside the lock
   GST_OBJECT_UNLOCK(self);
@@ -272,7 +272,7 @@ static GstFlowReturn gst_resq_infer_transform_ip(GstBaseTransform* trans, GstBuf
   }
   gst_video_frame_unmap(&frame);
 
-  const resq::gst::ResQStream& stream = *st.stream;
+  const resq::ResQStream& stream = *st.stream;
   const resq::FrameCost& cost = stream.cost();
   GstResQMeta* meta = gst_buffer_add_resq_meta(buf);
   const resq::Tensor& mask = stream.mask();

@@ -11,9 +11,9 @@
 
 #include "engine/resq/stream_session.h"
 #include "engine/tensor.h"
-#include "pipeline/model_cache.h"
+#include "engine/stream/model_cache.h"
 
-namespace resq::gst {
+namespace resq {
 
 class ResQStream {
  public:
@@ -54,4 +54,4 @@ class ResQStream {
   int bit_map_width_ = 0;
 };
 
-}  // namespace resq::gst
+}  // namespace resq

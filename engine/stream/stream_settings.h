@@ -1,4 +1,5 @@
-// resqinfer's `scheme`, `bits`, `keyframe-interval` and `tau` properties as one StreamConfig.
+// resqinfer's `scheme`, `bits`, `keyframe-interval` and `tau` properties (and resq-server's
+// StreamConfig) as one StreamConfig.
 //
 // `bits` is the paper's notation; `scheme` says which part of it runs:
 //   fp32     no quantization; `bits` is ignored
@@ -17,7 +18,7 @@
 #include "engine/quant/bit_config.h"
 #include "engine/resq/stream_session.h"
 
-namespace resq::gst {
+namespace resq {
 
 struct StreamSettings {
   QuantScheme scheme = QuantScheme::kDynamicResQ;
@@ -31,4 +32,4 @@ struct StreamSettings {
 // Throws std::invalid_argument naming the property, the value and the reason.
 StreamConfig resolve_stream_config(const StreamSettings& settings);
 
-}  // namespace resq::gst
+}  // namespace resq

@@ -1,6 +1,6 @@
-// One loaded model per (model file, calibration file) in the process: every resqinfer element
-// (in any pipeline) asking for the same pair gets the same immutable model, loaded once and
-// freed when the last element lets go.
+// One loaded model per (model file, calibration file) in the process: every stream (resqinfer
+// elements in any pipeline, resq-server streams) asking for the same pair gets the same
+// immutable model, loaded once and freed when the last stream lets go.
 #pragma once
 
 #include <memory>
@@ -10,7 +10,7 @@
 #include "engine/image_tensor.h"
 #include "engine/resq/quantized_model.h"
 
-namespace resq::gst {
+namespace resq {
 
 struct LoadedModel {
   std::string model_path;
@@ -29,4 +29,4 @@ struct LoadedModel {
 std::shared_ptr<const LoadedModel> acquire_model(const std::string& model_path,
                                                  const std::string& calibration_path);
 
-}  // namespace resq::gst
+}  // namespace resq

@@ -1,4 +1,4 @@
-#include "pipeline/model_cache.h"
+#include "engine/stream/model_cache.h"
 
 #include <filesystem>
 #include <map>
@@ -10,7 +10,7 @@
 #include "engine/resq/calibration.h"
 #include "engine/resq/calibration_json.h"
 
-namespace resq::gst {
+namespace resq {
 namespace {
 
 std::string canonical_or_same(const std::string& path) {
@@ -28,7 +28,7 @@ std::shared_ptr<const LoadedModel> load(const std::string& model_path,
   std::shared_ptr<Graph> graph = load_model(model_path);
   model->image = find_image_input(*graph);
   if (graph->inputs.size() != 1)
-    throw ModelError(model_path + ": resqinfer needs a model with one (image) input, it has " +
+    throw ModelError(model_path + ": a ResQ stream needs a model with one (image) input, it has " +
                      std::to_string(graph->inputs.size()));
   model->output_name = graph->values[static_cast<size_t>(graph->outputs.at(0))].name;
   // Without a calibration fp32 still runs through a StreamSession (costs, skip scheme).
@@ -59,4 +59,4 @@ std::shared_ptr<const LoadedModel> acquire_model(const std::string& model_path,
   return loaded;
 }
 
-}  // namespace resq::gst
+}  // namespace resq

@@ -1,9 +1,9 @@
-// The scheme / bits rule of resqinfer (pipeline/stream_settings.h).
-#include "pipeline/stream_settings.h"
+// The scheme / bits rule of resqinfer (engine/stream/stream_settings.h).
+#include "engine/stream/stream_settings.h"
 
 #include <gtest/gtest.h>
 
-namespace resq::gst {
+namespace resq {
 namespace {
 
 std::string resolved(QuantScheme scheme, const std::string& bits) {
@@ -54,4 +54,4 @@ TEST(StreamSettingsTest, BadValuesAreRejected_n) {
 }
 
 }  // namespace
-}  // namespace resq::gst
+}  // namespace resq

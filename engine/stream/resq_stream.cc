@@ -1,11 +1,11 @@
-#include "pipeline/resq_stream.h"
+#include "engine/stream/resq_stream.h"
 
 #include <stdexcept>
 #include <string>
 
 #include "engine/image_tensor.h"
 
-namespace resq::gst {
+namespace resq {
 namespace {
 
 StreamSession make_session(const LoadedModel& model, const StreamConfig& config) {
@@ -62,4 +62,4 @@ void ResQStream::process(const cv::Mat& bgr) {
   outputs_ = session_.process(inputs_);
 }
 
-}  // namespace resq::gst
+}  // namespace resq

@@ -1,8 +1,8 @@
-#include "pipeline/stream_settings.h"
+#include "engine/stream/stream_settings.h"
 
 #include <stdexcept>
 
-namespace resq::gst {
+namespace resq {
 namespace {
 
 // "fp32" or "W<w>A<a>": the keyframe part of a notation.
@@ -55,4 +55,4 @@ StreamConfig resolve_stream_config(const StreamSettings& settings) {
                       settings.tau};
 }
 
-}  // namespace resq::gst
+}  // namespace resq
