@@ -1,0 +1,42 @@
+// resq-server's gRPC server: StreamService, ControlService, health and reflection over one
+// StreamRegistry. Used by main.cc and, in process, by the tests.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include <grpcpp/server.h>
+
+#include "server/control_service.h"
+#include "server/stream_registry.h"
+#include "server/stream_service.h"
+
+namespace resq::server {
+
+struct ServerOptions {
+  std::string listen = "127.0.0.1:50051";  // host:port; port 0 picks a free one
+  size_t max_streams = 16;
+  StreamLimits limits;
+};
+
+class ResQServer {
+ public:
+  // Throws std::runtime_error naming the address when it cannot listen.
+  ResQServer(std::shared_ptr<const LoadedModel> model, StreamSettings defaults,
+             const ServerOptions& options);
+  ~ResQServer();
+
+  int port() const { return port_; }  // the port bound
+  StreamRegistry& registry() { return registry_; }
+  void wait() { server_->Wait(); }
+  void shutdown() { server_->Shutdown(); }
+
+ private:
+  StreamRegistry registry_;
+  StreamServiceImpl stream_service_;
+  ControlServiceImpl control_service_;
+  int port_ = 0;
+  std::unique_ptr<grpc::Server> server_;
+};
+
+}  // namespace resq::server

@@ -1,0 +1,114 @@
+#include "server/stream_registry.h"
+
+#include <stdexcept>
+#include <utility>
+
+#include "server/proto_convert.h"
+
+namespace resq::server {
+
+StreamEntry::StreamEntry(std::string id, std::string origin, StreamSettings settings,
+                         std::unique_ptr<ResQStream> stream)
+    : id_(std::move(id)),
+      origin_(std::move(origin)),
+      stream_(std::move(stream)),
+      settings_(std::move(settings)) {}
+
+void StreamEntry::update(const v1::StreamConfig& config) {
+  std::lock_guard lock(mutex_);
+  const StreamSettings merged = merged_settings(settings_, config);
+  stream_->set_config(resolve_stream_config(merged));
+  settings_ = merged;
+}
+
+void StreamEntry::count_received() {
+  std::lock_guard lock(mutex_);
+  ++totals_.received;
+}
+
+void StreamEntry::count_dropped() {
+  std::lock_guard lock(mutex_);
+  ++totals_.dropped;
+}
+
+void StreamEntry::count_error() {
+  std::lock_guard lock(mutex_);
+  ++totals_.errors;
+}
+
+void StreamEntry::count_processed(const FrameCost& cost) {
+  std::lock_guard lock(mutex_);
+  ++totals_.processed;
+  totals_.keyframes += cost.keyframe ? 1 : 0;
+  totals_.latency_ms_sum += cost.latency_ms;
+}
+
+StreamTotals StreamEntry::totals() const {
+  std::lock_guard lock(mutex_);
+  return totals_;
+}
+
+v1::StreamInfo StreamEntry::info() const {
+  std::lock_guard lock(mutex_);
+  v1::StreamInfo info;
+  info.set_stream_id(id_);
+  info.set_origin(origin_);
+  *info.mutable_config() = to_proto(settings_, stream_->config());
+  info.set_frames_received(totals_.received);
+  info.set_frames_processed(totals_.processed);
+  info.set_frames_dropped(totals_.dropped);
+  info.set_frame_errors(totals_.errors);
+  info.set_keyframes(totals_.keyframes);
+  info.set_mean_latency_ms(totals_.processed == 0
+                               ? 0.0
+                               : totals_.latency_ms_sum / static_cast<double>(totals_.processed));
+  return info;
+}
+
+StreamRegistry::StreamRegistry(std::shared_ptr<const LoadedModel> model, StreamSettings defaults,
+                               size_t max_streams)
+    : model_(std::move(model)), defaults_(std::move(defaults)), max_streams_(max_streams) {}
+
+grpc::Status StreamRegistry::open(const std::string& id, const std::string& origin,
+                                  const v1::StreamConfig& config,
+                                  std::shared_ptr<StreamEntry>* opened) {
+  if (id.empty()) return {grpc::StatusCode::INVALID_ARGUMENT, "stream_id: empty"};
+  std::unique_ptr<ResQStream> stream;
+  StreamSettings settings;
+  try {
+    settings = merged_settings(defaults_, config);
+    stream = std::make_unique<ResQStream>(model_, resolve_stream_config(settings), std::nullopt);
+  } catch (const std::invalid_argument& e) {
+    return {grpc::StatusCode::INVALID_ARGUMENT, std::string("config: ") + e.what()};
+  }
+  std::lock_guard lock(mutex_);
+  if (streams_.contains(id))
+    return {grpc::StatusCode::ALREADY_EXISTS, "stream_id: \"" + id + "\" is already open"};
+  if (streams_.size() >= max_streams_)
+    return {grpc::StatusCode::RESOURCE_EXHAUSTED,
+            "the server runs its maximum of " + std::to_string(max_streams_) + " streams"};
+  auto entry = std::make_shared<StreamEntry>(id, origin, std::move(settings), std::move(stream));
+  streams_.emplace(id, entry);
+  *opened = std::move(entry);
+  return grpc::Status::OK;
+}
+
+void StreamRegistry::close(const std::string& id) {
+  std::lock_guard lock(mutex_);
+  streams_.erase(id);
+}
+
+std::shared_ptr<StreamEntry> StreamRegistry::find(const std::string& id) const {
+  std::lock_guard lock(mutex_);
+  auto it = streams_.find(id);
+  return it == streams_.end() ? nullptr : it->second;
+}
+
+std::vector<std::shared_ptr<StreamEntry>> StreamRegistry::list() const {
+  std::lock_guard lock(mutex_);
+  std::vector<std::shared_ptr<StreamEntry>> entries;
+  for (const auto& [id, entry] : streams_) entries.push_back(entry);
+  return entries;
+}
+
+}  // namespace resq::server
