@@ -93,9 +93,10 @@ grpc::Status StreamRegistry::open(const std::string& id, const std::string& orig
   return grpc::Status::OK;
 }
 
-void StreamRegistry::close(const std::string& id) {
+void StreamRegistry::close(const StreamEntry& entry) {
   std::lock_guard lock(mutex_);
-  streams_.erase(id);
+  auto it = streams_.find(entry.id());
+  if (it != streams_.end() && it->second.get() == &entry) streams_.erase(it);
 }
 
 std::shared_ptr<StreamEntry> StreamRegistry::find(const std::string& id) const {

@@ -66,7 +66,8 @@ class StreamRegistry {
   // INVALID_ARGUMENT (empty id, bad config), ALREADY_EXISTS, RESOURCE_EXHAUSTED (max streams).
   grpc::Status open(const std::string& id, const std::string& origin,
                     const v1::StreamConfig& config, std::shared_ptr<StreamEntry>* opened);
-  void close(const std::string& id);
+  // Removes `entry` (not a later stream that reuses its id).
+  void close(const StreamEntry& entry);
   // Null when no such stream is open.
   std::shared_ptr<StreamEntry> find(const std::string& id) const;
   std::vector<std::shared_ptr<StreamEntry>> list() const;  // ordered by id

@@ -28,7 +28,7 @@ size_t image_bytes(const v1::Frame& frame) {
 }
 
 // Lifetime: gRPC calls OnDone once Finish was called and every operation completed; OnDone
-// stops the worker, closes the stream and deletes the reactor.
+// joins the worker (which closed the stream) and deletes the reactor.
 class ProcessReactor final
     : public grpc::ServerBidiReactor<v1::ProcessRequest, v1::ProcessResponse> {
  public:
@@ -67,9 +67,8 @@ class ProcessReactor final
   void OnCancel() override { queue_.cancel(); }
 
   void OnDone() override {
-    // The worker called Finish as its last act: it is ending (or ended) here.
+    // The worker closed the stream and called Finish as its last acts: it is ending here.
     if (worker_.joinable()) worker_.join();
-    if (entry_) registry_.close(entry_->id());
     delete this;
   }
 
@@ -110,6 +109,8 @@ class ProcessReactor final
       std::lock_guard lock(mutex_);
       status = finish_status_;
     }
+    // Before Finish: once the client has its status, the stream is gone from ListStreams.
+    registry_.close(*entry_);
     Finish(status);
   }
 
