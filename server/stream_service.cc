@@ -142,12 +142,15 @@ class ProcessReactor final
 
   // Returns false when the write failed (the call is over).
   bool write(v1::ProcessResponse response) {
+    {
+      std::lock_guard lock(mutex_);
+      if (write_failed_) return false;
+      response_ = std::move(response);
+      write_in_flight_ = true;
+    }
+    StartWrite(&response_);  // unlocked: OnWriteDone takes the lock
     std::unique_lock lock(mutex_);
-    if (write_failed_) return false;
-    response_ = std::move(response);
-    write_in_flight_ = true;
-    StartWrite(&response_);
-    written_.wait(lock, [&] { return !write_in_flight_ || write_failed_; });
+    written_.wait(lock, [&] { return !write_in_flight_; });
     return !write_failed_;
   }
 
@@ -159,9 +162,9 @@ class ProcessReactor final
   std::shared_ptr<StreamEntry> entry_;  // set before the worker starts
   std::thread worker_;
 
+  v1::ProcessResponse response_;      // the write in flight: the worker's, then gRPC's
   std::mutex mutex_;  // guards the fields below
   std::condition_variable written_;
-  v1::ProcessResponse response_;
   bool write_in_flight_ = false;
   bool write_failed_ = false;
   grpc::Status finish_status_ = grpc::Status::OK;
