@@ -165,7 +165,9 @@ TEST_F(ServerTest, FramesSentFasterThanTheyRunAreDroppedAndCounted) {
     dropped = response.result().dropped_frames();
   }
   EXPECT_TRUE(call->Finish().ok());
-  // Every frame is answered or counted as dropped; the last one is never dropped.
+  // The frames arrive far faster than one runs, so the queue (depth 4) overflows. Every frame
+  // is answered or counted as dropped; the last one is never dropped.
+  EXPECT_GT(dropped, 0u);
   EXPECT_EQ(results + dropped, jpegs.size());
   EXPECT_EQ(response.result().frame_index(), jpegs.size() - 1);
 }
