@@ -4,6 +4,7 @@
 #include <map>
 #include <memory>
 #include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
 #include <opencv2/videoio.hpp>
 #include <string>
 #include <thread>
@@ -147,6 +148,33 @@ TEST_F(ServerTest, ResultsMatchResQStreamRunDirectly) {
   }
   EXPECT_TRUE(client.close().ok());
   EXPECT_TRUE(listed().empty());
+}
+
+TEST_F(ServerTest, PngAndRawRgb8FramesGiveTheSameMask) {
+  cv::VideoCapture cap(kAssets + "/movie.avi");
+  cv::Mat bgr;
+  ASSERT_TRUE(cap.read(bgr));
+  std::vector<uchar> png;
+  cv::imencode(".png", bgr, png);
+  cv::Mat rgb;
+  cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
+
+  v1::ProcessRequest as_png;
+  as_png.mutable_frame()->set_png(std::string(png.begin(), png.end()));
+  v1::ProcessRequest as_raw;
+  as_raw.mutable_frame()->set_raw_rgb8(std::string(rgb.datastart, rgb.dataend));
+  as_raw.mutable_frame()->set_width(rgb.cols);
+  as_raw.mutable_frame()->set_height(rgb.rows);
+
+  StreamClient png_client(*streams_, "png");
+  StreamClient raw_client(*streams_, "raw");
+  const v1::ProcessResponse from_png = png_client.send(as_png);
+  const v1::ProcessResponse from_raw = raw_client.send(as_raw);
+  ASSERT_TRUE(from_png.has_result()) << from_png.error().message();
+  ASSERT_TRUE(from_raw.has_result()) << from_raw.error().message();
+  EXPECT_EQ(from_png.result().mask_png(), from_raw.result().mask_png());
+  EXPECT_TRUE(png_client.close().ok());
+  EXPECT_TRUE(raw_client.close().ok());
 }
 
 TEST_F(ServerTest, FramesSentFasterThanTheyRunAreDroppedAndCounted) {
