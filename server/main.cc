@@ -28,9 +28,13 @@ std::string default_model_path() {
 int main(int argc, char** argv) {
   CLI::App app{"resq-server: ResQ video perception streams over gRPC"};
   resq::server::ServerOptions options;
+  options.metrics_listen = "127.0.0.1:9464";
   std::string model_path = default_model_path();
   std::string calibration_path;
   app.add_option("--listen", options.listen, "gRPC address host:port")->capture_default_str();
+  app.add_option("--metrics-listen", options.metrics_listen,
+                 "Prometheus /metrics address host:port; empty: none")
+      ->capture_default_str();
   app.add_option("--model", model_path, "model file (.tflite or .onnx)")->capture_default_str();
   app.add_option("--calibration", calibration_path,
                  "calibration from `resq calibrate`; without one streams run fp32 only");
@@ -53,8 +57,10 @@ int main(int argc, char** argv) {
     if (calibration_path.empty()) defaults.scheme = resq::QuantScheme::kFloat;
     resq::server::ResQServer server(model, defaults, options);
     std::cout << "resq-server: serving gRPC on port " << server.port() << " (model "
-              << model_path << ", default scheme " << resq::scheme_name(defaults.scheme) << ")"
-              << std::endl;
+              << model_path << ", default scheme " << resq::scheme_name(defaults.scheme) << ")";
+    if (server.metrics_port() != 0)
+      std::cout << ", metrics on port " << server.metrics_port() << " at /metrics";
+    std::cout << std::endl;
     server.wait();
   } catch (const std::exception& e) {
     std::cerr << "resq-server: " << e.what() << "\n";

@@ -10,9 +10,10 @@ namespace resq::server {
 
 ResQServer::ResQServer(std::shared_ptr<const LoadedModel> model, StreamSettings defaults,
                        const ServerOptions& options)
-    : registry_(std::move(model), std::move(defaults), options.max_streams),
+    : registry_(std::move(model), std::move(defaults), options.max_streams, metrics_),
       stream_service_(registry_, options.limits),
       control_service_(registry_) {
+  if (!options.metrics_listen.empty()) metrics_.expose(options.metrics_listen);
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;

@@ -8,6 +8,7 @@
 #include <grpcpp/server.h>
 
 #include "server/control_service.h"
+#include "server/metrics.h"
 #include "server/stream_registry.h"
 #include "server/stream_service.h"
 
@@ -17,6 +18,9 @@ struct ServerOptions {
   std::string listen = "127.0.0.1:50051";  // host:port; port 0 picks a free one
   size_t max_streams = 16;
   StreamLimits limits;
+  // Prometheus /metrics address (port 0 picks a free one); empty serves none. resq-server's
+  // --metrics-listen defaults to 127.0.0.1:9464; here it is off so tests can run in parallel.
+  std::string metrics_listen;
 };
 
 class ResQServer {
@@ -27,11 +31,13 @@ class ResQServer {
   ~ResQServer();
 
   int port() const { return port_; }  // the port bound
+  int metrics_port() const { return metrics_.port(); }  // 0: no metrics endpoint
   StreamRegistry& registry() { return registry_; }
   void wait() { server_->Wait(); }
   void shutdown() { server_->Shutdown(); }
 
  private:
+  ServerMetrics metrics_;  // before the registry, whose streams hold series of it
   StreamRegistry registry_;
   StreamServiceImpl stream_service_;
   ControlServiceImpl control_service_;

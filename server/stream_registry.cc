@@ -8,17 +8,20 @@
 namespace resq::server {
 
 StreamEntry::StreamEntry(std::string id, std::string origin, StreamSettings settings,
-                         std::unique_ptr<ResQStream> stream)
+                         std::unique_ptr<ResQStream> stream,
+                         std::unique_ptr<StreamMetrics> metrics)
     : id_(std::move(id)),
       origin_(std::move(origin)),
       stream_(std::move(stream)),
-      settings_(std::move(settings)) {}
+      settings_(std::move(settings)),
+      metrics_(std::move(metrics)) {}
 
 void StreamEntry::update(const v1::StreamConfig& config) {
   std::lock_guard lock(mutex_);
   const StreamSettings merged = merged_settings(settings_, config);
   stream_->set_config(resolve_stream_config(merged));
   settings_ = merged;
+  if (metrics_) metrics_->count_config_update();
 }
 
 void StreamEntry::count_received() {
@@ -29,6 +32,7 @@ void StreamEntry::count_received() {
 void StreamEntry::count_dropped() {
   std::lock_guard lock(mutex_);
   ++totals_.dropped;
+  if (metrics_) metrics_->count_dropped();
 }
 
 void StreamEntry::count_error() {
@@ -41,6 +45,7 @@ void StreamEntry::count_processed(const FrameCost& cost) {
   ++totals_.processed;
   totals_.keyframes += cost.keyframe ? 1 : 0;
   totals_.latency_ms_sum += cost.latency_ms;
+  if (metrics_) metrics_->count_frame(cost, stream_->keyframe_cache_bytes());
 }
 
 StreamTotals StreamEntry::totals() const {
@@ -65,9 +70,17 @@ v1::StreamInfo StreamEntry::info() const {
   return info;
 }
 
+void StreamEntry::end_metrics() {
+  std::lock_guard lock(mutex_);
+  metrics_.reset();
+}
+
 StreamRegistry::StreamRegistry(std::shared_ptr<const LoadedModel> model, StreamSettings defaults,
-                               size_t max_streams)
-    : model_(std::move(model)), defaults_(std::move(defaults)), max_streams_(max_streams) {}
+                               size_t max_streams, ServerMetrics& metrics)
+    : model_(std::move(model)),
+      defaults_(std::move(defaults)),
+      max_streams_(max_streams),
+      metrics_(metrics) {}
 
 grpc::Status StreamRegistry::open(const std::string& id, const std::string& origin,
                                   const v1::StreamConfig& config,
@@ -87,8 +100,11 @@ grpc::Status StreamRegistry::open(const std::string& id, const std::string& orig
   if (streams_.size() >= max_streams_)
     return {grpc::StatusCode::RESOURCE_EXHAUSTED,
             "the server runs its maximum of " + std::to_string(max_streams_) + " streams"};
-  auto entry = std::make_shared<StreamEntry>(id, origin, std::move(settings), std::move(stream));
+  // max_streams_ also caps the `stream` label's cardinality: series live while a stream is open.
+  auto entry = std::make_shared<StreamEntry>(id, origin, std::move(settings), std::move(stream),
+                                             metrics_.open_stream(id));
   streams_.emplace(id, entry);
+  metrics_.set_streams_active(streams_.size());
   *opened = std::move(entry);
   return grpc::Status::OK;
 }
@@ -96,7 +112,10 @@ grpc::Status StreamRegistry::open(const std::string& id, const std::string& orig
 void StreamRegistry::close(const StreamEntry& entry) {
   std::lock_guard lock(mutex_);
   auto it = streams_.find(entry.id());
-  if (it != streams_.end() && it->second.get() == &entry) streams_.erase(it);
+  if (it == streams_.end() || it->second.get() != &entry) return;
+  it->second->end_metrics();
+  streams_.erase(it);
+  metrics_.set_streams_active(streams_.size());
 }
 
 std::shared_ptr<StreamEntry> StreamRegistry::find(const std::string& id) const {

@@ -13,6 +13,7 @@
 
 #include "engine/stream/resq_stream.h"
 #include "engine/stream/stream_settings.h"
+#include "server/metrics.h"
 #include "resq/v1/control.pb.h"
 
 namespace resq::server {
@@ -31,7 +32,7 @@ struct StreamTotals {
 class StreamEntry {
  public:
   StreamEntry(std::string id, std::string origin, StreamSettings settings,
-              std::unique_ptr<ResQStream> stream);
+              std::unique_ptr<ResQStream> stream, std::unique_ptr<StreamMetrics> metrics);
 
   const std::string& id() const { return id_; }
   ResQStream& stream() { return *stream_; }
@@ -47,21 +48,24 @@ class StreamEntry {
   void count_processed(const FrameCost& cost);
   StreamTotals totals() const;
   v1::StreamInfo info() const;
+  // Removes the stream's series when it closes; counts after that only reach the totals.
+  void end_metrics();
 
  private:
   const std::string id_;
   const std::string origin_;
   const std::unique_ptr<ResQStream> stream_;
-  mutable std::mutex mutex_;  // guards settings_ and totals_
+  mutable std::mutex mutex_;  // guards settings_, totals_ and metrics_
   StreamSettings settings_;
   StreamTotals totals_;
+  std::unique_ptr<StreamMetrics> metrics_;  // null once ended
 };
 
 class StreamRegistry {
  public:
   // Streams run `model`; without a calibration `defaults` must be fp32 (see ResQStream).
   StreamRegistry(std::shared_ptr<const LoadedModel> model, StreamSettings defaults,
-                 size_t max_streams);
+                 size_t max_streams, ServerMetrics& metrics);
 
   // INVALID_ARGUMENT (empty id, bad config), ALREADY_EXISTS, RESOURCE_EXHAUSTED (max streams).
   grpc::Status open(const std::string& id, const std::string& origin,
@@ -76,6 +80,7 @@ class StreamRegistry {
   const std::shared_ptr<const LoadedModel> model_;
   const StreamSettings defaults_;
   const size_t max_streams_;
+  ServerMetrics& metrics_;
   mutable std::mutex mutex_;
   std::map<std::string, std::shared_ptr<StreamEntry>> streams_;
 };

@@ -40,6 +40,7 @@ class ResQStream {
   void force_keyframe() { session_.force_keyframe(); }
   StreamConfig config() const { return session_.config(); }
   const LoadedModel& model() const { return *model_; }
+  size_t keyframe_cache_bytes() const { return session_.cache().bytes(); }
   // Streams (in this process) running the same loaded model, this one included.
   long model_users() const { return model_.use_count(); }
 

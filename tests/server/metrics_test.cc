@@ -1,0 +1,140 @@
+// resq-server's /metrics in process: scraped over HTTP, checked by `promtool check metrics`,
+// counting the frames a stream ran, and without the stream's series once it ended.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <memory>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/videoio.hpp>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <grpcpp/client_context.h>
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
+#include <gtest/gtest.h>
+
+#include "engine/stream/model_cache.h"
+#include "server/server.h"
+
+namespace resq::server {
+namespace {
+
+const std::string kAssets = RESQ_ASSET_DIR;
+
+// GET http://127.0.0.1:`port`/metrics; the body, empty on any failure.
+std::string scrape(int port) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(port));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  std::string response;
+  if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0) {
+    const std::string request = "GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
+    if (write(fd, request.data(), request.size()) == static_cast<ssize_t>(request.size())) {
+      char buffer[4096];
+      ssize_t n;
+      while ((n = read(fd, buffer, sizeof buffer)) > 0) response.append(buffer, n);
+    }
+  }
+  close(fd);
+  const size_t body = response.find("\r\n\r\n");
+  return body == std::string::npos ? "" : response.substr(body + 4);
+}
+
+// `promtool check metrics` on `exposition`: its exit status, 0 when it passes.
+int promtool_check(const std::string& exposition) {
+  const std::string path = testing::TempDir() + "resq_metrics.txt";
+  std::ofstream(path) << exposition;
+  return std::system((std::string(RESQ_PROMTOOL) + " check metrics < " + path).c_str());
+}
+
+// The value of the sample line starting with `series` (name and labels); -1 when absent.
+double sample(const std::string& exposition, const std::string& series) {
+  const size_t at = exposition.find("\n" + series + " ");
+  if (at == std::string::npos) return -1;
+  return std::stod(exposition.substr(at + series.size() + 2));
+}
+
+std::vector<std::string> clip_jpegs(int count) {
+  cv::VideoCapture cap(kAssets + "/movie.avi");
+  std::vector<std::string> jpegs;
+  cv::Mat bgr;
+  while (static_cast<int>(jpegs.size()) < count && cap.read(bgr)) {
+    std::vector<uchar> bytes;
+    cv::imencode(".jpg", bgr, bytes);
+    jpegs.emplace_back(bytes.begin(), bytes.end());
+  }
+  EXPECT_EQ(static_cast<int>(jpegs.size()), count) << "movie.avi: run scripts/fetch_assets.sh";
+  return jpegs;
+}
+
+class MetricsTest : public ::testing::Test {
+ protected:
+  MetricsTest()
+      : server_(acquire_model(kAssets + "/selfie_segmentation.tflite", RESQ_SERVER_CALIBRATION),
+                StreamSettings{}, options()),
+        streams_(v1::StreamService::NewStub(grpc::CreateChannel(
+            "127.0.0.1:" + std::to_string(server_.port()), grpc::InsecureChannelCredentials()))) {}
+
+  static ServerOptions options() {
+    ServerOptions o;
+    o.listen = "127.0.0.1:0";
+    o.metrics_listen = "127.0.0.1:0";
+    return o;
+  }
+
+  ResQServer server_;
+  std::unique_ptr<v1::StreamService::Stub> streams_;
+};
+
+TEST_F(MetricsTest, CountsFramesPassesPromtoolAndForgetsEndedStreams) {
+  ASSERT_NE(server_.metrics_port(), 0);
+  const auto jpegs = clip_jpegs(6);
+  grpc::ClientContext context;
+  auto call = streams_->Process(&context);
+  v1::ProcessRequest open;
+  open.mutable_open()->set_stream_id("cam-1");
+  ASSERT_TRUE(call->Write(open));
+  for (const std::string& jpeg : jpegs) {
+    v1::ProcessRequest frame;
+    frame.mutable_frame()->set_jpeg(jpeg);
+    ASSERT_TRUE(call->Write(frame));
+    v1::ProcessResponse response;
+    ASSERT_TRUE(call->Read(&response));
+    ASSERT_TRUE(response.has_result()) << response.error().message();
+  }
+
+  const std::string open_metrics = scrape(server_.metrics_port());
+  EXPECT_EQ(promtool_check(open_metrics), 0) << open_metrics;
+  EXPECT_EQ(sample(open_metrics, "resq_frames_total{stream=\"cam-1\"}"), 6.0) << open_metrics;
+  EXPECT_GE(sample(open_metrics, "resq_keyframes_total{stream=\"cam-1\"}"), 1.0);
+  EXPECT_GT(sample(open_metrics, "resq_keyframe_cache_bytes{stream=\"cam-1\"}"), 0.0);
+  EXPECT_EQ(sample(open_metrics, "resq_frame_latency_seconds_count{stream=\"cam-1\"}"), 6.0);
+  EXPECT_EQ(sample(open_metrics, "resq_streams_active"), 1.0);
+
+  call->WritesDone();
+  ASSERT_TRUE(call->Finish().ok());
+  const std::string ended_metrics = scrape(server_.metrics_port());
+  EXPECT_EQ(promtool_check(ended_metrics), 0) << ended_metrics;
+  EXPECT_EQ(ended_metrics.find("cam-1"), std::string::npos) << ended_metrics;
+  EXPECT_EQ(sample(ended_metrics, "resq_streams_active"), 0.0);
+}
+
+TEST_F(MetricsTest, TakenAddressFails_n) {
+  ServerOptions taken = options();
+  taken.metrics_listen = "127.0.0.1:" + std::to_string(server_.metrics_port());
+  EXPECT_THROW(ResQServer(acquire_model(kAssets + "/selfie_segmentation.tflite",
+                                        RESQ_SERVER_CALIBRATION),
+                          StreamSettings{}, taken),
+               std::runtime_error);
+}
+
+}  // namespace
+}  // namespace resq::server
