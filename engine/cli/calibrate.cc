@@ -10,6 +10,7 @@
 
 #include "engine/cli/clip_reader.h"
 #include "engine/cli/commands.h"
+#include "engine/cli/output_file.h"
 #include "engine/cli/progress_bar.h"
 #include "engine/error.h"
 #include "engine/image_tensor.h"
@@ -54,8 +55,7 @@ void calibrate_command(const Options& opt) {
   if (graph->inputs.size() != 1)
     throw ModelError(opt.model + ": `calibrate` needs a model with one (image) input");
   const ModelIdentity identity = model_identity(*graph);
-  auto dir = std::filesystem::path(opt.out).parent_path();
-  if (!dir.empty()) std::filesystem::create_directories(dir);  // fail before the long work
+  make_parent_dirs(opt.out);  // fail before the long work
 
   // c frames give c keyframe samples, and their consecutive pairs the residual samples.
   const int64_t needed = opt.frames > 0 ? opt.frames : opt.samples;

@@ -6,7 +6,6 @@
 #include <chrono>
 #include <cstdio>
 #include <exception>
-#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <mutex>
@@ -19,12 +18,12 @@
 #include "engine/cli/clip_reader.h"
 #include "engine/cli/commands.h"
 #include "engine/cli/eval_report.h"
+#include "engine/cli/output_file.h"
 #include "engine/cli/progress_bar.h"
 #include "engine/error.h"
 #include "engine/eval/evaluator.h"
 #include "engine/executor.h"
-#include "engine/model.h"
-#include "engine/resq/calibration_json.h"
+#include "engine/stream/model_cache.h"
 
 namespace resq::cli {
 namespace {
@@ -54,13 +53,6 @@ std::vector<EvalConfig> load_grid(const std::string& grid) {
   return parse_grid(text.str(), grid);
 }
 
-void write_file(const std::string& path, const std::string& text) {
-  auto dir = std::filesystem::path(path).parent_path();
-  if (!dir.empty()) std::filesystem::create_directories(dir);
-  std::ofstream f(path);
-  if (!(f << text)) throw ModelError(path + ": cannot write");
-}
-
 void print_table(const std::vector<EvalResult>& results) {
   std::printf("%-34s %9s %8s %8s %8s %8s\n", "configuration", "GBOPs/fr", "xW8A8", "IoU",
               "|dp|", "SQNR dB");
@@ -80,13 +72,9 @@ void eval_command(const Options& opt) {
     for (const EvalConfig& c : grid) std::printf("%s\n", c.label().c_str());
     return;
   }
-  auto graph = load_model(opt.model);
-  const ImageInput image = find_image_input(*graph);
-  if (graph->inputs.size() != 1)
-    throw ModelError(opt.model + ": `eval` needs a model with one (image) input");
-  const Calibration calibration = load_calibration(opt.calibration, *graph);
-  // Weights at the granularity the activation ranges were searched with.
-  auto model = std::make_shared<const QuantizedModel>(graph, calibration, calibration.recipe.weights);
+  const auto loaded = acquire_model(opt.model, opt.calibration);
+  const std::shared_ptr<const QuantizedModel>& model = loaded->quantized;
+  const ImageInput& image = loaded->image;
   // Every configuration is checked before the long work starts.
   for (const EvalConfig& c : grid) {
     try {
@@ -103,7 +91,7 @@ void eval_command(const Options& opt) {
 
   std::vector<Tensor> reference;
   {
-    Executor fp32(graph);
+    Executor fp32(loaded->graph);
     for (const auto& inputs : clip.inputs) {
       reference.push_back(fp32.run(inputs).at(0));
       bar.update(++done, "fp32 reference");
@@ -147,8 +135,8 @@ void eval_command(const Options& opt) {
                     .start_frame = opt.start_frame,
                     .threshold = opt.threshold,
                     .results = results};
-  if (!opt.json.empty()) write_file(opt.json, eval_json(run).dump(2) + "\n");
-  if (!opt.csv.empty()) write_file(opt.csv, eval_csv(run));
+  if (!opt.json.empty()) write_text(opt.json, eval_json(run).dump(2) + "\n");
+  if (!opt.csv.empty()) write_text(opt.csv, eval_csv(run));
   if (!opt.plot.empty()) eval_plot(run, opt.plot);
   print_table(results);
 }

@@ -8,6 +8,7 @@
 #include <set>
 #include <sstream>
 
+#include "engine/cli/output_file.h"
 #include "engine/error.h"
 
 namespace resq::cli {
@@ -183,8 +184,7 @@ void eval_plot(const EvalRun& run, const std::string& png) {
          << "set yrange [" << zoom_low << ":" << std::min(1.005, best + 0.01) << "]\n"
          << plot << "\nunset multiplot\n";
 
-  auto dir = std::filesystem::path(png).parent_path();
-  if (!dir.empty()) std::filesystem::create_directories(dir);
+  make_parent_dirs(png);
   FILE* gp = popen("gnuplot 2>&1", "w");
   if (!gp) throw ModelError(png + ": cannot start gnuplot");
   const std::string text = script.str();

@@ -2,7 +2,6 @@
 // a range of frames, drawn over the frames as a contact sheet (the paper's Fig. 6).
 #include <algorithm>
 #include <cstdio>
-#include <filesystem>
 #include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -13,11 +12,12 @@
 
 #include "engine/cli/clip_reader.h"
 #include "engine/cli/commands.h"
+#include "engine/cli/output_file.h"
 #include "engine/cli/progress_bar.h"
+#include "engine/cli/scheme_options.h"
 #include "engine/error.h"
-#include "engine/model.h"
-#include "engine/resq/calibration_json.h"
 #include "engine/resq/stream_session.h"
+#include "engine/stream/model_cache.h"
 
 namespace resq::cli {
 namespace {
@@ -27,10 +27,8 @@ struct Options {
   std::string calibration;
   std::string video;
   std::string out;
-  std::string bits = "W8A8->W8A{0,4,8}";
+  SchemeOptions scheme{.bits = "W8A8->W8A{0,4,8}"};
   std::string layer = "0";
-  int period = 4;
-  double tau = 3;
   int64_t start_frame = 0;
   int64_t frames = 8;
   int columns = 4;
@@ -97,28 +95,22 @@ cv::Mat draw_tile(const cv::Mat& frame, const std::vector<uint8_t>& map, int h, 
 }
 
 void policy_map_command(const Options& opt) {
-  auto graph = load_model(opt.model);
-  const ImageInput image = find_image_input(*graph);
-  const Calibration calibration = load_calibration(opt.calibration, *graph);
-  auto model = std::make_shared<const QuantizedModel>(graph, calibration, calibration.recipe.weights);
-  StreamConfig config;
-  try {
-    config = StreamConfig{BitConfig::parse(opt.bits), opt.period, opt.tau};
-  } catch (const std::invalid_argument& e) {
-    throw ModelError(std::string("--bits: ") + e.what());
-  }
-  StreamSession session(model, config);
-  const size_t li = find_layer(*model, opt.layer);
-  const Shape& x = model->input_shape(li);
-  const PixelLayout& px = model->pixels(li);
+  const auto loaded = acquire_model(opt.model, opt.calibration);
+  const QuantizedModel& model = *loaded->quantized;
+  const Graph& graph = *loaded->graph;
+  const StreamConfig config = stream_config(opt.scheme);
+  StreamSession session(loaded->quantized, config);
+  const size_t li = find_layer(model, opt.layer);
+  const Shape& x = model.input_shape(li);
+  const PixelLayout& px = model.pixels(li);
   if (x.size() != 4 || px.outer != 1)
-    throw ModelError(graph->source + ": layer '" + opt.layer + "' input " + shape_str(x) +
+    throw ModelError(graph.source + ": layer '" + opt.layer + "' input " + shape_str(x) +
                      " is not one NCHW image; pick a convolution");
   const int h = static_cast<int>(x[2]), w = static_cast<int>(x[3]);
   session.record_bit_map(li);
 
   const Clip clip =
-      read_clip(opt.video, image, opt.start_frame, opt.frames, "policy-map", /*keep_images=*/true);
+      read_clip(opt.video, loaded->image, opt.start_frame, opt.frames, "policy-map", /*keep_images=*/true);
   std::vector<int> all_bits = config.bits.res_a_pool;
   all_bits.push_back(config.bits.key_a);
   std::sort(all_bits.begin(), all_bits.end());
@@ -157,7 +149,7 @@ void policy_map_command(const Options& opt) {
   for (size_t i = 0; i < tiles.size(); ++i)
     tiles[i].copyTo(sheet(cv::Rect(static_cast<int>(i % cols) * tw,
                                    static_cast<int>(i / cols) * th, tw, th)));
-  const std::string layer_name = graph->nodes[model->linear_nodes()[li]].name;
+  const std::string layer_name = graph.nodes[model.linear_nodes()[li]].name;
   int lx = 6;
   for (int b : all_bits) {
     const cv::Scalar c = b == 0 ? cv::Scalar::all(160) : bits_colour(b, all_bits);
@@ -167,18 +159,18 @@ void policy_map_command(const Options& opt) {
     lx += 80;
   }
   cv::putText(sheet,
-              opt.bits + " T=" + std::to_string(opt.period) + " tau=" + nlohmann::json(opt.tau).dump() +
+              opt.scheme.bits + " T=" + std::to_string(opt.scheme.period) +
+                  " tau=" + nlohmann::json(opt.scheme.tau).dump() +
                   ", layer " + std::to_string(li) + " '" + layer_name + "' input " + shape_str(x),
               {lx + 10, rows * th + 20}, cv::FONT_HERSHEY_SIMPLEX, 0.45, cv::Scalar::all(0), 1,
               cv::LINE_AA);
-  auto dir = std::filesystem::path(opt.out).parent_path();
-  if (!dir.empty()) std::filesystem::create_directories(dir);
+  make_parent_dirs(opt.out);
   if (!cv::imwrite(opt.out, sheet)) throw ModelError(opt.out + ": cannot write the image");
 
   if (opt.json) {
     std::cout << nlohmann::json{{"layer", layer_name}, {"layer_index", li},
-                                {"bits", opt.bits},    {"T", opt.period},
-                                {"tau", opt.tau},      {"image", opt.out},
+                                {"bits", opt.scheme.bits}, {"T", opt.scheme.period},
+                                {"tau", opt.scheme.tau},      {"image", opt.out},
                                 {"frames", frames}}
                      .dump(2)
               << "\n";
@@ -201,14 +193,7 @@ void add_policy_map(CLI::App& app) {
       ->required();
   cmd->add_option("--video", opt->video, "Clip")->required();
   cmd->add_option("--out", opt->out, "PNG to write")->required();
-  cmd->add_option("--bits", opt->bits, "Configuration (any scheme; Dynamic-ResQ is the point)")
-      ->capture_default_str();
-  cmd->add_option("--T", opt->period, "Keyframe interval")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 10000));
-  cmd->add_option("--tau", opt->tau, "Dynamic-ResQ threshold")
-      ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+  add_scheme_options(cmd, opt->scheme, "Configuration (any scheme; Dynamic-ResQ is the point)");
   cmd->add_option("--layer", opt->layer,
                   "Linear layer: index in execution order or node name (`resq inspect`)")
       ->capture_default_str();

@@ -2,11 +2,8 @@
 // calibration), overlay the mask, encode, and write a JSON summary with latency and BOPs.
 #include <algorithm>
 #include <chrono>
-#include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <memory>
-#include <optional>
 #include <stdexcept>
 #include <nlohmann/json.hpp>
 #include <opencv2/videoio.hpp>
@@ -14,12 +11,13 @@
 #include <vector>
 
 #include "engine/cli/commands.h"
+#include "engine/cli/output_file.h"
 #include "engine/cli/progress_bar.h"
+#include "engine/cli/scheme_options.h"
 #include "engine/error.h"
 #include "engine/image_tensor.h"
-#include "engine/model.h"
-#include "engine/resq/calibration_json.h"
 #include "engine/resq/stream_session.h"
+#include "engine/stream/model_cache.h"
 
 namespace resq::cli {
 namespace {
@@ -30,9 +28,7 @@ struct Options {
   std::string out;
   std::string json;
   std::string calibration;
-  std::string bits;  // default: fp32 without a calibration, W8A8->W8A{0,4,8} with one
-  int period = 4;
-  double tau = 3;
+  SchemeOptions scheme;  // bits default: fp32 without a calibration, W8A8->W8A{0,4,8} with one
   int64_t max_frames = 0;
   float threshold = 0.5f;
   bool progress = true;
@@ -54,8 +50,7 @@ nlohmann::json latency_json(const std::vector<double>& ms) {
 }
 
 cv::VideoWriter open_writer(const std::string& path, double fps, cv::Size size) {
-  auto dir = std::filesystem::path(path).parent_path();
-  if (!dir.empty()) std::filesystem::create_directories(dir);
+  make_parent_dirs(path);
   cv::VideoWriter w;
   // FFmpeg explicitly: OpenCV may otherwise pick its GStreamer backend, which cannot mux mp4
   // from raw BGR. H.264 where FFmpeg has an encoder for it, MPEG-4 part 2 otherwise.
@@ -66,35 +61,17 @@ cv::VideoWriter open_writer(const std::string& path, double fps, cv::Size size) 
   throw ModelError(path + ": cannot open for writing (no H.264 or MPEG-4 encoder, or bad path)");
 }
 
-// A stream session for the chosen scheme; fp32 needs no calibration.
-struct FrameRunner {
-  explicit FrameRunner(const Options& opt) : graph(load_model(opt.model)) {
-    std::string text = opt.bits;
-    if (text.empty()) text = opt.calibration.empty() ? "fp32" : "W8A8->W8A{0,4,8}";
-    StreamConfig config;
-    try {
-      config = StreamConfig{BitConfig::parse(text), opt.period, opt.tau};
-    } catch (const std::invalid_argument& e) {
-      throw ModelError(std::string("--bits: ") + e.what());
-    }
-    if (opt.calibration.empty() && config.bits.scheme != QuantScheme::kFloat)
-      throw ModelError("--bits " + text + " needs --calibration (from `resq calibrate`)");
-    const Calibration c =
-        opt.calibration.empty() ? uncalibrated(*graph) : load_calibration(opt.calibration, *graph);
-    session.emplace(std::make_shared<const QuantizedModel>(graph, c, c.recipe.weights), config);
-    bits = config.bits.to_string();
-  }
-  std::shared_ptr<Graph> graph;
-  std::optional<StreamSession> session;
-  std::string bits;
-};
-
 void run_video(const Options& opt) {
   using Clock = std::chrono::steady_clock;
-  FrameRunner runner(opt);
-  const ImageInput image = find_image_input(*runner.graph);
-  if (runner.graph->inputs.size() != 1)
-    throw ModelError(opt.model + ": `run` needs a model with one (image) input");
+  SchemeOptions scheme = opt.scheme;
+  if (scheme.bits.empty()) scheme.bits = opt.calibration.empty() ? "fp32" : "W8A8->W8A{0,4,8}";
+  const StreamConfig config = stream_config(scheme);
+  if (opt.calibration.empty() && config.bits.scheme != QuantScheme::kFloat)
+    throw ModelError("--bits " + scheme.bits + " needs --calibration (from `resq calibrate`)");
+  const auto loaded = acquire_model(opt.model, opt.calibration);  // fp32: uncalibrated
+  StreamSession session(loaded->quantized, config);
+  const std::string bits = config.bits.to_string();
+  const ImageInput& image = loaded->image;
 
   cv::VideoCapture cap(opt.video);
   if (!cap.isOpened()) throw ModelError(opt.video + ": cannot open video");
@@ -116,9 +93,9 @@ void run_video(const Options& opt) {
     auto t0 = Clock::now();
     frame_to_tensor(frame, image, inputs[0]);
     auto t1 = Clock::now();
-    std::vector<Tensor> outputs = runner.session->process(inputs);
+    std::vector<Tensor> outputs = session.process(inputs);
     auto t2 = Clock::now();
-    const FrameCost& c = runner.session->last_cost();
+    const FrameCost& c = session.last_cost();
     bops += c.bops;
     bops_fp32 += c.bops_fp32;
     bops_w8a8 += c.bops_w8a8;
@@ -148,20 +125,15 @@ void run_video(const Options& opt) {
       {"inference_ms", latency_json(infer_ms)},
       {"frame_ms", latency_json(frame_ms)},
       {"mask_fraction_mean", mask_fraction_sum / static_cast<double>(n)},
-      {"bits", runner.bits},
+      {"bits", bits},
       {"keyframes", keyframes},
-      {"period", opt.period},
+      {"period", config.period},
       {"gbops_per_frame", bops / static_cast<double>(n) / 1e9},
       {"ratio_to_fp32", bops / bops_fp32},
       {"ratio_to_w8a8", bops / bops_w8a8},
   };
-  if (!opt.json.empty()) {
-    auto dir = std::filesystem::path(opt.json).parent_path();
-    if (!dir.empty()) std::filesystem::create_directories(dir);
-    std::ofstream f(opt.json);
-    if (!(f << summary.dump(2) << "\n")) throw ModelError(opt.json + ": cannot write summary");
-  }
-  std::cout << "resq run: " << runner.bits << ", " << n << " frames, inference median " << summary["inference_ms"]["median"].get<double>()
+  if (!opt.json.empty()) write_text(opt.json, summary.dump(2) + "\n");
+  std::cout << "resq run: " << bits << ", " << n << " frames, inference median " << summary["inference_ms"]["median"].get<double>()
             << " ms, p95 " << summary["inference_ms"]["p95"].get<double>() << " ms -> " << opt.out << "\n";
 }
 
@@ -177,15 +149,9 @@ void add_run(CLI::App& app) {
   cmd->add_option("--json", opt->json, "Write the summary (frames, latency median/p95) here");
   cmd->add_option("--calibration", opt->calibration,
                   "Calibration file from `resq calibrate`; needed for any scheme but fp32");
-  cmd->add_option("--bits", opt->bits,
-                  "Scheme in the paper's notation: fp32, W8A8, W8A8->W4A4, W8A8->W8A{0,4,8}, "
-                  "W8A8->skip (default: fp32, or W8A8->W8A{0,4,8} with --calibration)");
-  cmd->add_option("--T", opt->period, "Keyframe interval")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 10000));
-  cmd->add_option("--tau", opt->tau, "Dynamic-ResQ threshold")
-      ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+  add_scheme_options(cmd, opt->scheme,
+                     "Scheme in the paper's notation: fp32, W8A8, W8A8->W4A4, W8A8->W8A{0,4,8}, "
+                     "W8A8->skip (default: fp32, or W8A8->W8A{0,4,8} with --calibration)");
   cmd->add_option("--max-frames", opt->max_frames, "Stop after this many frames (0 = all)")
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--threshold", opt->threshold, "Mask threshold on the model output")

@@ -233,6 +233,7 @@ double StreamSession::quantize_residual_per_pixel(size_t li, double macs) {
       }
   }
   pixel_choice_.assign(pixels, 0);
+  const bool mapped = bit_map_layer_ == li;
   double bops = 0;
   for (size_t p = 0; p < pixels; ++p) {
     size_t k = 0;
@@ -243,7 +244,7 @@ double StreamSession::quantize_residual_per_pixel(size_t li, double macs) {
       ++k;
     pixel_choice_[p] = static_cast<int>(k);
     const int bits = b.res_a_pool[k];
-    if (bit_map_layer_ == li) bit_map_[p] = static_cast<uint8_t>(bits);
+    if (mapped) bit_map_[p] = static_cast<uint8_t>(bits);
     ++cost_.pixels_per_bits[bits];
     bops += macs * shares[p] * b.res_w * bits;
   }
