@@ -17,6 +17,8 @@ out=docs/results
 work=build/results
 mkdir -p "$out" "$work"
 
+"$resq" inspect --json "$model" > "$work/inspect.json"  # for results_tables.py --policy-cost
+
 # Calibration on a stretch the evaluation does not use; residual ranges for distances up to T-1
 # of the largest T in the grid (8).
 "$resq" calibrate --model "$model" --video "$assets/movie.avi" --samples 24 --max-distance 7 \

@@ -4,7 +4,11 @@
 Usage: python3 scripts/results_tables.py CLIP.json [--budget CLIP.json EXTRA.json ...]
   CLIP.json            tables of one `resq eval` run (default grid)
   --budget FILES...    best IoU per scheme within GBOPs budgets, over all configurations of FILES
+  --policy-cost INSPECT.json
+                       from `resq inspect --json MODEL`: activation elements of the linear layers,
+                       MACs per element, and the Dynamic-ResQ policy's BOPs per residual frame
 """
+import math
 import json
 import sys
 
@@ -79,8 +83,27 @@ def budget(paths):
     print()
 
 
+def policy_cost(path):
+    layers = [l for l in json.load(open(path))["layers"] if l["op"] in ("Conv", "ConvTranspose")]
+    elements = macs = dw_elements = dw_macs = 0
+    for l in layers:
+        n = math.prod(int(x) for x in l["inputs"].split(",")[0].split("x"))
+        elements += n
+        macs += l["macs"]
+        if l["name"].startswith("depthwise"):
+            dw_elements += n
+            dw_macs += l["macs"]
+    print(f"linear-layer input elements per frame: {elements / 1e6:.2f} M")
+    print(f"MACs per element: {macs / elements:.1f} (depthwise layers: {dw_macs / dw_elements:.1f})")
+    for pool in (2, 3):
+        print(f"policy, {pool}-entry pool: {64 * pool * elements / 1e9:.2f} GBOPs per residual frame")
+    print(f"W8A8 frame: {macs * 64 / 1e9:.2f} GBOPs, W8A4 frame: {macs * 32 / 1e9:.2f} GBOPs")
+
+
 args = sys.argv[1:]
-if args and args[0] == "--budget":
+if args and args[0] == "--policy-cost":
+    policy_cost(args[1])
+elif args and args[0] == "--budget":
     budget(args[1:])
 else:
     for p in args:
