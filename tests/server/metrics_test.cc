@@ -8,8 +8,6 @@
 #include <cstdlib>
 #include <fstream>
 #include <memory>
-#include <opencv2/imgcodecs.hpp>
-#include <opencv2/videoio.hpp>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -21,6 +19,7 @@
 
 #include "engine/stream/model_cache.h"
 #include "server/server.h"
+#include "tests/server/clip_jpegs.h"
 
 namespace resq::server {
 namespace {
@@ -60,19 +59,6 @@ double sample(const std::string& exposition, const std::string& series) {
   const size_t at = exposition.find("\n" + series + " ");
   if (at == std::string::npos) return -1;
   return std::stod(exposition.substr(at + series.size() + 2));
-}
-
-std::vector<std::string> clip_jpegs(int count) {
-  cv::VideoCapture cap(kAssets + "/movie.avi");
-  std::vector<std::string> jpegs;
-  cv::Mat bgr;
-  while (static_cast<int>(jpegs.size()) < count && cap.read(bgr)) {
-    std::vector<uchar> bytes;
-    cv::imencode(".jpg", bgr, bytes);
-    jpegs.emplace_back(bytes.begin(), bytes.end());
-  }
-  EXPECT_EQ(static_cast<int>(jpegs.size()), count) << "movie.avi: run scripts/fetch_assets.sh";
-  return jpegs;
 }
 
 class MetricsTest : public ::testing::Test {

@@ -18,26 +18,13 @@
 #include "engine/stream/model_cache.h"
 #include "server/proto_convert.h"
 #include "server/server.h"
+#include "tests/server/clip_jpegs.h"
 
 namespace resq::server {
 namespace {
 
 const std::string kAssets = RESQ_ASSET_DIR;
 constexpr size_t kMaxFrameBytes = 64 << 10;
-
-std::vector<std::string> clip_jpegs(int count) {
-  cv::VideoCapture cap(kAssets + "/movie.avi");
-  EXPECT_TRUE(cap.isOpened()) << "movie.avi missing: run scripts/fetch_assets.sh";
-  std::vector<std::string> jpegs;
-  cv::Mat bgr;
-  while (static_cast<int>(jpegs.size()) < count && cap.read(bgr)) {
-    std::vector<uchar> bytes;
-    cv::imencode(".jpg", bgr, bytes);
-    jpegs.emplace_back(bytes.begin(), bytes.end());
-  }
-  EXPECT_EQ(static_cast<int>(jpegs.size()), count);
-  return jpegs;
-}
 
 v1::ProcessRequest open_request(const std::string& id, const v1::StreamConfig& config = {}) {
   v1::ProcessRequest request;
