@@ -50,7 +50,8 @@ QuantizedModel::QuantizedModel(std::shared_ptr<const Graph> graph, const Calibra
     WeightGranularity g = axis ? granularity : WeightGranularity::kPerTensor;
     Layer layer;
     for (int bits : kWeightBits) {
-      Tensor q = quantize_weight(w, bits, g, axis.value_or(0)).weight;
+      // 32 bits are the float weights themselves, so W32A32 runs exactly as fp32.
+      Tensor q = bits == 32 ? w : quantize_weight(w, bits, g, axis.value_or(0)).weight;
       double sq = 0;
       for (float v : q.floats()) sq += static_cast<double>(v) * v;
       layer.weight_norms[bits] = std::sqrt(sq);

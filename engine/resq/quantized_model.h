@@ -30,8 +30,8 @@ class QuantizedModel {
   // Input pixels summed over the linear layers (the unit of FrameCost::pixels_per_bits).
   int64_t total_pixels() const;
 
-  // Weights of linear layer `li` on the grid of `bits` (2..8, 16, 32), and their Frobenius
-  // norm ||q(w)|| (the factor of the Dynamic-ResQ error bound, Eq. 10).
+  // Weights of linear layer `li` on the grid of `bits` (2..8, 16; 32 are the float weights),
+  // and their Frobenius norm ||q(w)|| (the factor of the Dynamic-ResQ error bound, Eq. 10).
   const Tensor& weight(size_t li, int bits) const;
   double weight_norm(size_t li, int bits) const;
   // Shape of the layer's input (static, from the load-time check).

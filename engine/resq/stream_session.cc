@@ -147,16 +147,11 @@ void StreamSession::run_linear(size_t node, const Op& op, std::span<const Tensor
   const int64_t pixels = model_->pixels(li).pixels();
   const bool mapped = bit_map_layer_ == li;
 
-  if (b.scheme == QuantScheme::kFloat || (key_w_ == 32 && key_a_ == 32 && !residual_frame())) {
+  if (b.scheme == QuantScheme::kFloat) {
     op.run(in, out);
     cost_.bops += macs * 32 * 32;
     cost_.pixels_per_bits[32] += pixels;
     if (mapped) std::fill(bit_map_.begin(), bit_map_.end(), 32);
-    if (keyframe_ && b.scheme != QuantScheme::kSkip) {
-      KeyframeCache::Layer& l = cache_.layer(li);
-      l.x_k = x;
-      l.z_k = *out[0];
-    }
     return;
   }
   if (!residual_frame()) {
