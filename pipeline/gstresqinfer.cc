@@ -38,6 +38,7 @@ struct InferState {
   // Statistics since start(); guarded by the object lock.
   guint64 frames = 0;
   guint64 keyframes = 0;
+  guint64 keyframe_cache_bytes = 0;
   double bops = 0;
   double bops_fp32 = 0;
 
@@ -70,6 +71,7 @@ enum {
   PROP_KEYFRAMES,
   PROP_BOPS_SAVED_RATIO,
   PROP_MODEL_USERS,
+  PROP_KEYFRAME_CACHE_BYTES,
 };
 
 enum {
@@ -164,7 +166,7 @@ static gboolean gst_resq_infer_start(GstBaseTransform* trans) {
   const StreamSettings settings = st.requested;
   const gint bit_map_layer = st.bit_map_layer;
   st.settings_changed = false;
-  st.frames = st.keyframes = 0;
+  st.frames = st.keyframes = st.keyframe_cache_bytes = 0;
   st.bops = st.bops_fp32 = 0;
   GST_OBJECT_UNLOCK(self);
 
@@ -296,6 +298,7 @@ static GstFlowReturn gst_resq_infer_transform_ip(GstBaseTransform* trans, GstBuf
   GST_OBJECT_LOCK(self);
   meta->frame = st.frames++;
   if (cost.keyframe) ++st.keyframes;
+  st.keyframe_cache_bytes = stream.keyframe_cache_bytes();
   st.bops += cost.bops;
   st.bops_fp32 += cost.bops_fp32;
   const guint64 frames = st.frames, keyframes = st.keyframes;
@@ -426,6 +429,9 @@ static void gst_resq_infer_get_property(GObject* object, guint prop_id, GValue* 
     case PROP_BOPS_SAVED_RATIO:
       g_value_set_double(value, st.bops_fp32 > 0 ? 1.0 - st.bops / st.bops_fp32 : 0.0);
       break;
+    case PROP_KEYFRAME_CACHE_BYTES:
+      g_value_set_uint64(value, st.keyframe_cache_bytes);
+      break;
     case PROP_MODEL_USERS: {
       // Every started resqinfer holds its model through one ResQStream.
       const auto users = st.stream ? st.stream->model_users() : 0;
@@ -437,6 +443,22 @@ static void gst_resq_infer_get_property(GObject* object, guint prop_id, GValue* 
       break;
   }
   GST_OBJECT_UNLOCK(self);
+}
+
+resq::StreamSettings gst_resq_infer_get_settings(GstResQInfer* self) {
+  GST_OBJECT_LOCK(self);
+  const StreamSettings settings = self->state->requested;
+  GST_OBJECT_UNLOCK(self);
+  return settings;
+}
+
+void gst_resq_infer_set_settings(GstResQInfer* self, const resq::StreamSettings& settings) {
+  GST_OBJECT_LOCK(self);
+  self->state->requested = settings;
+  self->state->settings_changed = true;
+  GST_OBJECT_UNLOCK(self);
+  for (const char* name : {"scheme", "bits", "keyframe-interval", "tau"})
+    g_object_notify(G_OBJECT(self), name);
 }
 
 static void gst_resq_infer_finalize(GObject* object) {
@@ -541,6 +563,11 @@ static void gst_resq_infer_class_init(GstResQInferClass* klass) {
                         "Started elements in this process sharing this element's loaded model "
                         "(0 when not started)",
                         0, G_MAXUINT, 0, kStat));
+  g_object_class_install_property(
+      gobject_class, PROP_KEYFRAME_CACHE_BYTES,
+      g_param_spec_uint64("keyframe-cache-bytes", "Keyframe cache bytes",
+                          "Memory of the stream's kept keyframe activations after the last frame",
+                          0, G_MAXUINT64, 0, kStat));
 
   /**
    * GstResQInfer::force-keyframe:

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Fetches the pinned default model and the demo clips into the asset cache (outside git) and
-# verifies them by sha256. Idempotent: verified files are not fetched again.
+# Fetches the pinned default model and the demo clips into the asset cache (outside git),
+# verifies them by sha256, and installs resq-server's default calibration beside the model.
+# Idempotent: verified files are not fetched again.
 #   RESQ_ASSET_DIR  cache directory (default ${XDG_CACHE_HOME:-$HOME/.cache}/resq/assets)
 set -euo pipefail
 
@@ -61,3 +62,8 @@ fetch_from_deb() {  # pkg=version path-in-deb dest sha
 
 fetch_from_deb "$vtest_deb" "$vtest_path" "$dir/vtest.avi" "$vtest_sha"
 fetch_from_deb "$movie_deb" "$movie_path" "$dir/movie.avi" "$movie_sha"
+
+# resq-server's default calibration (made by `resq calibrate`, kept in git) next to its model.
+calibration="$(dirname "$0")/../deploy/calibration/selfie_segmentation.calib.json"
+cmp -s "$calibration" "$dir/selfie_segmentation.calib.json" ||
+  cp "$calibration" "$dir/selfie_segmentation.calib.json"

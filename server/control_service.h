@@ -2,6 +2,8 @@
 // gRPC client or a server-side pipeline runs it.
 #pragma once
 
+#include <string>
+
 #include "resq/v1/control.grpc.pb.h"
 #include "server/stream_registry.h"
 
@@ -9,7 +11,10 @@ namespace resq::server {
 
 class ControlServiceImpl final : public v1::ControlService::CallbackService {
  public:
-  explicit ControlServiceImpl(StreamRegistry& registry) : registry_(registry) {}
+  // A non-empty `token`: every call needs the metadata `authorization: Bearer <token>`, else
+  // UNAUTHENTICATED.
+  ControlServiceImpl(StreamRegistry& registry, std::string token)
+      : registry_(registry), token_(std::move(token)) {}
 
   grpc::ServerUnaryReactor* ListStreams(grpc::CallbackServerContext* context,
                                         const v1::ListStreamsRequest* request,
@@ -23,7 +28,6 @@ class ControlServiceImpl final : public v1::ControlService::CallbackService {
   grpc::ServerUnaryReactor* ForceKeyframe(grpc::CallbackServerContext* context,
                                           const v1::ForceKeyframeRequest* request,
                                           v1::ForceKeyframeResponse* response) override;
-  // Server-side pipelines are not implemented yet: UNIMPLEMENTED.
   grpc::ServerUnaryReactor* CreatePipeline(grpc::CallbackServerContext* context,
                                            const v1::CreatePipelineRequest* request,
                                            v1::StreamInfo* response) override;
@@ -32,7 +36,10 @@ class ControlServiceImpl final : public v1::ControlService::CallbackService {
                                            v1::DeletePipelineResponse* response) override;
 
  private:
+  grpc::Status authorize(const grpc::CallbackServerContext& context) const;
+
   StreamRegistry& registry_;
+  const std::string token_;
 };
 
 }  // namespace resq::server

@@ -21,11 +21,16 @@ struct ServerOptions {
   // Prometheus /metrics address (port 0 picks a free one); empty serves none. resq-server's
   // --metrics-listen defaults to 127.0.0.1:9464; here it is off so tests can run in parallel.
   std::string metrics_listen;
+  // PEM files: both set serve TLS only; both empty serve plaintext.
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  // A file holding the bearer token control calls must carry; empty: no token needed.
+  std::string control_token_file;
 };
 
 class ResQServer {
  public:
-  // Throws std::runtime_error naming the address when it cannot listen.
+  // Throws std::runtime_error naming the address or file when it cannot listen or read one.
   ResQServer(std::shared_ptr<const LoadedModel> model, StreamSettings defaults,
              const ServerOptions& options);
   ~ResQServer();

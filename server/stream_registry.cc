@@ -8,18 +8,18 @@
 namespace resq::server {
 
 StreamEntry::StreamEntry(std::string id, std::string origin, StreamSettings settings,
-                         std::unique_ptr<ResQStream> stream,
+                         std::unique_ptr<StreamTarget> target,
                          std::unique_ptr<StreamMetrics> metrics)
     : id_(std::move(id)),
       origin_(std::move(origin)),
-      stream_(std::move(stream)),
+      target_(std::move(target)),
       settings_(std::move(settings)),
       metrics_(std::move(metrics)) {}
 
 void StreamEntry::update(const v1::StreamConfig& config) {
   std::lock_guard lock(mutex_);
   const StreamSettings merged = merged_settings(settings_, config);
-  stream_->set_config(resolve_stream_config(merged));
+  target_->set_config(merged, resolve_stream_config(merged));
   settings_ = merged;
   if (metrics_) metrics_->count_config_update();
 }
@@ -45,7 +45,7 @@ void StreamEntry::count_processed(const FrameCost& cost) {
   ++totals_.processed;
   totals_.keyframes += cost.keyframe ? 1 : 0;
   totals_.latency_ms_sum += cost.latency_ms;
-  if (metrics_) metrics_->count_frame(cost, stream_->keyframe_cache_bytes());
+  if (metrics_) metrics_->count_frame(cost, target_->keyframe_cache_bytes());
 }
 
 StreamTotals StreamEntry::totals() const {
@@ -58,7 +58,7 @@ v1::StreamInfo StreamEntry::info() const {
   v1::StreamInfo info;
   info.set_stream_id(id_);
   info.set_origin(origin_);
-  *info.mutable_config() = to_proto(settings_, stream_->config());
+  *info.mutable_config() = to_proto(settings_, target_->config());
   info.set_frames_received(totals_.received);
   info.set_frames_processed(totals_.processed);
   info.set_frames_dropped(totals_.dropped);
@@ -82,15 +82,25 @@ StreamRegistry::StreamRegistry(std::shared_ptr<const LoadedModel> model, StreamS
       max_streams_(max_streams),
       metrics_(metrics) {}
 
+StreamRegistry::~StreamRegistry() {
+  std::map<std::string, std::shared_ptr<StreamEntry>> streams;
+  {
+    std::lock_guard lock(mutex_);
+    streams.swap(streams_);
+  }
+  // Unlocked: a pipeline's bus thread that is ending its stream calls close() meanwhile.
+  streams.clear();
+}
+
 grpc::Status StreamRegistry::open(const std::string& id, const std::string& origin,
-                                  const v1::StreamConfig& config,
+                                  const v1::StreamConfig& config, const TargetFactory& make_target,
                                   std::shared_ptr<StreamEntry>* opened) {
   if (id.empty()) return {grpc::StatusCode::INVALID_ARGUMENT, "stream_id: empty"};
-  std::unique_ptr<ResQStream> stream;
+  std::unique_ptr<StreamTarget> target;
   StreamSettings settings;
   try {
     settings = merged_settings(defaults_, config);
-    stream = std::make_unique<ResQStream>(model_, resolve_stream_config(settings), std::nullopt);
+    target = make_target(settings, resolve_stream_config(settings));
   } catch (const std::invalid_argument& e) {
     return {grpc::StatusCode::INVALID_ARGUMENT, std::string("config: ") + e.what()};
   }
@@ -101,7 +111,7 @@ grpc::Status StreamRegistry::open(const std::string& id, const std::string& orig
     return {grpc::StatusCode::RESOURCE_EXHAUSTED,
             "the server runs its maximum of " + std::to_string(max_streams_) + " streams"};
   // max_streams_ also caps the `stream` label's cardinality: series live while a stream is open.
-  auto entry = std::make_shared<StreamEntry>(id, origin, std::move(settings), std::move(stream),
+  auto entry = std::make_shared<StreamEntry>(id, origin, std::move(settings), std::move(target),
                                              metrics_.open_stream(id));
   streams_.emplace(id, entry);
   metrics_.set_streams_active(streams_.size());

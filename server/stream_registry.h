@@ -2,7 +2,9 @@
 // pipeline), by stream id: the control plane acts on all of them the same way.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -11,9 +13,9 @@
 
 #include <grpcpp/support/status.h>
 
-#include "engine/stream/resq_stream.h"
 #include "engine/stream/stream_settings.h"
 #include "server/metrics.h"
+#include "server/stream_target.h"
 #include "resq/v1/control.pb.h"
 
 namespace resq::server {
@@ -27,20 +29,21 @@ struct StreamTotals {
   double latency_ms_sum = 0;
 };
 
-// One open stream. The ResQStream's frames run on the stream's own worker; config changes and
-// forced keyframes come from any thread (ResQStream allows that).
+// One open stream. Its frames run on its own thread (a Process call's worker or a pipeline's
+// streaming thread); config changes and forced keyframes come from any thread.
 class StreamEntry {
  public:
   StreamEntry(std::string id, std::string origin, StreamSettings settings,
-              std::unique_ptr<ResQStream> stream, std::unique_ptr<StreamMetrics> metrics);
+              std::unique_ptr<StreamTarget> target, std::unique_ptr<StreamMetrics> metrics);
+  ~StreamEntry() { target_->stop(); }  // before the members the target's frames reach go
 
   const std::string& id() const { return id_; }
-  ResQStream& stream() { return *stream_; }
+  const std::string& origin() const { return origin_; }
 
   // Applies the fields `config` sets. Throws std::invalid_argument naming the problem and
   // keeps the old config.
   void update(const v1::StreamConfig& config);
-  void force_keyframe() { stream_->force_keyframe(); }
+  void force_keyframe() { target_->force_keyframe(); }
 
   void count_received();
   void count_dropped();
@@ -54,22 +57,33 @@ class StreamEntry {
  private:
   const std::string id_;
   const std::string origin_;
-  const std::unique_ptr<ResQStream> stream_;
+  const std::unique_ptr<StreamTarget> target_;
   mutable std::mutex mutex_;  // guards settings_, totals_ and metrics_
   StreamSettings settings_;
   StreamTotals totals_;
   std::unique_ptr<StreamMetrics> metrics_;  // null once ended
 };
 
+// Makes a new stream's target for its first settings (and them resolved); throws
+// std::invalid_argument naming the problem.
+using TargetFactory =
+    std::function<std::unique_ptr<StreamTarget>(const StreamSettings&, const StreamConfig&)>;
+
 class StreamRegistry {
  public:
   // Streams run `model`; without a calibration `defaults` must be fp32 (see ResQStream).
   StreamRegistry(std::shared_ptr<const LoadedModel> model, StreamSettings defaults,
                  size_t max_streams, ServerMetrics& metrics);
+  // Stops every stream's frames before the registry goes.
+  ~StreamRegistry();
 
+  const std::shared_ptr<const LoadedModel>& model() const { return model_; }
+
+  // A stream with the defaults and the fields `config` sets, run by `make_target`'s target.
   // INVALID_ARGUMENT (empty id, bad config), ALREADY_EXISTS, RESOURCE_EXHAUSTED (max streams).
   grpc::Status open(const std::string& id, const std::string& origin,
-                    const v1::StreamConfig& config, std::shared_ptr<StreamEntry>* opened);
+                    const v1::StreamConfig& config, const TargetFactory& make_target,
+                    std::shared_ptr<StreamEntry>* opened);
   // Removes `entry` (not a later stream that reuses its id).
   void close(const StreamEntry& entry);
   // Null when no such stream is open.

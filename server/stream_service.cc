@@ -80,7 +80,13 @@ class ProcessReactor final
     }
     const v1::OpenStream& open = request_.open();
     std::shared_ptr<StreamEntry> entry;
-    grpc::Status status = registry_.open(open.stream_id(), "grpc", open.config(), &entry);
+    const auto make_target = [this](const StreamSettings&, const StreamConfig& config) {
+      auto target = std::make_unique<EngineTarget>(registry_.model(), config);
+      stream_ = &target->stream();
+      return target;
+    };
+    grpc::Status status =
+        registry_.open(open.stream_id(), "grpc", open.config(), make_target, &entry);
     if (!status.ok()) {
       Finish(status);
       return;
@@ -101,7 +107,10 @@ class ProcessReactor final
   }
 
   void run() {
-    while (std::optional<QueuedFrame> frame = queue_.pop()) {
+    const auto idle = limits_.idle_timeout.count() > 0
+                          ? FrameQueue::Clock::duration(limits_.idle_timeout)
+                          : FrameQueue::Clock::duration::max();
+    while (std::optional<QueuedFrame> frame = queue_.pop(idle)) {
       if (!write(process(*frame))) break;
     }
     grpc::Status status;
@@ -109,6 +118,10 @@ class ProcessReactor final
       std::lock_guard lock(mutex_);
       status = finish_status_;
     }
+    if (queue_.idle_expired())
+      status = {grpc::StatusCode::DEADLINE_EXCEEDED,
+                "no frame for " + std::to_string(limits_.idle_timeout.count()) +
+                    " ms (the server's --idle-timeout): stream closed"};
     // Before Finish: once the client has its status, the stream is gone from ListStreams.
     registry_.close(*entry_);
     Finish(status);
@@ -121,8 +134,8 @@ class ProcessReactor final
       if (bytes > limits_.max_frame_bytes)
         throw std::invalid_argument("frame: " + std::to_string(bytes) + " image bytes exceed " +
                                     "the limit of " + std::to_string(limits_.max_frame_bytes));
-      entry_->stream().process(decode_frame(queued.frame));
-      const ResQStream& stream = entry_->stream();
+      stream_->process(decode_frame(queued.frame));
+      const ResQStream& stream = *stream_;
       v1::FrameResult* result = response.mutable_result();
       result->set_frame_index(queued.index);
       result->set_timestamp_us(queued.frame.timestamp_us());
@@ -160,6 +173,7 @@ class ProcessReactor final
   v1::ProcessRequest request_;        // gRPC threads only
   uint64_t next_index_ = 0;           // gRPC threads only
   std::shared_ptr<StreamEntry> entry_;  // set before the worker starts
+  ResQStream* stream_ = nullptr;        // entry_'s, run by the worker
   std::thread worker_;
 
   v1::ProcessResponse response_;      // the write in flight: the worker's, then gRPC's

@@ -3,6 +3,7 @@
 // writes one result at a time (one write in flight).
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 
 #include "resq/v1/stream.grpc.pb.h"
@@ -13,6 +14,9 @@ namespace resq::server {
 struct StreamLimits {
   size_t max_frame_bytes = 8 << 20;  // larger images get a FrameError
   size_t queue_depth = 4;            // frames queued per stream before the oldest is dropped
+  // A Process call that sends no frame for this long ends with DEADLINE_EXCEEDED and frees
+  // its stream (clients that vanish without closing); 0: never.
+  std::chrono::milliseconds idle_timeout{60'000};
 };
 
 class StreamServiceImpl final : public v1::StreamService::CallbackService {

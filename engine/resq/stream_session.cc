@@ -26,10 +26,10 @@ StreamSession::StreamSession(std::shared_ptr<const QuantizedModel> model, Stream
       active_(config),
       executor_(model_->graph()),
       cache_(model_->linear_nodes().size()) {
-  check_config(config);
+  check_config(*model_, config);
 }
 
-void StreamSession::check_config(const StreamConfig& c) const {
+void StreamSession::check_config(const QuantizedModel& model, const StreamConfig& c) {
   if (c.period < 1)
     throw std::invalid_argument("keyframe period T must be >= 1, got " + std::to_string(c.period));
   if (!(c.tau >= 0))
@@ -38,18 +38,18 @@ void StreamSession::check_config(const StreamConfig& c) const {
   const bool residuals = b.scheme == QuantScheme::kResQ || b.scheme == QuantScheme::kDynamicResQ;
   if (residuals && b.res_a_pool.empty())
     throw std::invalid_argument(b.to_string() + ": the residual activation pool is empty");
-  if (b.scheme == QuantScheme::kFloat || model_->linear_nodes().empty()) return;
+  if (b.scheme == QuantScheme::kFloat || model.linear_nodes().empty()) return;
   // Every layer is calibrated for the same bit-widths: checking layer 0 checks them all.
-  model_->weight(0, b.key_w);
-  if (!QuantizedModel::passes_through(b.key_a)) model_->key_activation(0, b.key_a);
+  model.weight(0, b.key_w);
+  if (!QuantizedModel::passes_through(b.key_a)) model.key_activation(0, b.key_a);
   if (residuals) {
-    model_->weight(0, b.res_w);
-    for (int a : b.res_a_pool) residual_quantizer(*model_, 0, a);
+    model.weight(0, b.res_w);
+    for (int a : b.res_a_pool) residual_quantizer(model, 0, a);
   }
 }
 
 void StreamSession::set_config(const StreamConfig& config) {
-  check_config(config);
+  check_config(*model_, config);
   std::lock_guard lock(mutex_);
   requested_ = config;
 }

@@ -47,6 +47,8 @@ class StreamSession : private LinearLayerRunner {
   // The next frame is a keyframe.
   void force_keyframe();
   StreamConfig config() const;  // the latest accepted
+  // What the constructor and set_config validate, without a session (no executor is built).
+  static void check_config(const QuantizedModel& model, const StreamConfig& config);
 
   // Records, on every frame, the activation bit-width of each input pixel of linear layer `li`
   // (PixelLayout order; std::nullopt stops): the policy's decisions (the paper's Fig. 6).
@@ -65,7 +67,6 @@ class StreamSession : private LinearLayerRunner {
                      const Tensor& x, const UniformQuantizer* q_a, const Tensor& w, bool with_bias);
   // Quantizes the residual in activation_ in place: one pool quantizer per pixel; returns BOPs.
   double quantize_residual_per_pixel(size_t li, double macs);
-  void check_config(const StreamConfig& c) const;
   // ResQ / Dynamic-ResQ frame between keyframes: linear layers see residuals.
   bool residual_frame() const { return active_.bits.uses_keyframes() && !keyframe_; }
 

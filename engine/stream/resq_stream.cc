@@ -6,22 +6,11 @@
 #include "engine/image_tensor.h"
 
 namespace resq {
-namespace {
-
-StreamSession make_session(const LoadedModel& model, const StreamConfig& config) {
-  try {
-    return StreamSession(model.quantized, config);
-  } catch (const std::out_of_range& e) {  // bit-widths the calibration has no ranges for
-    throw std::invalid_argument(config.bits.to_string() + ": " + e.what());
-  }
-}
-
-}  // namespace
 
 ResQStream::ResQStream(std::shared_ptr<const LoadedModel> model, const StreamConfig& config,
                        std::optional<size_t> bit_map_layer)
     : model_(std::move(model)),
-      session_((check_calibrated(config), make_session(*model_, config))),
+      session_((check(*model_, config), StreamSession(model_->quantized, config))),
       inputs_(1) {
   if (!bit_map_layer) return;
   const QuantizedModel& q = *model_->quantized;
@@ -38,23 +27,24 @@ ResQStream::ResQStream(std::shared_ptr<const LoadedModel> model, const StreamCon
   session_.record_bit_map(li);
 }
 
-void ResQStream::check_calibrated(const StreamConfig& config) const {
+void ResQStream::check(const LoadedModel& model, const StreamConfig& config) {
   const BitConfig& b = config.bits;
   const bool quantized = !(b.key_w == 32 && b.key_a == 32) || b.scheme == QuantScheme::kResQ ||
                          b.scheme == QuantScheme::kDynamicResQ;
-  if (quantized && model_->calibration_path.empty())
+  if (quantized && model.calibration_path.empty())
     throw std::invalid_argument(b.to_string() +
                                 " quantizes activations and needs the `calibration` property "
                                 "(only fp32 and fp32->skip run without one)");
+  try {
+    StreamSession::check_config(*model.quantized, config);
+  } catch (const std::out_of_range& e) {  // bit-widths the calibration has no ranges for
+    throw std::invalid_argument(b.to_string() + ": " + e.what());
+  }
 }
 
 void ResQStream::set_config(const StreamConfig& config) {
-  check_calibrated(config);
-  try {
-    session_.set_config(config);
-  } catch (const std::out_of_range& e) {
-    throw std::invalid_argument(config.bits.to_string() + ": " + e.what());
-  }
+  check(*model_, config);
+  session_.set_config(config);
 }
 
 void ResQStream::process(const cv::Mat& bgr) {

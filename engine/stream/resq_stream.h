@@ -37,6 +37,8 @@ class ResQStream {
   // std::invalid_argument naming the problem and keeps the old config. Takes effect on the
   // next frame (StreamSession::set_config).
   void set_config(const StreamConfig& config);
+  // What the constructor and set_config validate, for a stream not created yet.
+  static void check(const LoadedModel& model, const StreamConfig& config);
   void force_keyframe() { session_.force_keyframe(); }
   StreamConfig config() const { return session_.config(); }
   const LoadedModel& model() const { return *model_; }
@@ -45,8 +47,6 @@ class ResQStream {
   long model_users() const { return model_.use_count(); }
 
  private:
-  void check_calibrated(const StreamConfig& config) const;
-
   std::shared_ptr<const LoadedModel> model_;
   StreamSession session_;
   std::vector<Tensor> inputs_;

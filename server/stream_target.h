@@ -1,0 +1,46 @@
+// What the control plane drives in a stream: the engine stream of a Process call, or the
+// resqinfer element of a server-side pipeline (pipeline_stream.h).
+#pragma once
+
+#include <cstddef>
+#include <memory>
+
+#include "engine/stream/resq_stream.h"
+#include "engine/stream/stream_settings.h"
+
+namespace resq::server {
+
+class StreamTarget {
+ public:
+  virtual ~StreamTarget() = default;
+  // `config` is `settings` resolved. Throws std::invalid_argument naming the problem when the
+  // model cannot run it, and keeps the old config. Takes effect from the next frame.
+  virtual void set_config(const StreamSettings& settings, const StreamConfig& config) = 0;
+  virtual StreamConfig config() const = 0;
+  virtual void force_keyframe() = 0;
+  virtual size_t keyframe_cache_bytes() const = 0;
+  // Called before the stream's entry goes away: no frame reaches the entry afterwards.
+  virtual void stop() {}
+};
+
+// A Process call's stream: frames run on the call's worker (stream_service.cc).
+class EngineTarget final : public StreamTarget {
+ public:
+  // Throws std::invalid_argument like ResQStream.
+  EngineTarget(std::shared_ptr<const LoadedModel> model, const StreamConfig& config)
+      : stream_(std::move(model), config, std::nullopt) {}
+
+  ResQStream& stream() { return stream_; }
+
+  void set_config(const StreamSettings&, const StreamConfig& config) override {
+    stream_.set_config(config);
+  }
+  StreamConfig config() const override { return stream_.config(); }
+  void force_keyframe() override { stream_.force_keyframe(); }
+  size_t keyframe_cache_bytes() const override { return stream_.keyframe_cache_bytes(); }
+
+ private:
+  ResQStream stream_;
+};
+
+}  // namespace resq::server
