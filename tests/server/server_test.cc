@@ -309,5 +309,65 @@ TEST_F(ServerTest, ClientCancelFreesTheStreamAndOthersGoOn_n) {
   EXPECT_TRUE(staying.close().ok());
 }
 
+TEST_F(ServerTest, ForceKeyframeMakesTheNextFrameAKeyframe) {
+  const auto jpegs = clip_jpegs(4);
+  v1::StreamConfig rare_keyframes;
+  rare_keyframes.set_keyframe_interval(100);
+  StreamClient client(*streams_, "forced", rare_keyframes);
+  EXPECT_TRUE(client.send(jpeg_request(jpegs[0])).result().stats().keyframe());
+  EXPECT_FALSE(client.send(jpeg_request(jpegs[1])).result().stats().keyframe());
+  grpc::ClientContext context;
+  v1::ForceKeyframeRequest request;
+  request.set_stream_id("forced");
+  v1::ForceKeyframeResponse response;
+  ASSERT_TRUE(control_->ForceKeyframe(&context, request, &response).ok());
+  EXPECT_TRUE(client.send(jpeg_request(jpegs[2])).result().stats().keyframe());
+  EXPECT_FALSE(client.send(jpeg_request(jpegs[3])).result().stats().keyframe());
+  EXPECT_TRUE(client.close().ok());
+}
+
+TEST_F(ServerTest, ClientDeadlineEndsTheCallAndFreesTheStream_n) {
+  const auto jpegs = clip_jpegs(1);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(3000));
+  auto call = streams_->Process(&context);
+  ASSERT_TRUE(call->Write(open_request("hurried")));
+  ASSERT_TRUE(call->Write(jpeg_request(jpegs[0])));
+  v1::ProcessResponse response;
+  ASSERT_TRUE(call->Read(&response));
+  EXPECT_TRUE(response.has_result());
+  EXPECT_FALSE(call->Read(&response));  // nothing more comes before the deadline
+  EXPECT_EQ(call->Finish().error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!listed().empty() && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_TRUE(listed().empty());
+}
+
+TEST(ServerIdleTimeoutTest, SilentClientIsClosedAndItsStreamFreed_n) {
+  ServerOptions options;
+  options.listen = "127.0.0.1:0";
+  options.limits.idle_timeout = std::chrono::milliseconds(1000);
+  ResQServer server(acquire_model(kAssets + "/selfie_segmentation.tflite", RESQ_SERVER_CALIBRATION),
+                    StreamSettings{}, options);
+  auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(server.port()),
+                                     grpc::InsecureChannelCredentials());
+  auto stub = v1::StreamService::NewStub(channel);
+  const auto jpegs = clip_jpegs(1);
+  grpc::ClientContext context;
+  auto call = stub->Process(&context);
+  ASSERT_TRUE(call->Write(open_request("silent")));
+  ASSERT_TRUE(call->Write(jpeg_request(jpegs[0])));
+  v1::ProcessResponse response;
+  ASSERT_TRUE(call->Read(&response));  // a frame within the timeout is answered
+  EXPECT_TRUE(response.has_result());
+  EXPECT_FALSE(call->Read(&response));  // then silence ends the call
+  const grpc::Status status = call->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+  EXPECT_NE(status.error_message().find("--idle-timeout"), std::string::npos)
+      << status.error_message();
+  EXPECT_TRUE(server.registry().list().empty());
+}
+
 }  // namespace
 }  // namespace resq::server
