@@ -100,7 +100,8 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   try {
-    if (!calibration_path.empty() && !std::filesystem::exists(calibration_path)) {
+    // Only the default may be missing (an asset cache without it): a named file must exist.
+    if (app.count("--calibration") == 0 && !std::filesystem::exists(calibration_path)) {
       std::cerr << "resq-server: no calibration at " << calibration_path
                 << " (run scripts/fetch_assets.sh, or pass --calibration); streams run fp32 only\n";
       calibration_path.clear();
