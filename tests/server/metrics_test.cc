@@ -5,8 +5,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <fstream>
+#include <thread>
+#include <utility>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -18,6 +21,7 @@
 #include <gtest/gtest.h>
 
 #include "engine/stream/model_cache.h"
+#include "server/pipeline_stream.h"
 #include "server/server.h"
 #include "tests/server/clip_jpegs.h"
 
@@ -111,6 +115,73 @@ TEST_F(MetricsTest, CountsFramesPassesPromtoolAndForgetsEndedStreams) {
   EXPECT_EQ(promtool_check(ended_metrics), 0) << ended_metrics;
   EXPECT_EQ(ended_metrics.find("cam-1"), std::string::npos) << ended_metrics;
   EXPECT_EQ(sample(ended_metrics, "resq_streams_active"), 0.0);
+}
+
+TEST_F(MetricsTest, CountsDropsConfigUpdatesAndPipelineStreams) {
+  const auto jpegs = clip_jpegs(16);
+  grpc::ClientContext context;
+  auto call = streams_->Process(&context);
+  v1::ProcessRequest open;
+  open.mutable_open()->set_stream_id("burst");
+  ASSERT_TRUE(call->Write(open));
+  for (const std::string& jpeg : jpegs) {  // far faster than they run: the queue overflows
+    v1::ProcessRequest frame;
+    frame.mutable_frame()->set_jpeg(jpeg);
+    ASSERT_TRUE(call->Write(frame));
+  }
+  v1::ProcessResponse response;
+  do {
+    ASSERT_TRUE(call->Read(&response));
+    ASSERT_TRUE(response.has_result()) << response.error().message();
+  } while (response.result().frame_index() + 1 < jpegs.size());
+  const double dropped = static_cast<double>(response.result().dropped_frames());
+  EXPECT_GT(dropped, 0.0);
+
+  auto control = v1::ControlService::NewStub(grpc::CreateChannel(
+      "127.0.0.1:" + std::to_string(server_.port()), grpc::InsecureChannelCredentials()));
+  const std::pair<const char*, const char*> updates[] = {
+      {"resq", "W8A8->W4A4"}, {"resq", "W8A8->W3Q"}, {"dynamic", "W8A8->W8A{0,4,8}"}};
+  for (const auto& [scheme, bits] : updates) {
+    grpc::ClientContext update_context;
+    v1::UpdateStreamConfigRequest update;
+    update.set_stream_id("burst");
+    update.mutable_config()->set_scheme(scheme);
+    update.mutable_config()->set_bits(bits);
+    v1::StreamInfo info;
+    EXPECT_EQ(control->UpdateStreamConfig(&update_context, update, &info).ok(),
+              std::string(bits) != "W8A8->W3Q")
+        << bits;
+  }
+
+  v1::CreatePipelineRequest pipeline;
+  pipeline.set_stream_id("testsrc");
+  pipeline.set_description(
+      "videotestsrc pattern=ball ! video/x-raw,width=160,height=120 ! resqinfer ! fakesink");
+  std::shared_ptr<StreamEntry> entry;
+  const grpc::Status created = create_pipeline(server_.registry(), pipeline, &entry);
+  ASSERT_TRUE(created.ok()) << created.error_message();
+  std::string metrics;
+  for (int i = 0; i < 600; ++i) {
+    metrics = scrape(server_.metrics_port());
+    if (sample(metrics, "resq_frames_total{stream=\"testsrc\"}") >= 3) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_EQ(promtool_check(metrics), 0) << metrics;
+  EXPECT_EQ(sample(metrics, "resq_dropped_frames_total{stream=\"burst\"}"), dropped);
+  // Two accepted changes; the invalid bits are not a config update.
+  EXPECT_EQ(sample(metrics, "resq_config_updates_total{stream=\"burst\"}"), 2.0);
+  EXPECT_GE(sample(metrics, "resq_frames_total{stream=\"testsrc\"}"), 3.0) << metrics;
+  EXPECT_GT(sample(metrics, "resq_reference_bops_total{reference=\"w8a8\",stream=\"testsrc\"}"),
+            0.0)
+      << metrics;
+  EXPECT_GT(sample(metrics, "resq_keyframe_cache_bytes{stream=\"testsrc\"}"), 0.0);
+  EXPECT_EQ(sample(metrics, "resq_streams_active"), 2.0);
+
+  ASSERT_TRUE(delete_pipeline(server_.registry(), "testsrc").ok());
+  entry.reset();
+  EXPECT_EQ(scrape(server_.metrics_port()).find("testsrc"), std::string::npos);
+  call->WritesDone();
+  EXPECT_TRUE(call->Finish().ok());
 }
 
 TEST_F(MetricsTest, TakenAddressFails_n) {
