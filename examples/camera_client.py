@@ -15,6 +15,7 @@ import hashlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -105,7 +106,8 @@ def parse_args(argv):
         try:
             args.update[field] = CONFIG_FIELDS[field](value)
         except ValueError:
-            p.error(f"--set {item!r}: {value!r} is not a {CONFIG_FIELDS[field].__name__}")
+            kind = "an integer" if CONFIG_FIELDS[field] is int else "a number"
+            p.error(f"--set {item!r}: {value!r} is not {kind}")
     if (args.update_after is None) != (not args.update):
         p.error("--update-after K and --set FIELD=VALUE go together")
     # Control calls need the stream open on the server, which the first result proves.
@@ -232,6 +234,7 @@ class Client:
         self.control_calls = []
         self.control_errors = []
         self.stop = threading.Event()
+        self.producing = threading.Lock()
         self.source_error = None
         # Frames sent and not yet answered (results, errors, or reported as dropped).
         self.in_flight = threading.Semaphore(args.max_in_flight) if args.max_in_flight else None
@@ -273,21 +276,36 @@ class Client:
         yield pb.ProcessRequest(open=pb.OpenStream(stream_id=self.stream_id, config=config))
         fps = self.args.fps if self.args.fps is not None else self.source.native_fps
         start = time.monotonic()
+        frames = self.source.frames()
+        while True:
+            # run() takes this lock before it releases the capture under our feet.
+            with self.producing:
+                request = self.next_request(frames, fps, start)
+            if request is None:
+                return
+            yield request
+
+    def next_request(self, frames, fps, start):
+        """The next frame's request once it is due, or None at the end or once run() stops."""
+        if self.args.frames and self.sent >= self.args.frames:
+            return None
+        delay = max(0.0, start + self.sent / fps - time.monotonic()) if fps else 0.0
+        if self.stop.wait(delay):
+            return None
+        while self.in_flight and not self.in_flight.acquire(timeout=0.1):
+            if self.stop.is_set():
+                return None
         try:
-            for frame in self.source.frames():
-                if self.stop.is_set() or (self.args.frames and self.sent >= self.args.frames):
-                    return
-                if fps:
-                    time.sleep(max(0.0, start + self.sent / fps - time.monotonic()))
-                while self.in_flight and not self.in_flight.acquire(timeout=0.1):
-                    if self.stop.is_set():
-                        return
-                request = pb.ProcessRequest(frame=self.encode(frame))
-                request.frame.timestamp_us = time.monotonic_ns() // 1000
-                self.sent += 1
-                yield request
+            frame = next(frames, None)
+            if frame is None:
+                return None
+            request = self.stream_pb2.ProcessRequest(frame=self.encode(frame))
         except Exception as e:  # reported by run() once the call ends
             self.source_error = f"reading {self.source.spec}: {e}"
+            return None
+        request.frame.timestamp_us = time.monotonic_ns() // 1000
+        self.sent += 1
+        return request
 
     def answered(self, dropped_now):
         """Frees in-flight slots for the answered frame and any frames dropped since."""
@@ -389,11 +407,17 @@ class Client:
         except self.grpc.RpcError as e:
             failure = rpc_failure(f"Process on {self.args.server}", e)
         except KeyboardInterrupt:
-            call.cancel()
             failure = "interrupted"
         finally:
+            # Nothing of gRPC's or OpenCV's may still run when the interpreter exits: that
+            # aborts the process ("terminate called without an active exception").
             self.stop.set()
+            call.cancel()
+            self.producing.acquire(timeout=5)
             self.executor.shutdown(wait=True)
+            self.source.cap.release()
+            self.stream_channel.close()
+            self.control_channel.close()
         self.summary(time.monotonic() - start)
         if failure == "interrupted":
             raise ClientError("interrupted", EXIT_INTERRUPTED)
@@ -416,6 +440,8 @@ def main(argv):
         print(f"camera_client: {e.name} is missing: run with /usr/bin/python3 after "
               "scripts/deps.sh (python3-grpcio, python3-protobuf, python3-opencv)", file=sys.stderr)
         return EXIT_USAGE
+    # SIGTERM (e.g. from a test harness or service manager) ends the stream as Ctrl-C does.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         source = Source(cv2, args.source, args.loop)
         stubs = load_stubs(args.proto_dir)
