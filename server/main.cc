@@ -72,6 +72,10 @@ int main(int argc, char** argv) {
   app.add_option("--max-streams", options.max_streams, "streams open at once (demo included)")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  app.add_option("--workers", options.workers,
+                 "threads running the gRPC streams' frames (default: one per core)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   app.add_option("--max-frame-bytes", options.limits.max_frame_bytes,
                  "largest encoded image accepted per frame")
       ->capture_default_str()

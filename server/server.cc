@@ -46,7 +46,7 @@ std::shared_ptr<grpc::ServerCredentials> credentials(const ServerOptions& option
 ResQServer::ResQServer(std::shared_ptr<const LoadedModel> model, StreamSettings defaults,
                        const ServerOptions& options)
     : registry_(std::move(model), std::move(defaults), options.max_streams, metrics_),
-      stream_service_(registry_, options.limits),
+      stream_service_(registry_, options.limits, options.workers),
       control_service_(registry_, read_token(options.control_token_file)) {
   if (!options.metrics_listen.empty()) metrics_.expose(options.metrics_listen);
   grpc::EnableDefaultHealthCheckService(true);

@@ -2,8 +2,10 @@
 // StreamRegistry. Used by main.cc and, in process, by the tests.
 #pragma once
 
+#include <algorithm>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include <grpcpp/server.h>
 
@@ -17,6 +19,8 @@ namespace resq::server {
 struct ServerOptions {
   std::string listen = "127.0.0.1:50051";  // host:port; port 0 picks a free one
   size_t max_streams = 16;
+  // Threads running the Process calls' frames (server-side pipelines run on GStreamer's own).
+  size_t workers = std::max(1u, std::thread::hardware_concurrency());
   StreamLimits limits;
   // Prometheus /metrics address (port 0 picks a free one); empty serves none. resq-server's
   // --metrics-listen defaults to 127.0.0.1:9464; here it is off so tests can run in parallel.

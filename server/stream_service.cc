@@ -1,10 +1,8 @@
 #include "server/stream_service.h"
 
-#include <condition_variable>
 #include <exception>
 #include <mutex>
 #include <string>
-#include <thread>
 
 #include "server/frame_decoder.h"
 #include "server/frame_queue.h"
@@ -27,20 +25,36 @@ size_t image_bytes(const v1::Frame& frame) {
   return 0;
 }
 
-// Lifetime: gRPC calls OnDone once Finish was called and every operation completed; OnDone
-// joins the worker (which closed the stream) and deletes the reactor.
+// Lifetime: every path that ends the call goes through step() on a pool worker, the only place
+// that calls Finish (besides a failed open); while a step is pending or a write is in flight
+// (`busy_`) the call cannot finish, so OnDone (which deletes the reactor) never races a worker.
 class ProcessReactor final
-    : public grpc::ServerBidiReactor<v1::ProcessRequest, v1::ProcessResponse> {
+    : public grpc::ServerBidiReactor<v1::ProcessRequest, v1::ProcessResponse>,
+      public IdleWatch::Watched {
  public:
-  ProcessReactor(StreamRegistry& registry, StreamLimits limits)
-      : registry_(registry), limits_(limits), queue_(limits.queue_depth) {
+  ProcessReactor(StreamRegistry& registry, StreamLimits limits, WorkerPool& pool,
+                 IdleWatch& idle_watch)
+      : registry_(registry),
+        limits_(limits),
+        pool_(pool),
+        idle_watch_(idle_watch),
+        queue_(limits.queue_depth) {
     StartRead(&request_);
   }
 
   void OnReadDone(bool ok) override {
     if (!ok) {  // the client closed its side (or the call ended): answer what is queued
-      queue_.close();
-      if (!entry_) Finish(grpc::Status::OK);
+      bool opened;
+      {
+        std::lock_guard lock(mutex_);
+        reads_done_ = true;
+        opened = entry_ != nullptr;
+      }
+      if (opened) {
+        kick();
+      } else {
+        Finish(grpc::Status::OK);
+      }
       return;
     }
     if (!entry_) {
@@ -48,27 +62,35 @@ class ProcessReactor final
       return;
     }
     if (request_.kind_case() != v1::ProcessRequest::kFrame) {
-      fail({grpc::StatusCode::FAILED_PRECONDITION, "open: the stream is already open"});
+      end({grpc::StatusCode::FAILED_PRECONDITION, "open: the stream is already open"});
       return;
     }
     entry_->count_received();
     if (queue_.push({next_index_++, std::move(*request_.mutable_frame())}))
       entry_->count_dropped();
+    kick();
     StartRead(&request_);
   }
 
   void OnWriteDone(bool ok) override {
-    std::lock_guard lock(mutex_);
-    write_in_flight_ = false;
-    write_failed_ = !ok;
-    written_.notify_all();
+    if (!ok) end({grpc::StatusCode::CANCELLED, "the client is gone"});
+    pool_.submit([this] { step(); });  // still busy_: the next frame, or the end
   }
 
-  void OnCancel() override { queue_.cancel(); }
+  void OnCancel() override { end({grpc::StatusCode::CANCELLED, "cancelled"}); }
+
+  void check_idle(IdleWatch::Clock::time_point now, std::chrono::milliseconds timeout) override {
+    {
+      std::lock_guard lock(mutex_);
+      if (busy_ || ending_ || now - queue_.last_push() < timeout) return;
+    }
+    end({grpc::StatusCode::DEADLINE_EXCEEDED,
+         "no frame for " + std::to_string(timeout.count()) +
+             " ms (the server's --idle-timeout): stream closed"});
+  }
 
   void OnDone() override {
-    // The worker closed the stream and called Finish as its last acts: it is ending here.
-    if (worker_.joinable()) worker_.join();
+    idle_watch_.remove(this);
     delete this;
   }
 
@@ -91,37 +113,58 @@ class ProcessReactor final
       Finish(status);
       return;
     }
-    entry_ = std::move(entry);
-    worker_ = std::thread([this] { run(); });
+    {
+      std::lock_guard lock(mutex_);
+      entry_ = std::move(entry);
+    }
+    idle_watch_.add(this);
     StartRead(&request_);
   }
 
-  // A protocol error after the worker started: the worker finishes the call (Finish must not
-  // race its writes).
-  void fail(grpc::Status status) {
+  // The call ends with `status` (the first reason wins) once the frame running now is written.
+  void end(grpc::Status status) {
     {
       std::lock_guard lock(mutex_);
-      finish_status_ = std::move(status);
+      if (!entry_) return;  // not open: gRPC ends the pending read, OnReadDone finishes
+      if (!ending_) {
+        ending_ = true;
+        end_status_ = std::move(status);
+      }
     }
-    queue_.cancel();
+    queue_.clear();
+    kick();
   }
 
-  void run() {
-    const auto idle = limits_.idle_timeout.count() > 0
-                          ? FrameQueue::Clock::duration(limits_.idle_timeout)
-                          : FrameQueue::Clock::duration::max();
-    while (std::optional<QueuedFrame> frame = queue_.pop(idle)) {
-      if (!write(process(*frame))) break;
+  // Gets a step running unless one is pending or running, or a write is in flight.
+  void kick() {
+    {
+      std::lock_guard lock(mutex_);
+      if (busy_ || finished_) return;
+      busy_ = true;
+    }
+    pool_.submit([this] { step(); });
+  }
+
+  // On a pool worker, busy_: runs one frame and starts its write, or goes idle, or finishes.
+  void step() {
+    std::optional<QueuedFrame> frame = queue_.pop();
+    if (frame) {
+      response_ = process(*frame);
+      StartWrite(&response_);  // OnWriteDone submits the next step
+      return;
     }
     grpc::Status status;
     {
       std::lock_guard lock(mutex_);
-      status = finish_status_;
+      if (!queue_.empty()) {  // a frame arrived after the pop: kick() saw busy_ and left it
+        pool_.submit([this] { step(); });
+        return;
+      }
+      busy_ = false;
+      if (finished_ || !(ending_ || reads_done_)) return;
+      finished_ = true;
+      status = ending_ ? end_status_ : grpc::Status::OK;
     }
-    if (queue_.idle_expired())
-      status = {grpc::StatusCode::DEADLINE_EXCEEDED,
-                "no frame for " + std::to_string(limits_.idle_timeout.count()) +
-                    " ms (the server's --idle-timeout): stream closed"};
     // Before Finish: once the client has its status, the stream is gone from ListStreams.
     registry_.close(*entry_);
     Finish(status);
@@ -153,42 +196,30 @@ class ProcessReactor final
     return response;
   }
 
-  // Returns false when the write failed (the call is over).
-  bool write(v1::ProcessResponse response) {
-    {
-      std::lock_guard lock(mutex_);
-      if (write_failed_) return false;
-      response_ = std::move(response);
-      write_in_flight_ = true;
-    }
-    StartWrite(&response_);  // unlocked: OnWriteDone takes the lock
-    std::unique_lock lock(mutex_);
-    written_.wait(lock, [&] { return !write_in_flight_; });
-    return !write_failed_;
-  }
-
   StreamRegistry& registry_;
   const StreamLimits limits_;
+  WorkerPool& pool_;
+  IdleWatch& idle_watch_;
   FrameQueue queue_;
-  v1::ProcessRequest request_;        // gRPC threads only
-  uint64_t next_index_ = 0;           // gRPC threads only
-  std::shared_ptr<StreamEntry> entry_;  // set before the worker starts
-  ResQStream* stream_ = nullptr;        // entry_'s, run by the worker
-  std::thread worker_;
+  v1::ProcessRequest request_;  // gRPC threads only
+  uint64_t next_index_ = 0;     // gRPC threads only
+  ResQStream* stream_ = nullptr;  // entry_'s, run by one step at a time
+  v1::ProcessResponse response_;  // the write in flight
 
-  v1::ProcessResponse response_;      // the write in flight: the worker's, then gRPC's
-  std::mutex mutex_;  // guards the fields below
-  std::condition_variable written_;
-  bool write_in_flight_ = false;
-  bool write_failed_ = false;
-  grpc::Status finish_status_ = grpc::Status::OK;
+  std::mutex mutex_;  // guards the fields below (entry_ only while it is set)
+  std::shared_ptr<StreamEntry> entry_;
+  bool busy_ = false;  // a step is pending or running, or a write is in flight
+  bool reads_done_ = false;
+  bool ending_ = false;
+  bool finished_ = false;
+  grpc::Status end_status_;
 };
 
 }  // namespace
 
 grpc::ServerBidiReactor<v1::ProcessRequest, v1::ProcessResponse>* StreamServiceImpl::Process(
     grpc::CallbackServerContext* /*context*/) {
-  return new ProcessReactor(registry_, limits_);
+  return new ProcessReactor(registry_, limits_, pool_, idle_watch_);
 }
 
 }  // namespace resq::server

@@ -1,13 +1,15 @@
 // resq.v1.StreamService: one reactor per Process call (gRPC callback API). The gRPC threads
-// only read and queue frames; each stream's frames run on a worker thread of its own, which
-// writes one result at a time (one write in flight).
+// only read and queue frames; the frames run on a pool of worker threads sized to the cores,
+// one frame of a stream at a time, and each stream has one write in flight.
 #pragma once
 
 #include <chrono>
 #include <cstddef>
 
 #include "resq/v1/stream.grpc.pb.h"
+#include "server/idle_watch.h"
 #include "server/stream_registry.h"
+#include "server/worker_pool.h"
 
 namespace resq::server {
 
@@ -21,8 +23,9 @@ struct StreamLimits {
 
 class StreamServiceImpl final : public v1::StreamService::CallbackService {
  public:
-  StreamServiceImpl(StreamRegistry& registry, StreamLimits limits)
-      : registry_(registry), limits_(limits) {}
+  // `workers` threads run every Process call's frames.
+  StreamServiceImpl(StreamRegistry& registry, StreamLimits limits, size_t workers)
+      : registry_(registry), limits_(limits), pool_(workers), idle_watch_(limits.idle_timeout) {}
 
   grpc::ServerBidiReactor<v1::ProcessRequest, v1::ProcessResponse>* Process(
       grpc::CallbackServerContext* context) override;
@@ -30,6 +33,8 @@ class StreamServiceImpl final : public v1::StreamService::CallbackService {
  private:
   StreamRegistry& registry_;
   const StreamLimits limits_;
+  WorkerPool pool_;
+  IdleWatch idle_watch_;
 };
 
 }  // namespace resq::server

@@ -1,4 +1,4 @@
-// The per-stream frame queue: bounded, drops the oldest frame, drains after close.
+// The per-stream frame queue: bounded, drops the oldest frame, clears.
 #include "server/frame_queue.h"
 
 #include <gtest/gtest.h>
@@ -11,15 +11,23 @@ TEST(FrameQueueTest, FullQueueDropsTheOldestFrame) {
   int dropped = 0;
   for (uint64_t i = 0; i < 6; ++i) dropped += queue.push({i, {}}) ? 1 : 0;
   EXPECT_EQ(dropped, 2);
-  queue.close();
   for (uint64_t expected = 2; expected < 6; ++expected) EXPECT_EQ(queue.pop()->index, expected);
   EXPECT_FALSE(queue.pop().has_value());
+  EXPECT_TRUE(queue.empty());
 }
 
-TEST(FrameQueueTest, CancelDiscardsQueuedFrames_n) {
+TEST(FrameQueueTest, PushMovesTheIdleClock) {
+  FrameQueue queue(2);
+  const auto made = queue.last_push();
+  queue.push({0, {}});
+  EXPECT_GE(queue.last_push(), made);
+  EXPECT_LE(queue.last_push(), FrameQueue::Clock::now());
+}
+
+TEST(FrameQueueTest, ClearDiscardsQueuedFrames_n) {
   FrameQueue queue(4);
   queue.push({0, {}});
-  queue.cancel();
+  queue.clear();
   EXPECT_FALSE(queue.pop().has_value());
 }
 

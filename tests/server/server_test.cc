@@ -344,6 +344,28 @@ TEST_F(ServerTest, ClientDeadlineEndsTheCallAndFreesTheStream_n) {
   EXPECT_TRUE(listed().empty());
 }
 
+TEST(ServerWorkersTest, OneWorkerServesSeveralStreamsAtOnce) {
+  ServerOptions options;
+  options.listen = "127.0.0.1:0";
+  options.workers = 1;
+  ResQServer server(acquire_model(kAssets + "/selfie_segmentation.tflite", RESQ_SERVER_CALIBRATION),
+                    StreamSettings{}, options);
+  auto stub = v1::StreamService::NewStub(grpc::CreateChannel(
+      "127.0.0.1:" + std::to_string(server.port()), grpc::InsecureChannelCredentials()));
+  const auto jpegs = clip_jpegs(3);
+  std::vector<std::unique_ptr<StreamClient>> clients;
+  for (const char* id : {"a", "b", "c"}) clients.push_back(std::make_unique<StreamClient>(*stub, id));
+  // Interleaved: each stream's frames are answered while the others stay open.
+  for (const auto& jpeg : jpegs)
+    for (auto& client : clients) {
+      const v1::ProcessResponse response = client->send(jpeg_request(jpeg));
+      EXPECT_TRUE(response.has_result()) << response.error().message();
+    }
+  EXPECT_EQ(server.registry().list().size(), 3u);
+  for (auto& client : clients) EXPECT_TRUE(client->close().ok());
+  EXPECT_TRUE(server.registry().list().empty());
+}
+
 TEST(ServerIdleTimeoutTest, SilentClientIsClosedAndItsStreamFreed_n) {
   ServerOptions options;
   options.listen = "127.0.0.1:0";
