@@ -75,10 +75,10 @@ void eval_command(const Options& opt) {
   const auto loaded = acquire_model(opt.model, opt.calibration);
   const std::shared_ptr<const QuantizedModel>& model = loaded->quantized;
   const ImageInput& image = loaded->image;
-  // Every configuration is checked before the long work starts.
+  // Every configuration is checked before the long work starts (no executor is built).
   for (const EvalConfig& c : grid) {
     try {
-      StreamSession check(model, c.stream);
+      StreamSession::check_config(*model, c.stream);
     } catch (const std::exception& e) {
       throw ModelError(opt.calibration + ": cannot run " + c.label() + ": " + e.what());
     }
