@@ -92,6 +92,12 @@ grpc::ServerUnaryReactor* ControlServiceImpl::CreatePipeline(
   if (grpc::Status denied = authorize(*context); !denied.ok()) return finish(context, denied);
   std::shared_ptr<StreamEntry> entry;
   grpc::Status status = create_pipeline(registry_, *request, &entry);
+  // Starting can take seconds (a network source): a client whose deadline passed meanwhile
+  // has its answer already, and must not be left with a pipeline it believes failed.
+  if (status.ok() && context->IsCancelled()) {
+    delete_pipeline(registry_, request->stream_id());
+    return finish(context, {grpc::StatusCode::CANCELLED, "the call ended while the pipeline started"});
+  }
   if (status.ok()) *response = entry->info();
   return finish(context, std::move(status));
 }

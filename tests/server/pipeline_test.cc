@@ -153,6 +153,24 @@ TEST_F(PipelineTest, LoopingPipelineTakesLiveConfigUntilDeleted) {
   EXPECT_EQ(remove("clip").error_code(), grpc::StatusCode::NOT_FOUND);
 }
 
+TEST_F(PipelineTest, PipelineStartingPastTheClientDeadlineIsRemoved_n) {
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(300));
+  v1::CreatePipelineRequest request;
+  request.set_stream_id("slow");
+  // identity sleeps 2 s on the first buffer: the pipeline prerolls long after the deadline.
+  request.set_description(kTestSource + "identity sleep-time=2000000 ! resqinfer ! fakesink");
+  v1::StreamInfo info;
+  EXPECT_EQ(control_->CreatePipeline(&context, request, &info).error_code(),
+            grpc::StatusCode::DEADLINE_EXCEEDED);
+  // The server finishes starting it, sees the call is over, and removes it.
+  EXPECT_TRUE(wait_for("slow", [](const grpc::Status& s, const v1::StreamInfo&) {
+    return s.error_code() == grpc::StatusCode::NOT_FOUND;
+  }));
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+  EXPECT_TRUE(server_.registry().list().empty());
+}
+
 TEST_F(PipelineTest, BadDescriptionsAreRefusedWithTheReason_n) {
   const struct {
     std::string description;
