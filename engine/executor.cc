@@ -1,6 +1,7 @@
 #include "engine/executor.h"
 
 #include <algorithm>
+#include <chrono>
 #include <iterator>
 
 #include "engine/error.h"
@@ -135,6 +136,11 @@ void Executor::check_input(size_t i, const Tensor& t) const {
                      ", got " + shape_str(t.shape()));
 }
 
+void Executor::set_node_timing(bool on) {
+  node_timing_ = on;
+  node_ms_.assign(on ? graph_->nodes.size() : 0, 0.0);
+}
+
 std::vector<Tensor> Executor::run(std::span<const Tensor> inputs, LinearLayerRunner* linear) {
   const Graph& g = *graph_;
   if (inputs.size() != g.inputs.size())
@@ -147,10 +153,12 @@ std::vector<Tensor> Executor::run(std::span<const Tensor> inputs, LinearLayerRun
     current_[static_cast<size_t>(g.inputs[i])] = &inputs[i];
   }
 
+  using Clock = std::chrono::steady_clock;
   std::vector<const Tensor*> in_ptrs;
   std::vector<Tensor*> out_ptrs;
   for (size_t i = 0; i < g.nodes.size(); ++i) {
     const Node& n = g.nodes[i];
+    const Clock::time_point start = node_timing_ ? Clock::now() : Clock::time_point{};
     try {
       auto out_meta = ops_[i]->infer(metas_of(n, true));
       if (!out_meta || out_meta->size() < n.outputs.size())
@@ -171,6 +179,8 @@ std::vector<Tensor> Executor::run(std::span<const Tensor> inputs, LinearLayerRun
     } catch (const OpError& e) {
       throw ModelError(g.where(n) + ": " + e.what());
     }
+    if (node_timing_)
+      node_ms_[i] += std::chrono::duration<double, std::milli>(Clock::now() - start).count();
   }
   std::vector<Tensor> outputs;
   outputs.reserve(g.outputs.size());

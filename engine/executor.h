@@ -47,6 +47,12 @@ class Executor {
   // an op fails.
   std::vector<Tensor> run(std::span<const Tensor> inputs, LinearLayerRunner* linear = nullptr);
 
+  // Per-node wall-clock profile for `resq bench`: while on, run() adds each node's time (shape
+  // check, buffers, compute) to node_ms()[node]. Turning it on clears the totals; off (the
+  // default), run() reads no clock.
+  void set_node_timing(bool on);
+  const std::vector<double>& node_ms() const { return node_ms_; }
+
  private:
   std::vector<TensorMeta> metas_of(const Node& n, bool with_values) const;
   void check_input(size_t i, const Tensor& t) const;
@@ -58,6 +64,8 @@ class Executor {
   std::vector<const Tensor*> current_;   // where each value lives during a run
   std::vector<bool> linear_;              // per node
   std::vector<size_t> linear_nodes_;
+  bool node_timing_ = false;
+  std::vector<double> node_ms_;           // per node, while node_timing_
 };
 
 }  // namespace resq

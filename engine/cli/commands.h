@@ -15,5 +15,6 @@ void add_run(CLI::App& app);
 void add_calibrate(CLI::App& app);
 void add_eval(CLI::App& app);
 void add_policy_map(CLI::App& app);
+void add_bench(CLI::App& app);
 
 }  // namespace resq::cli

@@ -13,6 +13,7 @@ int main(int argc, char** argv) {
   resq::cli::add_calibrate(app);
   resq::cli::add_eval(app);
   resq::cli::add_policy_map(app);
+  resq::cli::add_bench(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

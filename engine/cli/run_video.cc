@@ -1,6 +1,5 @@
 // `resq run`: decode a clip, run the model on every frame (fp32, or any ResQ scheme with a
 // calibration), overlay the mask, encode, and write a JSON summary with latency and BOPs.
-#include <algorithm>
 #include <chrono>
 #include <iostream>
 #include <memory>
@@ -11,6 +10,7 @@
 #include <vector>
 
 #include "engine/cli/commands.h"
+#include "engine/cli/latency_stats.h"
 #include "engine/cli/output_file.h"
 #include "engine/cli/progress_bar.h"
 #include "engine/cli/scheme_options.h"
@@ -33,21 +33,6 @@ struct Options {
   float threshold = 0.5f;
   bool progress = true;
 };
-
-// Nearest-rank percentile of an unsorted sample (p in [0,100]).
-double percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0.0;
-  std::sort(v.begin(), v.end());
-  size_t rank = static_cast<size_t>(std::ceil(p / 100.0 * static_cast<double>(v.size())));
-  return v[std::clamp<size_t>(rank, 1, v.size()) - 1];
-}
-
-nlohmann::json latency_json(const std::vector<double>& ms) {
-  double sum = 0;
-  for (double x : ms) sum += x;
-  return {{"median", percentile(ms, 50)}, {"p95", percentile(ms, 95)},
-          {"mean", ms.empty() ? 0.0 : sum / static_cast<double>(ms.size())}};
-}
 
 cv::VideoWriter open_writer(const std::string& path, double fps, cv::Size size) {
   make_parent_dirs(path);

@@ -59,6 +59,10 @@ class StreamSession : private LinearLayerRunner {
   const FrameCost& last_cost() const { return cost_; }
   const KeyframeCache& cache() const { return cache_; }
 
+  // Per-graph-node time over the frames since profiling was turned on (Executor::set_node_timing).
+  void set_node_timing(bool on) { executor_.set_node_timing(on); }
+  const std::vector<double>& node_ms() const { return executor_.node_ms(); }
+
  private:
   void run_linear(size_t node, const Op& op, std::span<const Tensor* const> in,
                   std::span<Tensor* const> out) override;

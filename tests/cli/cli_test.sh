@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # End-to-end checks of the `resq` binary: help, exit codes, inspect totals, run-tensors, run,
-# calibrate, eval, policy-map.
+# calibrate, eval, policy-map, bench.
 # Usage: cli_test.sh RESQ_BINARY TEST_DATA_DIR ASSET_DIR
 set -uo pipefail
 resq=$1 data=$2 assets=$3
@@ -13,7 +13,7 @@ check() {  # description, then a command that must succeed
 }
 exit_code() { "$@" >/dev/null 2>&1; echo $?; }
 
-for sub in "" inspect run-tensors run calibrate eval policy-map; do
+for sub in "" inspect run-tensors run calibrate eval policy-map bench; do
   check "--help $sub exits 0" test "$(exit_code "$resq" $sub --help)" = 0
 done
 check "unknown option exits 2" test "$(exit_code "$resq" inspect --bogus x)" = 2
@@ -128,5 +128,43 @@ check "policy-map: unknown layer exits 1" test "$(exit_code "$resq" "${pm[@]}" -
   --out "$work/pm/x.png")" = 1
 check "policy-map: unknown layer is named" bash -c "'$resq' ${pm[*]@Q} --layer nope \
   --out '$work/pm/x.png' 2>&1 | grep -q \"no linear layer 'nope'\""
+
+# bench: few frames, structure and consistency only (timings are not asserted).
+bench=(bench --model "$model" --video "$assets/movie.avi" --no-progress)
+check "bench fp32: 2 streams on 2 threads" "$resq" "${bench[@]}" --frames 6 --warmup 1 --streams 2 \
+  --threads 2 --json "$work/bench/fp32.json"
+check "bench W8A8->W4A4 T=4 (--scheme)" "$resq" "${bench[@]}" --calibration "$cal" \
+  --scheme 'W8A8->W4A4' --T 4 --frames 8 --warmup 0 --json "$work/bench/resq.json"
+check "bench JSON: fields, percentiles, shares, layers" python3 - "$work/bench/fp32.json" \
+  "$work/bench/resq.json" "$work/inspect.json" <<'PY'
+import json, sys
+fp, rq, ins = (json.load(open(f)) for f in sys.argv[1:4])
+for d in (fp, rq):
+    for k in ("latency_ms", "frame_ms"):
+        assert 0 < d[k]["median"] <= d[k]["p95"], d[k]
+    assert d["fps"] > 0 and d["wall_s"] > 0, d
+    assert d["layer_count"] == ins["totals"]["layers"] == len(d["layers"]), d["layer_count"]
+    assert d["linear_layers"] == 55 == sum(l["linear"] for l in d["layers"])
+    assert abs(sum(l["share"] for l in d["layers"]) - 1) < 1e-6
+    assert all(l["ms_per_frame"] >= 0 for l in d["layers"])
+    # The layers' time is the engine's time minus what happens between nodes.
+    assert sum(l["ms_per_frame"] for l in d["layers"]) <= d["latency_ms"]["mean"] * 1.001
+    assert len(d["per_stream"]) == d["streams"]
+assert fp["streams"] == 2 and fp["threads"] == 2 and fp["frames"] == 6 and fp["bits"] == "fp32"
+assert fp["keyframes"] == 0 and fp["keyframe_cache_bytes"] == 0 and fp["ratio_to_fp32"] == 1
+assert [s["thread"] for s in fp["per_stream"]] == [0, 1]
+assert rq["bits"] == "W8A8->W4A4" and rq["T"] == 4 and rq["tau"] is None
+assert rq["keyframes"] == 2 and rq["keyframe_share"] == 0.25, rq["keyframes"]
+assert rq["keyframe_cache_bytes"] > 0
+# ResQ at T=4: (64 + 3 x 16) / 4 BOPs per MAC against 1024 for fp32.
+assert abs(rq["ratio_to_fp32"] - 28 / 1024) < 1e-9, rq["ratio_to_fp32"]
+PY
+check "bench: missing clip exits 1" test "$(exit_code "$resq" bench --model "$model" \
+  --video "$work/none.avi")" = 1
+check "bench: missing clip is named" bash -c "'$resq' bench --model '$model' \
+  --video '$work/none.avi' 2>&1 | grep -q 'none.avi: no such file'"
+check "bench: --streams 0 exits 2" test "$(exit_code "$resq" "${bench[@]}" --streams 0)" = 2
+check "bench: a quantized scheme without calibration exits 1" test "$(exit_code "$resq" \
+  "${bench[@]}" --bits W8A8)" = 1
 
 [ "$failures" -eq 0 ] || { echo "$failures CLI check(s) failed"; exit 1; }

@@ -1,0 +1,284 @@
+// `resq bench`: speed of one stream configuration on a clip decoded up front. Frames run through
+// ResQStream (the engine as the plugin and the server use it): latency percentiles, fps,
+// keyframe share, KeyframeCache bytes, BOPs and per-layer time; several streams sharing the
+// model on several threads for throughput.
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <exception>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <numeric>
+#include <opencv2/imgproc.hpp>
+#include <opencv2/videoio.hpp>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "engine/cli/commands.h"
+#include "engine/cli/latency_stats.h"
+#include "engine/cli/output_file.h"
+#include "engine/cli/progress_bar.h"
+#include "engine/cli/scheme_options.h"
+#include "engine/error.h"
+#include "engine/stream/model_cache.h"
+#include "engine/stream/resq_stream.h"
+
+namespace resq::cli {
+namespace {
+
+struct Options {
+  std::string model;
+  SchemeOptions scheme{.bits = "fp32"};
+  std::string calibration;
+  std::string video;
+  std::string json;
+  int64_t frames = 0;    // per stream; 0: the clip `repeat` times
+  int repeat = 1;
+  int warmup = 5;
+  int streams = 1;
+  int threads = 1;
+  int top = 5;
+  bool progress = true;
+};
+
+// The clip's first `limit` frames (all when limit <= 0), already resized to the model input so
+// the timed loop pays only for the colour conversion ResQStream does, not for decoding.
+std::vector<cv::Mat> decode(const std::string& video, const ImageInput& image, int64_t limit) {
+  // Checked first: OpenCV would try every backend on a missing file and log each failure.
+  if (!std::filesystem::is_regular_file(video)) throw ModelError(video + ": no such file");
+  cv::VideoCapture cap(video);
+  if (!cap.isOpened()) throw ModelError(video + ": cannot open video");
+  std::vector<cv::Mat> frames;
+  const cv::Size size(static_cast<int>(image.width), static_cast<int>(image.height));
+  cv::Mat bgr;
+  while ((limit <= 0 || static_cast<int64_t>(frames.size()) < limit) && cap.read(bgr)) {
+    frames.emplace_back();
+    // Bilinear on 8-bit BGR, as frame_to_tensor resizes: its own resize is then the identity.
+    cv::resize(bgr, frames.back(), size, 0, 0, cv::INTER_LINEAR);
+  }
+  if (frames.empty()) throw ModelError(video + ": no frames could be decoded");
+  return frames;
+}
+
+struct StreamRun {
+  std::unique_ptr<ResQStream> stream;
+  std::vector<double> latency_ms;  // engine time per measured frame (FrameCost::latency_ms)
+  std::vector<double> frame_ms;    // ResQStream::process, with the BGR -> tensor conversion
+  int64_t keyframes = 0;
+  double bops = 0, bops_fp32 = 0;
+};
+
+nlohmann::json layers_json(const Graph& g, const std::vector<bool>& linear,
+                           const std::vector<double>& node_ms, int64_t frames) {
+  const double total = std::accumulate(node_ms.begin(), node_ms.end(), 0.0);
+  nlohmann::json layers = nlohmann::json::array();
+  for (size_t i = 0; i < node_ms.size(); ++i)
+    layers.push_back({{"index", i},
+                      {"name", g.nodes[i].name},
+                      {"op", g.nodes[i].op_type},
+                      {"linear", static_cast<bool>(linear[i])},
+                      {"ms_per_frame", node_ms[i] / static_cast<double>(frames)},
+                      {"share", total > 0 ? node_ms[i] / total : 0.0}});
+  return layers;
+}
+
+void bench(const Options& opt) {
+  const StreamConfig config = stream_config(opt.scheme);
+  const auto loaded = acquire_model(opt.model, opt.calibration);
+  try {
+    ResQStream::check(*loaded, config);
+  } catch (const std::invalid_argument& e) {
+    if (opt.calibration.empty())
+      throw ModelError(opt.model + ": " + config.bits.to_string() +
+                       " needs --calibration (only fp32 and fp32->skip run without one)");
+    throw ModelError(opt.calibration + ": " + e.what());
+  }
+
+  // With --frames only as many frames as are used are kept; a longer run loops over them.
+  const std::vector<cv::Mat> clip = decode(
+      opt.video, loaded->image, opt.frames > 0 ? std::max<int64_t>(opt.frames, opt.warmup) : 0);
+  const auto clip_frames = static_cast<int64_t>(clip.size());
+  const int64_t frames = opt.frames > 0 ? opt.frames : clip_frames * opt.repeat;
+  const auto streams = static_cast<size_t>(opt.streams);
+  const size_t threads = std::min<size_t>(static_cast<size_t>(opt.threads), streams);
+
+  std::vector<StreamRun> runs(streams);
+  for (StreamRun& r : runs) {
+    r.stream = std::make_unique<ResQStream>(loaded, config, std::nullopt);
+    r.latency_ms.reserve(static_cast<size_t>(frames));
+    r.frame_ms.reserve(static_cast<size_t>(frames));
+  }
+
+  const int64_t total = static_cast<int64_t>(streams) * (opt.warmup + frames);
+  ProgressBar bar("resq bench", total, opt.progress);
+  std::atomic<int64_t> done{0};
+  std::atomic<bool> failed{false};
+  std::exception_ptr failure;
+  std::mutex failure_mutex;
+  using Clock = std::chrono::steady_clock;
+  Clock::time_point measure_start, measure_end;
+  std::atomic<size_t> warmed{0};
+
+  // Thread t runs streams t, t + threads, ... interleaved frame by frame, like a server worker.
+  auto worker = [&](size_t t) {
+    try {
+      for (int64_t f = 0; f < opt.warmup && !failed; ++f)
+        for (size_t s = t; s < streams; s += threads, ++done)
+          runs[s].stream->process(clip[static_cast<size_t>(f % clip_frames)]);
+      for (size_t s = t; s < streams; s += threads) {
+        runs[s].stream->force_keyframe();  // the measured run starts like a fresh stream
+        runs[s].stream->set_node_timing(true);
+      }
+      // The wall-clock for fps starts when every thread has warmed up.
+      if (++warmed == threads) measure_start = Clock::now();
+      while (warmed < threads) std::this_thread::yield();
+      for (int64_t f = 0; f < frames && !failed; ++f)
+        for (size_t s = t; s < streams; s += threads, ++done) {
+          StreamRun& r = runs[s];
+          const auto t0 = Clock::now();
+          r.stream->process(clip[static_cast<size_t>(f % clip_frames)]);
+          const auto t1 = Clock::now();
+          const FrameCost& c = r.stream->cost();
+          r.latency_ms.push_back(c.latency_ms);
+          r.frame_ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
+          r.keyframes += c.keyframe;
+          r.bops += c.bops;
+          r.bops_fp32 += c.bops_fp32;
+        }
+    } catch (...) {
+      std::lock_guard lock(failure_mutex);
+      if (!failure) failure = std::current_exception();
+      failed = true;
+      warmed = threads;  // release the others
+    }
+  };
+  std::vector<std::thread> pool;
+  for (size_t t = 0; t < threads; ++t) pool.emplace_back(worker, t);
+  while (done < total && !failed) {
+    bar.update(done, std::to_string(streams) + " stream(s), " + std::to_string(threads) + " thread(s)");
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  for (std::thread& t : pool) t.join();
+  measure_end = Clock::now();
+  if (failure) std::rethrow_exception(failure);
+  bar.update(total);
+  bar.finish();
+
+  const Graph& graph = *loaded->graph;
+  std::vector<bool> linear(graph.nodes.size(), false);
+  for (size_t node : loaded->quantized->linear_nodes()) linear[node] = true;
+  std::vector<double> all_latency, all_frame, node_ms(graph.nodes.size(), 0.0);
+  int64_t keyframes = 0;
+  double bops = 0, bops_fp32 = 0;
+  nlohmann::json per_stream = nlohmann::json::array();
+  for (size_t s = 0; s < streams; ++s) {
+    const StreamRun& r = runs[s];
+    all_latency.insert(all_latency.end(), r.latency_ms.begin(), r.latency_ms.end());
+    all_frame.insert(all_frame.end(), r.frame_ms.begin(), r.frame_ms.end());
+    keyframes += r.keyframes;
+    bops += r.bops;
+    bops_fp32 += r.bops_fp32;
+    const std::vector<double>& ms = r.stream->node_ms();
+    for (size_t i = 0; i < ms.size(); ++i) node_ms[i] += ms[i];
+    per_stream.push_back({{"stream", s},
+                          {"thread", s % threads},
+                          {"latency_ms", latency_json(r.latency_ms)},
+                          {"keyframes", r.keyframes},
+                          {"keyframe_cache_bytes", r.stream->keyframe_cache_bytes()}});
+  }
+  const int64_t measured = frames * static_cast<int64_t>(streams);
+  const double wall_s = std::chrono::duration<double>(measure_end - measure_start).count();
+  const size_t linear_layers = loaded->quantized->linear_nodes().size();
+  nlohmann::json report = {
+      {"model", opt.model},
+      {"calibration", opt.calibration},
+      {"video", opt.video},
+      {"bits", config.bits.to_string()},
+      // As `resq eval` labels them: T only where keyframes exist, tau only for Dynamic-ResQ.
+      {"T", config.bits.uses_keyframes() ? config.period : 1},
+      {"tau", config.bits.scheme == QuantScheme::kDynamicResQ ? nlohmann::json(config.tau) : nullptr},
+      {"input", {{"height", loaded->image.height}, {"width", loaded->image.width}}},
+      {"clip_frames", clip_frames},
+      {"warmup_frames", opt.warmup},
+      {"frames", frames},
+      {"streams", streams},
+      {"threads", threads},
+      {"latency_ms", latency_json(all_latency)},
+      {"frame_ms", latency_json(all_frame)},
+      {"wall_s", wall_s},
+      {"fps", static_cast<double>(measured) / wall_s},
+      {"keyframes", keyframes},
+      {"keyframe_share", static_cast<double>(keyframes) / static_cast<double>(measured)},
+      {"keyframe_cache_bytes", runs.front().stream->keyframe_cache_bytes()},
+      {"gbops_per_frame", bops / static_cast<double>(measured) / 1e9},
+      {"ratio_to_fp32", bops / bops_fp32},
+      {"layer_count", graph.nodes.size()},
+      {"linear_layers", linear_layers},
+      {"per_stream", per_stream},
+      {"layers", layers_json(graph, linear, node_ms, measured)},
+  };
+  if (!opt.json.empty()) write_text(opt.json, report.dump(2) + "\n");
+
+  const nlohmann::json& lat = report["latency_ms"];
+  std::printf("resq bench: %s, %lld frames x %zu stream(s) on %zu thread(s)\n",
+              config.bits.to_string().c_str(), static_cast<long long>(frames), streams, threads);
+  std::printf("  latency ms/frame: median %.3f  p95 %.3f  mean %.3f   fps %.1f\n",
+              lat["median"].get<double>(), lat["p95"].get<double>(), lat["mean"].get<double>(),
+              report["fps"].get<double>());
+  std::printf("  keyframe share %.3f  KeyframeCache %zu bytes  GBOPs/frame %.3f\n",
+              report["keyframe_share"].get<double>(), runs.front().stream->keyframe_cache_bytes(),
+              report["gbops_per_frame"].get<double>());
+  std::vector<size_t> order(node_ms.size());
+  std::iota(order.begin(), order.end(), size_t{0});
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return node_ms[a] > node_ms[b]; });
+  const nlohmann::json& layers = report["layers"];
+  std::printf("  top layers (of %zu, %zu linear):\n", graph.nodes.size(), linear_layers);
+  for (size_t k = 0; k < std::min<size_t>(static_cast<size_t>(opt.top), order.size()); ++k) {
+    const nlohmann::json& l = layers[order[k]];
+    std::printf("    %5.1f%%  %7.3f ms  %-14s %s\n", 100 * l["share"].get<double>(),
+                l["ms_per_frame"].get<double>(), l["op"].get<std::string>().c_str(),
+                l["name"].get<std::string>().c_str());
+  }
+}
+
+}  // namespace
+
+void add_bench(CLI::App& app) {
+  auto opt = std::make_shared<Options>();
+  CLI::App* cmd = app.add_subcommand(
+      "bench",
+      "Time one stream configuration on a clip decoded up front (decoding is not timed): "
+      "ms/frame median, p95 and mean, fps, keyframe share, KeyframeCache bytes, GBOPs/frame and "
+      "per-layer time and share; --streams/--threads for throughput. Quantization is simulated "
+      "in float, so quantized schemes are slower than fp32 today.");
+  cmd->add_option("--model", opt->model, "Model file (.tflite or .onnx)")->required();
+  cmd->add_option("--calibration", opt->calibration,
+                  "Calibration file from `resq calibrate`; needed for any scheme but fp32");
+  cmd->add_option("--video", opt->video, "Clip whose frames are fed (anything OpenCV decodes)")
+      ->required();
+  add_scheme_options(cmd, opt->scheme,
+                     "Scheme in the paper's notation: fp32, W8A8, W8A8->W4A4, W8A8->W8A{0,4,8}, "
+                     "W8A8->skip");
+  cmd->add_option("--scheme", opt->scheme.bits, "Same as --bits")->excludes(cmd->get_option("--bits"));
+  // The counts: integers with a range, default shown in --help.
+  auto count = [cmd](const char* name, auto& value, const char* help, int lo, int hi = 100000) {
+    cmd->add_option(name, value, help)->capture_default_str()->check(CLI::Range(lo, hi));
+  };
+  count("--frames", opt->frames, "Measured frames per stream, looping over the clip (0: the clip x --repeat)", 0);
+  count("--repeat", opt->repeat, "Without --frames: run the whole clip this many times", 1);
+  count("--warmup", opt->warmup, "Untimed frames per stream before measuring", 0);
+  count("--streams", opt->streams, "Independent streams sharing the model", 1, 256);
+  count("--threads", opt->threads, "Threads running the streams (round-robin)", 1, 256);
+  count("--top", opt->top, "Layers printed, by share of the time", 0);
+  cmd->add_option("--json", opt->json, "Write the report (schema in README.md) here");
+  cmd->add_flag("!--no-progress", opt->progress, "Do not draw the progress bar");
+  cmd->callback([opt] { bench(*opt); });
+}
+
+}  // namespace resq::cli
