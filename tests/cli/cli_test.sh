@@ -140,7 +140,7 @@ check "bench JSON: fields, percentiles, shares, layers" python3 - "$work/bench/f
 import json, sys
 fp, rq, ins = (json.load(open(f)) for f in sys.argv[1:4])
 for d in (fp, rq):
-    for k in ("latency_ms", "frame_ms"):
+    for k in ("latency_ms", "frame_ms", "cpu_ms"):
         assert 0 < d[k]["median"] <= d[k]["p95"], d[k]
     assert d["fps"] > 0 and d["wall_s"] > 0, d
     assert d["layer_count"] == ins["totals"]["layers"] == len(d["layers"]), d["layer_count"]
