@@ -1,5 +1,6 @@
 // FP32 latency of the default model (256x256, single thread) through each importer.
-// Run: build/release/tests/bench/resq_bench --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
+// Run: build/release/tests/bench/resq_bench --benchmark_filter=DefaultModel --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
+// (main() is in kernel_bench.cc)
 #include <benchmark/benchmark.h>
 
 #include <string>
@@ -34,5 +35,3 @@ BENCHMARK(BM_DefaultModelFp32_Onnx)->Unit(benchmark::kMillisecond)->UseRealTime(
 
 }  // namespace
 }  // namespace resq
-
-BENCHMARK_MAIN();

@@ -1,0 +1,125 @@
+// FP32 kernels at the default model's own layer shapes: each distinct linear layer (Conv,
+// ConvTranspose, Gemm, MatMul with its weights, attributes and input shape) run alone, and the
+// fake quantizer the simulated schemes apply to every linear-layer input. The baseline the
+// integer and sparse kernels of issue #7 are measured against.
+// Run: build/release/tests/bench/resq_bench --benchmark_filter=Layer
+#include <benchmark/benchmark.h>
+
+#include <iostream>
+#include <set>
+#include <string>
+#include <type_traits>
+#include <variant>
+#include <vector>
+
+#include "engine/executor.h"
+#include "engine/model.h"
+#include "engine/op_registry.h"
+#include "engine/quant/uniform_quantizer.h"
+
+namespace resq {
+namespace {
+
+// One node run on its own: inputs of the load-time shapes (a smooth ramp, constants as in the
+// model), outputs sized once.
+struct NodeRun {
+  std::unique_ptr<Op> op;
+  std::vector<Tensor> owned;  // non-constant inputs, then outputs
+  std::vector<const Tensor*> in;
+  std::vector<Tensor*> out;
+};
+
+NodeRun make_node_run(const Executor& ex, size_t node) {
+  const Graph& g = ex.graph();
+  const Node& n = g.nodes[node];
+  NodeRun r;
+  r.op = find_op(n.op_type)(n.attrs);
+  r.owned.reserve(n.inputs.size() + n.outputs.size());  // pointers into it stay valid
+  for (int v : n.inputs) {
+    if (v == kNoValue) {
+      r.in.push_back(nullptr);
+    } else if (const auto& c = g.values[static_cast<size_t>(v)].constant) {
+      r.in.push_back(c.get());
+    } else {
+      Tensor& t = r.owned.emplace_back(ex.values()[static_cast<size_t>(v)].meta.shape);
+      for (int64_t i = 0; i < t.numel(); ++i) t.f32()[i] = static_cast<float>(i % 251) / 251.0f - 0.5f;
+      r.in.push_back(&t);
+    }
+  }
+  for (int v : n.outputs) r.out.push_back(&r.owned.emplace_back(ex.values()[static_cast<size_t>(v)].meta.shape));
+  return r;
+}
+
+// "Conv 1x16x128x128 -> 1x16x128x128 (w 16x1x3x3, group 16)": distinct layers only.
+std::string signature(const Executor& ex, size_t node) {
+  const Graph& g = ex.graph();
+  const Node& n = g.nodes[node];
+  std::string s = n.op_type + " " + shape_str(ex.values()[static_cast<size_t>(n.inputs[0])].meta.shape) + "->" +
+                  shape_str(ex.values()[static_cast<size_t>(n.outputs[0])].meta.shape) + " w" +
+                  shape_str(g.values[static_cast<size_t>(n.inputs[1])].constant->shape());
+  for (const auto& [name, attr] : n.attrs.all()) {
+    s += " " + name + "=";
+    std::visit(
+        [&s](const auto& v) {
+          using T = std::decay_t<decltype(v)>;
+          if constexpr (std::is_same_v<T, std::string>) s += v;
+          else if constexpr (std::is_arithmetic_v<T>) s += std::to_string(v);
+          else for (auto x : v) s += std::to_string(x) + ",";
+        },
+        attr);
+  }
+  return s;
+}
+
+void register_layer_benchmarks(const std::string& model) {
+  auto ex = std::make_shared<Executor>(load_model(model));
+  std::set<std::string> seen;
+  for (size_t node : ex->linear_nodes()) {
+    const std::string sig = signature(*ex, node);
+    if (!seen.insert(sig).second) continue;
+    const Node& n = ex->graph().nodes[node];
+    const std::string name = "BM_Layer/" + n.op_type + "/" + n.name + "/" +
+                             shape_str(ex->values()[static_cast<size_t>(n.inputs[0])].meta.shape);
+    benchmark::RegisterBenchmark(name.c_str(), [ex, node](benchmark::State& state) {
+      NodeRun r = make_node_run(*ex, node);
+      for (auto _ : state) {
+        r.op->run(r.in, r.out);
+        benchmark::DoNotOptimize(r.out[0]->f32());
+      }
+      state.counters["MACs"] = static_cast<double>(ex->node_macs(node));
+      state.counters["GMAC/s"] = benchmark::Counter(static_cast<double>(ex->node_macs(node)) * 1e-9,
+                                                    benchmark::Counter::kIsIterationInvariantRate);
+    })->Unit(benchmark::kMicrosecond)->UseRealTime();
+  }
+}
+
+// The simulated (fake) quantizer on the largest linear-layer input of the default model,
+// 16x128x128 floats, at 8 and 4 bits.
+void BM_FakeQuantize(benchmark::State& state) {
+  const UniformQuantizer q(static_cast<int>(state.range(0)), -3.0, 3.0);
+  std::vector<float> x(16 * 128 * 128), y(x.size());
+  for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>(i % 251) / 40.0f - 3.0f;
+  for (auto _ : state) {
+    q.apply(x, y);
+    benchmark::DoNotOptimize(y.data());
+  }
+  state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(x.size()));
+}
+BENCHMARK(BM_FakeQuantize)->Arg(8)->Arg(4)->Unit(benchmark::kMicrosecond)->UseRealTime();
+
+}  // namespace
+}  // namespace resq
+
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  try {
+    resq::register_layer_benchmarks(std::string(RESQ_ASSET_DIR) + "/selfie_segmentation.tflite");
+  } catch (const std::exception& e) {
+    std::cerr << "resq_bench: " << e.what() << "\n";
+    return 1;
+  }
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
