@@ -10,6 +10,7 @@
 #include <string>
 
 #include "grpc/health/v1/health.grpc.pb.h"
+#include "server/command_line.h"
 
 namespace {
 
@@ -35,7 +36,7 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   app.add_flag("--quiet", quiet, "print nothing");
-  CLI11_PARSE(app, argc, argv);
+  if (auto code = resq::server::parse_command_line(app, argc, argv)) return *code;
 
   std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
   if (!tls_ca.empty()) {

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "engine/stream/model_cache.h"
+#include "server/command_line.h"
 #include "server/pipeline_stream.h"
 #include "server/server.h"
 
@@ -92,7 +93,7 @@ int main(int argc, char** argv) {
   app.add_option("--tls-key", options.tls_key_file, "PEM private key of --tls-cert");
   app.add_option("--control-token-file", options.control_token_file,
                  "file holding a bearer token that ControlService calls must carry");
-  CLI11_PARSE(app, argc, argv);
+  if (auto code = resq::server::parse_command_line(app, argc, argv)) return *code;
   options.limits.idle_timeout = std::chrono::milliseconds(static_cast<int64_t>(idle_timeout_s * 1000));
 
   // SIGINT/SIGTERM (Ctrl-C, docker stop) shut down cleanly: blocked in every thread, waited

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # resq-server as a user starts it: with no arguments (default model, calibration, ports and the
-# demo stream), from a --config file, with bad flags; resq-health-probe against it.
-# Usage: server_cli_test.sh RESQ_SERVER RESQ_HEALTH_PROBE
+# demo stream), from a --config file, with bad flags; resq-health-probe and resq-loadgen
+# against it.
+# Usage: server_cli_test.sh RESQ_SERVER RESQ_HEALTH_PROBE RESQ_LOADGEN
 set -uo pipefail
 server=$1
 probe=$2
+loadgen=$3
 work=$(mktemp -d)
 pid=
 cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$work"; }
@@ -70,6 +72,21 @@ if start --config "$work/server.toml"; then
   "$probe" --address "127.0.0.1:$port" >/dev/null || fail "--config: health probe not SERVING"
   grep -q "demo stream" "$work/out" && fail "--config no-demo = true still ran the demo"
   grep -q "metrics on port" "$work/out" && fail "--config metrics-listen = \"\" still serves metrics"
+  # Two fp32 streams at 10 fps for 2 s: every measured frame answered, the JSON complete.
+  if "$loadgen" --server "127.0.0.1:$port" --video "$RESQ_ASSET_DIR/vtest.avi" --streams 2 \
+       --fps 10 --seconds 2 --warmup 1 --scheme fp32 --json "$work/load.json" >/dev/null; then
+    /usr/bin/python3 - "$work/load.json" <<'PY' || fail "resq-loadgen JSON: $(cat "$work/load.json")"
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert j["streams"] == 2 and j["errors"] == 0, j
+assert j["sent"] >= 50 and j["answered_measured"] > 0, j
+assert j["answered_measured"] + j["dropped"] <= j["sent"], j
+assert 0 < j["e2e_ms"]["p50"] <= j["e2e_ms"]["p99"] <= j["e2e_ms"]["max"], j
+assert isinstance(j["meets_target"], bool), j
+PY
+  else
+    fail "resq-loadgen against the server failed"
+  fi
   stop
 else
   fail "resq-server --config did not start"
@@ -92,6 +109,14 @@ expect_error "/nonexistent/token" --control-token-file /nonexistent/token
   >/dev/null 2>"$work/err"
 [ $? -eq 1 ] || fail "--demo-clip /nonexistent/clip.avi did not exit 1"
 grep -q "/nonexistent/clip.avi" "$work/err" || fail "--demo-clip error: $(cat "$work/err")"
+
+# Bad command lines exit 2, an unreachable server 1.
+"$server" --bogus >/dev/null 2>&1
+[ $? -eq 2 ] || fail "resq-server --bogus did not exit 2"
+"$loadgen" --streams 0 >/dev/null 2>&1
+[ $? -eq 2 ] || fail "resq-loadgen --streams 0 did not exit 2"
+"$loadgen" --server 127.0.0.1:1 --video "$RESQ_ASSET_DIR/vtest.avi" >/dev/null 2>&1
+[ $? -eq 1 ] || fail "resq-loadgen against a closed port did not exit 1"
 
 # The probe tells an unreachable server (2) from a serving one (0).
 "$probe" --address 127.0.0.1:1 --timeout 2 2>/dev/null
