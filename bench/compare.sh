@@ -5,23 +5,14 @@
 # steadier figure on a shared machine). JSON of every run in OUT_DIR.
 # Usage: bash bench/compare.sh [--frames N] [--rounds R]   (env: RESQ, RESQ_ASSET_DIR, OUT_DIR)
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
 frames=300 rounds=3
-while [ $# -gt 0 ]; do
-  case $1 in
-    --frames) frames=$2; shift 2 ;;
-    --rounds) rounds=$2; shift 2 ;;
-    -h|--help) sed -n 2,6p "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) echo "compare.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
-  esac
-done
-resq=${RESQ:-$root/build/release/engine/cli/resq}
-assets=${RESQ_ASSET_DIR:-$HOME/.cache/resq/assets}
+# shellcheck source=bench/common.sh
+source "$(dirname "$0")/common.sh"
+parse_options "frames frames rounds rounds" "$@"
 out=${OUT_DIR:-$root/out/bench}
 golden=$root/tests/data/golden/selfie_segmentation
 model=$golden/selfie_segmentation.onnx
 video=$assets/vtest.avi
-[ -x "$resq" ] || { echo "compare.sh: $resq not built (cmake --preset release && cmake --build --preset release --target resq)" >&2; exit 1; }
 [ -f "$video" ] || { echo "compare.sh: $video missing (bash scripts/fetch_assets.sh)" >&2; exit 1; }
 
 ort_dir=$root/bench/onnxruntime

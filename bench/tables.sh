@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# The `resq bench` tables of docs/performance.md: fp32, W8A8 (frame), ResQ W8A8->W4A4 T=4 and
+# Dynamic-ResQ W8A8->W8A{0,4,8} T=6 tau=3 on the default model, one stream on one thread, over
+# vtest.avi (first 200 frames) and movie.avi (68 frames x 3), RUNS times each; prints markdown
+# (median over the runs of each run's figures). JSON of every run in OUT_DIR.
+# Usage: bash bench/tables.sh [--runs R]   (env: RESQ, RESQ_ASSET_DIR, OUT_DIR)
+set -euo pipefail
+runs=3
+# shellcheck source=bench/common.sh
+source "$(dirname "$0")/common.sh"
+parse_options "runs runs" "$@"
+out=${OUT_DIR:-$root/out/bench/tables}
+mkdir -p "$out"
+
+configs=("fp32|fp32|4" "w8a8|W8A8|4" "resq|W8A8->W4A4|4" "dynamic|W8A8->W8A{0,4,8}|6")
+clips=("vtest|vtest.avi|--frames 200" "movie|movie.avi|--repeat 3")
+for r in $(seq 1 "$runs"); do
+  for clip in "${clips[@]}"; do
+    IFS='|' read -r cname cfile cframes <<< "$clip"
+    for cfg in "${configs[@]}"; do
+      IFS='|' read -r name bits period <<< "$cfg"
+      # shellcheck disable=SC2086  # cframes is two words on purpose
+      "$resq" bench --model "$assets/selfie_segmentation.tflite" --video "$assets/$cfile" \
+        --calibration "$assets/selfie_segmentation.calib.json" --bits "$bits" --T "$period" --tau 3 \
+        $cframes --warmup 10 --threads 1 --top 0 --no-progress --json "$out/${cname}_${name}_$r.json" >/dev/null
+      echo "run $r: $cname $bits" >&2
+    done
+  done
+done
+
+python3 - "$out" "$runs" <<'PY'
+import json, statistics, sys
+out, runs = sys.argv[1], int(sys.argv[2])
+med = statistics.median
+for clip in ("vtest", "movie"):
+    rows = []
+    for name in ("fp32", "w8a8", "resq", "dynamic"):
+        ds = [json.load(open(f"{out}/{clip}_{name}_{r}.json")) for r in range(1, runs + 1)]
+        d = ds[0]
+        label = d["bits"] + (f" T={d['T']}" if d["T"] > 1 else "") + (f" tau={d['tau']:g}" if d["tau"] is not None else "")
+        # Top layers by share, summed over the runs.
+        share = {}
+        for x in ds:
+            for l in x["layers"]:
+                share[l["name"]] = share.get(l["name"], (l["op"], 0.0))[0], share.get(l["name"], (l["op"], 0.0))[1] + l["share"] / runs
+        top = sorted(share.items(), key=lambda kv: -kv[1][1])[:5]
+        rows.append((label, med(x["latency_ms"]["median"] for x in ds), med(x["latency_ms"]["p95"] for x in ds),
+                     med(x["cpu_ms"]["median"] for x in ds), med(x["fps"] for x in ds), d["keyframe_share"],
+                     d["keyframe_cache_bytes"], d["gbops_per_frame"],
+                     ", ".join(f"{n} ({op}) {100 * s:.1f}%" for n, (op, s) in top), d["frames"]))
+    print(f"\n{clip}.avi, {rows[0][-1]} frames per run, {runs} runs:\n")
+    print("| configuration | median ms | p95 ms | CPU median ms | fps | keyframes | KeyframeCache bytes | GBOPs/frame | top-5 layers by share |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        print(f"| {r[0]} | {r[1]:.2f} | {r[2]:.2f} | {r[3]:.2f} | {r[4]:.1f} | {r[5]:.3f} | {r[6]:,} | {r[7]:.2f} | {r[8]} |")
+PY
