@@ -49,7 +49,7 @@ for clip in ("vtest", "movie"):
                      d["keyframe_cache_bytes"], d["gbops_per_frame"],
                      ", ".join(f"{n} ({op}) {100 * s:.1f}%" for n, (op, s) in top), d["frames"]))
     print(f"\n{clip}.avi, {rows[0][-1]} frames per run, {runs} runs:\n")
-    print("| configuration | median ms | p95 ms | CPU median ms | fps | keyframes | KeyframeCache bytes | GBOPs/frame | top-5 layers by share |")
+    print("| configuration | median ms | p95 ms | CPU median ms | fps | keyframe share | KeyframeCache bytes | GBOPs/frame | top-5 layers by share |")
     print("|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         print(f"| {r[0]} | {r[1]:.2f} | {r[2]:.2f} | {r[3]:.2f} | {r[4]:.1f} | {r[5]:.3f} | {r[6]:,} | {r[7]:.2f} | {r[8]} |")

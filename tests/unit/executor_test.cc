@@ -58,6 +58,28 @@ TEST(Executor, RunsNodesInOrderAndReusesBuffers) {
   EXPECT_TRUE(ex.values()[static_cast<size_t>(ex.graph().outputs[0])].known);
 }
 
+TEST(Executor, NodeTimingIsOffByDefaultAndRestartsWhenTurnedOn) {
+  Executor ex(std::make_shared<Graph>(relu_add_graph()));
+  std::vector<Tensor> in = {Tensor::from_floats({1, 3}, std::vector<float>{-1, 0.5f, 2})};
+  ex.run(in);
+  EXPECT_TRUE(ex.node_ms().empty());
+  ex.set_node_timing(true);
+  ASSERT_EQ(ex.node_ms().size(), 2u);
+  EXPECT_EQ(ex.node_ms()[0] + ex.node_ms()[1], 0.0);
+  double before = 0;
+  for (int pass = 0; pass < 3; ++pass) {
+    ex.run(in);
+    const double total = ex.node_ms()[0] + ex.node_ms()[1];
+    EXPECT_GT(total, before);  // every run adds its nodes' time
+    before = total;
+  }
+  ex.set_node_timing(true);
+  EXPECT_EQ(ex.node_ms()[0] + ex.node_ms()[1], 0.0);
+  ex.set_node_timing(false);
+  ex.run(in);
+  EXPECT_TRUE(ex.node_ms().empty());
+}
+
 TEST(Executor, UnknownOp_n) {
   Graph g = relu_add_graph();
   g.nodes[0].op_type = "FancyOp";
