@@ -26,9 +26,15 @@ grep -q "127.0.0.1:$METRICS_PORT" "$WORK/prometheus.yml" ||
 "$prometheus" --config.file="$WORK/prometheus.yml" --storage.tsdb.path="$WORK/tsdb" \
   --web.listen-address="127.0.0.1:$prom_port" >"$WORK/prometheus.log" 2>&1 &
 PIDS+=($!)
-prom_ready() { "$PYTHON" -c "import urllib.request, sys; urllib.request.urlopen(sys.argv[1], timeout=2)" \
-  "http://127.0.0.1:$prom_port/-/ready" 2>/dev/null; }
-wait_for 60 "Prometheus ready on port $prom_port" prom_ready
+# Prometheus applies new targets a few seconds after start: wait for its first scrape of the
+# server, so that it sees the stream's series before the config update below.
+scraped() {
+  "$PYTHON" - "http://127.0.0.1:$prom_port/api/v1/query?query=up%7Bjob%3D%22resq%22%7D%3D%3D1" <<'EOF' 2>/dev/null
+import json, sys, urllib.request
+sys.exit(0 if json.load(urllib.request.urlopen(sys.argv[1], timeout=2))["data"]["result"] else 1)
+EOF
+}
+wait_for 60 "Prometheus (port $prom_port) to scrape resq-server" scraped
 
 # The update comes a few seconds in, after Prometheus has seen the stream's counter at 0, so
 # the annotation's increase() sees it; the stream stays open (looping) until the queries pass.
