@@ -4,7 +4,9 @@
 // model on several threads for throughput.
 #include <algorithm>
 #include <atomic>
+#include <barrier>
 #include <chrono>
+#include <cstddef>
 #include <cstdio>
 #include <ctime>
 #include <exception>
@@ -133,11 +135,14 @@ void bench(const Options& opt) {
   std::exception_ptr failure;
   std::mutex failure_mutex;
   using Clock = std::chrono::steady_clock;
-  Clock::time_point measure_start, measure_end;
-  std::atomic<size_t> warmed{0};
+  // fps counts from the moment every thread has warmed up to the last thread's last frame.
+  Clock::time_point measure_start;
+  std::vector<Clock::time_point> measure_end(threads);
+  std::barrier warmed(static_cast<std::ptrdiff_t>(threads), [&]() noexcept { measure_start = Clock::now(); });
 
   // Thread t runs streams t, t + threads, ... interleaved frame by frame, like a server worker.
   auto worker = [&](size_t t) {
+    bool arrived = false;
     try {
       for (int64_t f = 0; f < opt.warmup && !failed; ++f)
         for (size_t s = t; s < streams; s += threads, ++done)
@@ -146,9 +151,8 @@ void bench(const Options& opt) {
         runs[s].stream->force_keyframe();  // the measured run starts like a fresh stream
         runs[s].stream->set_node_timing(true);
       }
-      // The wall-clock for fps starts when every thread has warmed up.
-      if (++warmed == threads) measure_start = Clock::now();
-      while (warmed < threads) std::this_thread::yield();
+      arrived = true;
+      warmed.arrive_and_wait();
       for (int64_t f = 0; f < frames && !failed; ++f)
         for (size_t s = t; s < streams; s += threads, ++done) {
           StreamRun& r = runs[s];
@@ -164,11 +168,12 @@ void bench(const Options& opt) {
           r.bops += c.bops;
           r.bops_fp32 += c.bops_fp32;
         }
+      measure_end[t] = Clock::now();
     } catch (...) {
       std::lock_guard lock(failure_mutex);
       if (!failure) failure = std::current_exception();
       failed = true;
-      warmed = threads;  // release the others
+      if (!arrived) warmed.arrive_and_drop();  // the others must not wait for this thread
     }
   };
   std::vector<std::thread> pool;
@@ -178,7 +183,6 @@ void bench(const Options& opt) {
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
   for (std::thread& t : pool) t.join();
-  measure_end = Clock::now();
   if (failure) std::rethrow_exception(failure);
   bar.update(total);
   bar.finish();
@@ -207,7 +211,8 @@ void bench(const Options& opt) {
                           {"keyframe_cache_bytes", r.stream->keyframe_cache_bytes()}});
   }
   const int64_t measured = frames * static_cast<int64_t>(streams);
-  const double wall_s = std::chrono::duration<double>(measure_end - measure_start).count();
+  const double wall_s =
+      std::chrono::duration<double>(*std::max_element(measure_end.begin(), measure_end.end()) - measure_start).count();
   const size_t linear_layers = loaded->quantized->linear_nodes().size();
   nlohmann::json report = {
       {"model", opt.model},

@@ -156,6 +156,8 @@ assert [s["thread"] for s in fp["per_stream"]] == [0, 1]
 assert rq["bits"] == "W8A8->W4A4" and rq["T"] == 4 and rq["tau"] is None
 assert rq["keyframes"] == 2 and rq["keyframe_share"] == 0.25, rq["keyframes"]
 assert rq["keyframe_cache_bytes"] > 0
+# One stream on one thread: the timed wall-clock holds every frame's time.
+assert rq["wall_s"] * 1000 >= rq["frames"] * rq["frame_ms"]["mean"] * 0.999, rq["wall_s"]
 # ResQ at T=4: (64 + 3 x 16) / 4 BOPs per MAC against 1024 for fp32.
 assert abs(rq["ratio_to_fp32"] - 28 / 1024) < 1e-9, rq["ratio_to_fp32"]
 PY
