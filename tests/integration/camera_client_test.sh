@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # examples/camera_client.py against the real resq-server: every frame of a clip gets a result,
-# and a live UpdateStreamConfig (keyframe_interval 4 -> 8) changes the keyframe cadence.
+# and a live UpdateStreamConfig (keyframe_interval 4 -> 8) changes the keyframe cadence; over TLS
+# with a control token, the update goes through too.
 #   camera_client_test.sh RESQ_SERVER CALIBRATION ASSET_DIR SOURCE_DIR
 if [ "${1:-}" = --help ] || [ $# -ne 4 ]; then
-  sed -n '2,4p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,5p' "$0" | sed 's/^# \{0,1\}//'
   [ "${1:-}" = --help ]; exit $?
 fi
 server=$1 calibration=$2 assets=$3 src=$4
@@ -50,3 +51,16 @@ print(f"{len(results)} results, keyframes at {keys}, update: {updates[:1]}")
 if problems:
     sys.exit("FAIL: " + "\n".join(problems))
 EOF
+
+make_tls_and_token
+start_server "$server" "$calibration" --tls-cert "$WORK/cert.pem" --tls-key "$WORK/key.pem" \
+  --control-token-file "$WORK/token"
+"$PYTHON" "$src/examples/camera_client.py" --server "127.0.0.1:$GRPC_PORT" --tls-ca "$WORK/cert.pem" \
+  --token-file "$WORK/token" --source "$assets/movie.avi" --frames 8 --max-in-flight 2 \
+  --update-after 2 --set keyframe_interval=2 --json >"$WORK/tls.jsonl" 2>"$WORK/tls.err" ||
+  fail "camera_client.py over TLS with the token exited $?: $(cat "$WORK/tls.err")"
+grep -q '"event": "config_update".*"keyframe_interval": 2' "$WORK/tls.jsonl" ||
+  fail "no config update over TLS with the token: $(cat "$WORK/tls.jsonl")"
+grep -q '"event": "summary".*"results": 8,' "$WORK/tls.jsonl" ||
+  fail "not 8 results over TLS: $(tail -n 1 "$WORK/tls.jsonl")"
+echo "TLS with a control token: 8 results, config updated"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # examples/camera_client.py's failures: exit 2 and the file named for a missing source or a bad
-# flag, exit 1 for an unreachable server and for a config the real resq-server rejects; one
-# message, never a Python traceback.
+# flag, exit 1 for an unreachable server, a config the real resq-server rejects, a control call
+# without the token and a plaintext client of a TLS server; one message, never a traceback.
 #   camera_client_test_n.sh RESQ_SERVER CALIBRATION ASSET_DIR SOURCE_DIR
 if [ "${1:-}" = --help ] || [ $# -ne 4 ]; then
   sed -n '2,5p' "$0" | sed 's/^# \{0,1\}//'
@@ -36,3 +36,14 @@ expect 1 "INVALID_ARGUMENT" --server "127.0.0.1:$GRPC_PORT" --source "$movie" --
   --bits W8A8-W3Q
 expect 1 "UpdateStreamConfig failed: INVALID_ARGUMENT" --server "127.0.0.1:$GRPC_PORT" \
   --source "$movie" --frames 6 --max-in-flight 1 --update-after 2 --set scheme=turbo
+
+make_tls_and_token
+start_server "$server" "$calibration" --tls-cert "$WORK/cert.pem" --tls-key "$WORK/key.pem" \
+  --control-token-file "$WORK/token"
+expect 1 "UpdateStreamConfig failed: UNAUTHENTICATED" --server "127.0.0.1:$GRPC_PORT" \
+  --tls-ca "$WORK/cert.pem" --source "$movie" --frames 6 --max-in-flight 1 --update-after 2 \
+  --set keyframe_interval=2
+expect 1 "cannot reach resq-server" --server "127.0.0.1:$GRPC_PORT" --source "$movie" \
+  --connect-timeout 2
+expect 2 "$WORK/missing.pem" --server "127.0.0.1:$GRPC_PORT" --tls-ca "$WORK/missing.pem" \
+  --source "$movie"

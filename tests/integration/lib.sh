@@ -45,9 +45,10 @@ wait_for() {
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-# start_server BINARY CALIBRATION: sets GRPC_PORT and METRICS_PORT once both accept connections.
+# start_server BINARY CALIBRATION [FLAG...]: sets GRPC_PORT and METRICS_PORT once both accept
+# connections.
 start_server() {
-  local binary=$1 calibration=$2 extra=()
+  local binary=$1 calibration=$2 extra=("${@:3}")
   # Tests want only their own streams: the server-side demo stream goes off where it exists.
   if "$binary" --help | grep -q -- '--no-demo'; then extra+=(--no-demo); fi
   read -r GRPC_PORT METRICS_PORT < <(free_ports 2)
@@ -60,4 +61,12 @@ start_server() {
     port_open "$GRPC_PORT" && port_open "$METRICS_PORT"
   }
   wait_for 60 "resq-server on ports $GRPC_PORT/$METRICS_PORT" server_up
+}
+
+# $WORK/cert.pem and key.pem for 127.0.0.1, and a control token in $WORK/token.
+make_tls_and_token() {
+  openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost \
+    -addext "subjectAltName=IP:127.0.0.1" -keyout "$WORK/key.pem" -out "$WORK/cert.pem" \
+    >/dev/null 2>&1 || fail "openssl cannot make a test certificate"
+  echo "token-$RANDOM$RANDOM" >"$WORK/token"
 }
