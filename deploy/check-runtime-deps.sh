@@ -32,13 +32,15 @@ mapfile -t listed < <(awk '
 [ ${#listed[@]} -gt 0 ] || fail "$dockerfile: no apt-get install in a bookworm-slim stage"
 echo "runtime packages in $dockerfile: ${listed[*]}"
 
+[[ $(apt-cache policy libc6) =~ Candidate:\ [0-9] ]] ||
+  fail "apt knows no packages here: run apt-get update first"
 for p in "${listed[@]}"; do
   apt-cache show "$p" >/dev/null 2>&1 || fail "$dockerfile installs $p, which apt-cache does not know"
   case $p in *-dev) fail "$dockerfile installs the build-time package $p in the runtime stage" ;; esac
 done
 # resq-server's demo: filesrc ! decodebin (avidemux, avdec_*) ! videoconvert ! videorate ...
 for p in gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-libav; do
-  printf '%s\n' "${listed[@]}" | grep -qx "$p" || fail "$dockerfile lacks $p (the demo pipeline's plugins)"
+  [[ " ${listed[*]} " == *" $p "* ]] || fail "$dockerfile lacks $p (the demo pipeline's plugins)"
 done
 
 # What apt installs for the list: the packages and their (pre-)dependencies, recursively.

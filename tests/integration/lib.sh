@@ -50,7 +50,7 @@ port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 start_server() {
   local binary=$1 calibration=$2 extra=("${@:3}")
   # Tests want only their own streams: the server-side demo stream goes off where it exists.
-  if "$binary" --help | grep -q -- '--no-demo'; then extra+=(--no-demo); fi
+  if [[ $("$binary" --help) == *--no-demo* ]]; then extra+=(--no-demo); fi
   read -r GRPC_PORT METRICS_PORT < <(free_ports 2)
   "$binary" --listen "127.0.0.1:$GRPC_PORT" --metrics-listen "127.0.0.1:$METRICS_PORT" \
     --calibration "$calibration" "${extra[@]}" >"$WORK/server.log" 2>&1 &
