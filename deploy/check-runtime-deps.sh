@@ -34,8 +34,9 @@ echo "runtime packages in $dockerfile: ${listed[*]}"
 
 [[ $(apt-cache policy libc6) =~ Candidate:\ [0-9] ]] ||
   fail "apt knows no packages here: run apt-get update first"
+known=" $(apt-cache show --no-all-versions "${listed[@]}" 2>/dev/null | awk '/^Package:/ { printf "%s ", $2 }')"
 for p in "${listed[@]}"; do
-  apt-cache show "$p" >/dev/null 2>&1 || fail "$dockerfile installs $p, which apt-cache does not know"
+  [[ $known == *" $p "* ]] || fail "$dockerfile installs $p, which apt-cache does not know"
   case $p in *-dev) fail "$dockerfile installs the build-time package $p in the runtime stage" ;; esac
 done
 # resq-server's demo: filesrc ! decodebin (avidemux, avdec_*) ! videoconvert ! videorate ...
@@ -59,11 +60,13 @@ done
 
 # Owners, by one dpkg -S over every spelling of each path: dpkg knows /usr/lib paths where ldd
 # may print the merged /lib, and the real file behind an alternatives symlink (libblas.so.3).
-declare -A owner_of
+declare -A owner_of real_of
+mapfile -t paths < <(printf '%s\n' "${needed[@]##* }" | sort -u)
+mapfile -t reals < <(readlink -f "${paths[@]}")
 candidates=()
-for entry in "${needed[@]}"; do
-  path=${entry##* }
-  candidates+=("$path" "/usr$path" "$(readlink -f "$path")")
+for i in "${!paths[@]}"; do
+  real_of[${paths[i]}]=${reals[i]}
+  candidates+=("${paths[i]}" "/usr${paths[i]}" "${reals[i]}")
 done
 while IFS= read -r line; do  # "libfoo1:amd64: /usr/lib/x86_64-linux-gnu/libfoo.so.1"
   pkg=${line%%: /*}
@@ -75,7 +78,7 @@ missing=0
 declare -A count
 for entry in "${needed[@]}"; do
   read -r binary lib path <<<"$entry"
-  pkg=${owner_of[$path]:-${owner_of[/usr$path]:-${owner_of[$(readlink -f "$path")]:-}}}
+  pkg=${owner_of[$path]:-${owner_of[/usr$path]:-${owner_of[${real_of[$path]}]:-}}}
   [ -n "$pkg" ] || fail "$binary: no Debian package owns $path ($lib)"
   count[$binary]=$((${count[$binary]:-0} + 1))
   if [ -z "${covered[$pkg]:-}" ]; then
