@@ -20,7 +20,8 @@ RUN cmake --preset release -DRESQ_NATIVE=OFF -DRESQ_BUILD_TESTS=OFF -DRESQ_BUILD
 
 FROM debian:bookworm-slim AS runtime
 # The packages of the libraries the binaries link (apt adds their dependencies), and the
-# GStreamer plugins the demo pipeline uses (decodebin/videoconvert/videorate, avidemux, avdec_*).
+# GStreamer plugins the demo pipeline uses (base: decodebin, videoconvert, videorate; good:
+# avidemux, jpegdec for the MJPEG clip; libav: avdec_* for other codecs).
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       libopencv-core406 libopencv-imgproc406 libopencv-imgcodecs406 libopencv-videoio406 \

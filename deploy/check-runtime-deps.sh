@@ -39,7 +39,7 @@ for p in "${listed[@]}"; do
   [[ $known == *" $p "* ]] || fail "$dockerfile installs $p, which apt-cache does not know"
   case $p in *-dev) fail "$dockerfile installs the build-time package $p in the runtime stage" ;; esac
 done
-# resq-server's demo: filesrc ! decodebin (avidemux, avdec_*) ! videoconvert ! videorate ...
+# resq-server's demo: filesrc ! decodebin (avidemux, jpegdec or avdec_*) ! videoconvert ! videorate ...
 for p in gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-libav; do
   [[ " ${listed[*]} " == *" $p "* ]] || fail "$dockerfile lacks $p (the demo pipeline's plugins)"
 done
