@@ -83,11 +83,12 @@ std::vector<Tensor> StreamSession::process(std::span<const Tensor> inputs) {
     force_ = false;
   }
   const bool keyed = active_.bits.uses_keyframes();
-  keyframe_ = keyed && (forced || !cache_.ready() || frames_since_key_ >= period_);
+  // T applies from the next frame (the distance counts from the last keyframe); key bits wait for
+  // a keyframe, whose cached outputs they made.
+  keyframe_ = keyed && (forced || !cache_.ready() || frames_since_key_ >= active_.period);
   if (keyframe_ || !keyed) {
     key_w_ = active_.bits.key_w;
     key_a_ = active_.bits.key_a;
-    period_ = active_.period;
   }
   cost_ = FrameCost{};
   cost_.keyframe = keyframe_;

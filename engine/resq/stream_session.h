@@ -41,8 +41,9 @@ class StreamSession : private LinearLayerRunner {
 
   // Live configuration, callable from any thread while frames run. Validated here: on error it
   // throws and the old config stays. Takes effect between frames: scheme, residual bits, pool
-  // and tau from the next frame (a scheme change restarts at a keyframe); T and keyframe bits
-  // from the next keyframe (frame quantization: the next frame).
+  // tau and T from the next frame (a scheme change restarts at a keyframe; a smaller T than the
+  // frames since the last keyframe makes the next frame one); keyframe bits from the next
+  // keyframe (frame quantization: the next frame).
   void set_config(const StreamConfig& config);
   // The next frame is a keyframe.
   void force_keyframe();
@@ -81,7 +82,6 @@ class StreamSession : private LinearLayerRunner {
 
   StreamConfig active_;           // config of the frame being processed
   int key_w_ = 0, key_a_ = 0;     // latched at the last keyframe
-  int period_ = 1;                // latched at the last keyframe
   Executor executor_;
   KeyframeCache cache_;
   bool keyframe_ = true;          // the frame being processed is a keyframe

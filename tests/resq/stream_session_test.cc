@@ -293,19 +293,6 @@ TEST(DynamicResQ, BopsOfUniformChoiceMatchStaticFormula) {
   EXPECT_EQ(dyn.last_cost().pixels_per_bits.count(8), 0u);
 }
 
-TEST(LiveConfig, PeriodAppliesFromTheNextKeyframe) {
-  Fixture& f = fixture();
-  StreamSession s(f.model, config("W8A8->W4A4", 4));
-  std::vector<bool> keys;
-  for (size_t t = 0; t < 9; ++t) {
-    if (t == 2) s.set_config(config("W8A8->W4A4", 2));
-    s.process(f.frames[t % f.frames.size()]);
-    keys.push_back(s.last_cost().keyframe);
-  }
-  // T = 4 until the keyframe at t = 4, then T = 2.
-  EXPECT_EQ(keys, (std::vector<bool>{true, false, false, false, true, false, true, false, true}));
-}
-
 TEST(LiveConfig, ForcedKeyframeOnTheNextFrame) {
   Fixture& f = fixture();
   StreamSession s(f.model, config("W8A8->W4A4", 8));
@@ -329,6 +316,28 @@ TEST(LiveConfig, ResidualBitsApplyFromTheNextFrame) {
   s.process(f.frames[2]);
   EXPECT_FALSE(s.last_cost().keyframe);
   EXPECT_EQ(s.last_cost().bops, macs * 8 * 8);
+}
+
+TEST(LiveConfig, KeyframeIntervalAppliesFromTheNextFrame) {
+  Fixture& f = fixture();
+  StreamSession s(f.model, config("W8A8->W4A4", 8));
+  std::vector<bool> keyframes;
+  for (size_t t = 0; t < 3; ++t) {
+    s.process(f.frames[t]);
+    keyframes.push_back(s.last_cost().keyframe);
+  }
+  s.set_config(config("W8A8->W4A4", 2));  // 3 frames since the keyframe: due at once
+  for (size_t t = 3; t < 7; ++t) {
+    s.process(f.frames[t % f.frames.size()]);
+    keyframes.push_back(s.last_cost().keyframe);
+  }
+  s.set_config(config("W8A8->W4A4", 4));  // 2 frames since the keyframe: 2 more residual frames
+  for (size_t t = 7; t < 12; ++t) {
+    s.process(f.frames[t % f.frames.size()]);
+    keyframes.push_back(s.last_cost().keyframe);
+  }
+  EXPECT_EQ(keyframes, (std::vector<bool>{true, false, false, true, false, true, false, false,
+                                          false, true, false, false}));
 }
 
 TEST(LiveConfig, InvalidValuesKeepTheOldConfig_n) {
