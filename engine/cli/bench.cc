@@ -8,9 +8,11 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <exception>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -74,6 +76,23 @@ double thread_cpu_ms() {
   timespec ts{};
   clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
   return static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) * 1e-6;
+}
+
+// Where the numbers came from: CPU model, hardware threads and the 1-minute load average at the
+// end of the run (the machines are shared; a result means little without the load next to it).
+nlohmann::json machine_json() {
+  std::string cpu = "unknown";
+  std::ifstream info("/proc/cpuinfo");
+  for (std::string line; std::getline(info, line);)
+    if (line.rfind("model name", 0) == 0 && line.find(':') != std::string::npos) {
+      cpu = line.substr(line.find(':') + 2);
+      break;
+    }
+  double load[1] = {-1};
+  getloadavg(load, 1);
+  return {{"cpu", cpu},
+          {"hardware_threads", std::thread::hardware_concurrency()},
+          {"load_average_1min", load[0]}};
 }
 
 struct StreamRun {
@@ -241,6 +260,7 @@ void bench(const Options& opt) {
       {"linear_layers", linear_layers},
       {"per_stream", per_stream},
       {"layers", layers_json(graph, linear, node_ms, measured)},
+      {"machine", machine_json()},
   };
   if (!opt.json.empty()) write_text(opt.json, report.dump(2) + "\n");
 

@@ -150,6 +150,7 @@ for d in (fp, rq):
     # The layers' time is the engine's time minus what happens between nodes.
     assert sum(l["ms_per_frame"] for l in d["layers"]) <= d["latency_ms"]["mean"] * 1.001
     assert len(d["per_stream"]) == d["streams"]
+    assert d["machine"]["hardware_threads"] >= 1 and d["machine"]["load_average_1min"] >= 0
 assert fp["streams"] == 2 and fp["threads"] == 2 and fp["frames"] == 6 and fp["bits"] == "fp32"
 assert fp["keyframes"] == 0 and fp["keyframe_cache_bytes"] == 0 and fp["ratio_to_fp32"] == 1
 assert [s["thread"] for s in fp["per_stream"]] == [0, 1]
