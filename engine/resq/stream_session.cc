@@ -214,16 +214,23 @@ double StreamSession::quantize_residual_per_pixel(size_t li, double macs) {
     return d + (o * px.channels + c) * px.inner + i;
   };
 
+  // Every pool quantizer over the whole residual at once (vectorised), kept for the final pick.
+  const auto n = static_cast<size_t>(activation_.numel());
+  pool_quantized_.resize(pool);
   pixel_error_.assign(pool * pixels, 0.0);
   for (size_t k = 0; k < pool; ++k) {
     double* err = pixel_error_.data() + k * pixels;
     if (!q[k]) continue;  // near float: no error
+    std::vector<float>& qd = pool_quantized_[k];
+    qd.resize(n);
+    q[k]->apply(std::span<const float>(d, n), qd);
     for (int64_t o = 0; o < px.outer; ++o)
       for (int64_t c = 0; c < px.channels; ++c) {
         const float* row = element(o, c, 0);
+        const float* qrow = qd.data() + (row - d);
         double* e = err + o * px.inner;
         for (int64_t i = 0; i < px.inner; ++i) {
-          const double r = row[i] - q[k]->quantize(row[i]);
+          const double r = row[i] - qrow[i];
           e[i] += r * r;
         }
       }
@@ -247,9 +254,12 @@ double StreamSession::quantize_residual_per_pixel(size_t li, double macs) {
   for (int64_t o = 0; o < px.outer; ++o)
     for (int64_t c = 0; c < px.channels; ++c) {
       float* row = element(o, c, 0);
+      const auto offset = row - d;
       const int* choice = pixel_choice_.data() + o * px.inner;
-      for (int64_t i = 0; i < px.inner; ++i)
-        if (const auto& qk = q[static_cast<size_t>(choice[i])]) row[i] = qk->quantize(row[i]);
+      for (int64_t i = 0; i < px.inner; ++i) {
+        const auto k = static_cast<size_t>(choice[i]);
+        if (q[k]) row[i] = pool_quantized_[k][static_cast<size_t>(offset + i)];
+      }
     }
   const double policy = static_cast<double>(px.pixels() * px.channels) * static_cast<double>(pool) * 64;
   cost_.policy_bops += policy;

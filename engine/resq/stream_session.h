@@ -90,6 +90,7 @@ class StreamSession : private LinearLayerRunner {
   Tensor activation_;             // quantized layer input (scratch)
   std::vector<double> pixel_error_;  // Dynamic-ResQ scratch: [pool entry][pixel]
   std::vector<int> pixel_choice_;    // Dynamic-ResQ scratch: pool index per pixel
+  std::vector<std::vector<float>> pool_quantized_;  // Dynamic-ResQ scratch: q_k(residual)
   std::optional<size_t> bit_map_layer_;
   std::vector<uint8_t> bit_map_;
 };
