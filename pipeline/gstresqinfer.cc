@@ -518,7 +518,7 @@ static void gst_resq_infer_class_init(GstResQInferClass* klass) {
       gobject_class, PROP_KEYFRAME_INTERVAL,
       g_param_spec_int("keyframe-interval", "Keyframe interval",
                        "T: a keyframe every T frames (resq, dynamic, skip); a change applies "
-                       "from the next keyframe",
+                       "from the next frame, counted from the last keyframe",
                        1, G_MAXINT, 4, kLive));
   g_object_class_install_property(
       gobject_class, PROP_TAU,

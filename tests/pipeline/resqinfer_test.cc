@@ -176,13 +176,13 @@ TEST_F(ResQInferTest, StatsPropertiesAndMessages) {
   gst_object_unref(bus);
 }
 
-TEST_F(ResQInferTest, KeyframeIntervalChangeAppliesFromTheNextKeyframe) {
+TEST_F(ResQInferTest, KeyframeIntervalChangeAppliesFromTheNextFrame) {
   Harness h = make_harness(infer_launch("keyframe-interval=4"));
   EXPECT_EQ(keyframes_of(h.get(), frames(0, 3), 0), (std::vector<bool>{true, false, false}));
   g_object_set(infer_of(h.get()), "keyframe-interval", 2, nullptr);
-  // T = 4 still runs until the keyframe at frame 4; T = 2 from there.
+  // Three frames since the keyframe are past T = 2: frame 3 is a keyframe, then every second.
   EXPECT_EQ(keyframes_of(h.get(), frames(3, 10), 3),
-            (std::vector<bool>{false, true, false, true, false, true, false}));
+            (std::vector<bool>{true, false, true, false, true, false, true}));
 }
 
 TEST_F(ResQInferTest, SchemeAndBitsChangeOnTheNextFrame) {
