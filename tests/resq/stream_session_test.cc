@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <cstring>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -376,6 +377,34 @@ TEST(LiveConfig, ChangesFromAnotherThreadWhileFramesRun) {
   }
   done = true;
   control.join();
+}
+
+// Every stream of a model shares its graph and quantized weights (each has its own executor):
+// streams on different threads at once must get exactly what they get one at a time.
+TEST(SharedModel, ConcurrentStreamsMatchSequentialRuns) {
+  Fixture& f = fixture();
+  const size_t n = std::min<size_t>(f.frames.size(), 6);
+  auto run = [&](const std::string& bits, std::vector<Tensor>* outputs) {
+    StreamSession s(f.model, config(bits, 3));
+    for (size_t t = 0; t < n; ++t) outputs->push_back(s.process(f.frames[t])[0]);
+  };
+  const std::vector<std::string> schemes = {"fp32", "W8A8->W8A{0,4,8}"};
+  std::vector<std::vector<Tensor>> sequential(schemes.size()), concurrent(schemes.size());
+  for (size_t i = 0; i < schemes.size(); ++i) run(schemes[i], &sequential[i]);
+  for (int round = 0; round < 3; ++round) {
+    std::vector<std::thread> threads;
+    for (size_t i = 0; i < schemes.size(); ++i) {
+      concurrent[i].clear();
+      threads.emplace_back(run, schemes[i], &concurrent[i]);
+    }
+    for (std::thread& t : threads) t.join();
+    for (size_t i = 0; i < schemes.size(); ++i)
+      for (size_t t = 0; t < n; ++t)
+        ASSERT_EQ(std::memcmp(concurrent[i][t].f32(), sequential[i][t].f32(),
+                              sizeof(float) * static_cast<size_t>(sequential[i][t].numel())),
+                  0)
+            << schemes[i] << " frame " << t << " round " << round;
+  }
 }
 
 }  // namespace
