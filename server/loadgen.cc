@@ -8,7 +8,6 @@
 #include <opencv2/imgproc.hpp>
 #include <opencv2/videoio.hpp>
 
-#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -16,30 +15,25 @@
 #include <fstream>
 #include <iostream>
 #include <mutex>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include <unistd.h>
 
+#include "engine/cli/latency_stats.h"
 #include "resq/v1/stream.grpc.pb.h"
+#include "server/channel_credentials.h"
 #include "server/command_line.h"
 
 namespace {
 
+using resq::cli::percentile;
 using Clock = std::chrono::steady_clock;
 
 int64_t now_us() {
   return std::chrono::duration_cast<std::chrono::microseconds>(Clock::now().time_since_epoch())
       .count();
-}
-
-double percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const auto i = static_cast<size_t>(p / 100.0 * static_cast<double>(v.size() - 1) + 0.5);
-  return v[std::min(i, v.size() - 1)];
 }
 
 struct StreamResult {
@@ -181,17 +175,12 @@ int main(int argc, char** argv) {
     std::cerr << "resq-loadgen: " << e.what() << "\n";
     return 2;
   }
-  std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
-  if (!opt.tls_ca.empty()) {
-    std::ifstream in(opt.tls_ca);
-    std::ostringstream pem;
-    if (!in || !(pem << in.rdbuf())) {
-      std::cerr << "resq-loadgen: --tls-ca " << opt.tls_ca << ": cannot read the file\n";
-      return 2;
-    }
-    grpc::SslCredentialsOptions ssl;
-    ssl.pem_root_certs = pem.str();
-    credentials = grpc::SslCredentials(ssl);
+  std::shared_ptr<grpc::ChannelCredentials> credentials;
+  try {
+    credentials = resq::server::channel_credentials(opt.tls_ca);
+  } catch (const std::runtime_error& e) {
+    std::cerr << "resq-loadgen: " << e.what() << "\n";
+    return 2;
   }
   auto channel = grpc::CreateChannel(opt.server, credentials);
   if (!channel->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(5))) {
