@@ -4,12 +4,11 @@
 #include <grpcpp/grpcpp.h>
 
 #include <chrono>
-#include <fstream>
 #include <iostream>
-#include <sstream>
 #include <string>
 
 #include "grpc/health/v1/health.grpc.pb.h"
+#include "server/channel_credentials.h"
 #include "server/command_line.h"
 
 namespace {
@@ -38,17 +37,12 @@ int main(int argc, char** argv) {
   app.add_flag("--quiet", quiet, "print nothing");
   if (auto code = resq::server::parse_command_line(app, argc, argv)) return *code;
 
-  std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
-  if (!tls_ca.empty()) {
-    std::ifstream in(tls_ca);
-    std::ostringstream pem;
-    if (!in || !(pem << in.rdbuf())) {
-      std::cerr << "resq-health-probe: --tls-ca " << tls_ca << ": cannot read the file\n";
-      return kUnreachable;
-    }
-    grpc::SslCredentialsOptions ssl;
-    ssl.pem_root_certs = pem.str();
-    credentials = grpc::SslCredentials(ssl);
+  std::shared_ptr<grpc::ChannelCredentials> credentials;
+  try {
+    credentials = resq::server::channel_credentials(tls_ca);
+  } catch (const std::runtime_error& e) {
+    std::cerr << "resq-health-probe: " << e.what() << "\n";
+    return kUnreachable;
   }
   auto stub = grpc::health::v1::Health::NewStub(grpc::CreateChannel(address, credentials));
   grpc::ClientContext context;
