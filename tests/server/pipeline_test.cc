@@ -85,7 +85,7 @@ class PipelineTest : public ::testing::Test {
 TEST_F(PipelineTest, PipelineIsARegistryStreamAndLeavesAtEndOfStream) {
   v1::StreamInfo info;
   const grpc::Status status =
-      create("ball", "videotestsrc num-buffers=6 pattern=ball ! "
+      create("ball", "videotestsrc num-buffers=30 pattern=ball ! "
                      "video/x-raw,width=160,height=120 ! resqinfer keyframe-interval=3 ! fakesink",
              &info);
   ASSERT_TRUE(status.ok()) << status.error_message();
@@ -101,8 +101,10 @@ TEST_F(PipelineTest, PipelineIsARegistryStreamAndLeavesAtEndOfStream) {
     keyframes = i.keyframes();
     return false;
   })) << "the pipeline did not end";
-  EXPECT_LE(processed, 6u);
-  EXPECT_LE(keyframes, (processed + 2) / 3);  // T = 3: frames 0 and 3
+  EXPECT_GT(processed, 0u) << "no frame was counted into the stream";
+  EXPECT_LE(processed, 30u);
+  EXPECT_GE(keyframes, 1u);
+  EXPECT_LE(keyframes, (processed + 2) / 3);  // T = 3: frames 0, 3, 6, ...
   EXPECT_TRUE(server_.registry().list().empty());
 }
 
