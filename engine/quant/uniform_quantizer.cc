@@ -45,10 +45,33 @@ float UniformQuantizer::quantize(float x) const {
 
 void UniformQuantizer::apply(std::span<float> values) const { apply(values, values); }
 
-void UniformQuantizer::apply(std::span<const float> in, std::span<float> out) const {
+namespace {
+
+void check_sizes(std::span<const float> in, std::span<float> out) {
   if (in.size() != out.size())
     throw std::invalid_argument("quantizer: output has " + std::to_string(out.size()) +
                                 " elements, input " + std::to_string(in.size()));
+}
+
+}  // namespace
+
+void UniformQuantizer::levels(std::span<const float> in, std::span<float> out) const {
+  check_sizes(in, out);
+  if (bits_ > 8)
+    throw std::logic_error("quantizer: " + std::to_string(bits_) +
+                           " bits has no integer levels (at most 8 bits)");
+  if (scale_ == 0) {
+    std::fill(out.begin(), out.end(), 0.0f);
+    return;
+  }
+  // The same expression as apply() without the final multiplication by s.
+  const float s = scale_f_;
+  const float lo = static_cast<float>(level_min_), hi = static_cast<float>(level_max_);
+  for (size_t i = 0; i < in.size(); ++i) out[i] = std::nearbyint(std::clamp(in[i] / s, lo, hi));
+}
+
+void UniformQuantizer::apply(std::span<const float> in, std::span<float> out) const {
+  check_sizes(in, out);
   if (scale_ == 0) {
     std::fill(out.begin(), out.end(), 0.0f);
     return;

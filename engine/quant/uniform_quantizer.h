@@ -42,6 +42,10 @@ class UniformQuantizer {
   void apply(std::span<float> values) const;
   // `out` must have the size of `in` (may alias it exactly).
   void apply(std::span<const float> in, std::span<float> out) const;
+  // The grid indices clamp(round(x / s)) as floats, so that apply() = scale() * levels (all 0
+  // for 0 bits and a zero range): the integer operands of the integer kernels. Bit-widths <= 8;
+  // `out` as for apply(). Throws std::logic_error for 16 and 32 bits.
+  void levels(std::span<const float> in, std::span<float> out) const;
 
  private:
   int bits_;

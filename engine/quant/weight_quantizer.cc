@@ -32,7 +32,7 @@ QuantizedWeight quantize_weight(const Tensor& w, int bits, WeightGranularity gra
     inner = shape_numel(Shape(axis + 1, s.end()));
   }
 
-  QuantizedWeight result{Tensor(w.shape()), {}};
+  QuantizedWeight result{Tensor(w.shape()), {}, bits <= 8 ? Tensor(w.shape()) : Tensor()};
   result.scales.reserve(static_cast<size_t>(channels));
   const float* src = w.f32();
   float* dst = result.weight.f32();
@@ -53,6 +53,9 @@ QuantizedWeight quantize_weight(const Tensor& w, int bits, WeightGranularity gra
       const size_t offset = static_cast<size_t>((o * channels + c) * inner);
       const size_t n = static_cast<size_t>(inner);
       q.apply(std::span<const float>(src + offset, n), std::span<float>(dst + offset, n));
+      if (bits <= 8)
+        q.levels(std::span<const float>(src + offset, n),
+                 std::span<float>(result.levels.f32() + offset, n));
     }
   }
   return result;

@@ -15,6 +15,7 @@ enum class WeightGranularity { kPerTensor, kPerChannel };
 struct QuantizedWeight {
   Tensor weight;               // same shape as the input, values on the quantization grid
   std::vector<double> scales;  // one per output channel, or a single one per tensor
+  Tensor levels;               // bits <= 8: weight / scale, the integer grid indices; else empty
 };
 
 // Fake-quantizes `w` (float) at `bits` (2..8, 16, 32). With kPerChannel each slice along

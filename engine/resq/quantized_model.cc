@@ -48,18 +48,27 @@ QuantizedModel::QuantizedModel(std::shared_ptr<const Graph> graph, const Calibra
     const Tensor& w = *graph_->values[static_cast<size_t>(n.inputs[1])].constant;
     std::optional<int> axis = weight_channel_axis(n, w.rank());
     WeightGranularity g = axis ? granularity : WeightGranularity::kPerTensor;
+    const auto& x = shapes.values()[static_cast<size_t>(n.inputs[0])];
+    if (!x.known)
+      throw ModelError(graph_->where(n) + ": input shape unknown at load; ResQ needs static shapes");
+    const Shape& y = shapes.values()[static_cast<size_t>(n.outputs[0])].meta.shape;
     Layer layer;
+    if (n.op_type == "Conv" || n.op_type == "ConvTranspose") layer.out_channel_axis = 1;
+    if (n.op_type == "MatMul") layer.out_channel_axis = static_cast<int>(y.size()) - 1;
     for (int bits : kWeightBits) {
       // 32 bits are the float weights themselves, so W32A32 runs exactly as fp32.
-      Tensor q = bits == 32 ? w : quantize_weight(w, bits, g, axis.value_or(0)).weight;
+      QuantizedWeight qw;
+      if (bits != 32) qw = quantize_weight(w, bits, g, axis.value_or(0));
+      Tensor q = bits == 32 ? w : std::move(qw.weight);
+      if (bits <= 8 && layer.out_channel_axis >= 0) {
+        std::optional<IntegerConv> conv = IntegerConv::make(n, x.meta.shape, qw.levels);
+        layer.levels[bits] = {std::move(qw.levels), std::move(qw.scales), std::move(conv)};
+      }
       double sq = 0;
       for (float v : q.floats()) sq += static_cast<double>(v) * v;
       layer.weight_norms[bits] = std::sqrt(sq);
       layer.weights[bits] = std::move(q);
     }
-    const auto& x = shapes.values()[static_cast<size_t>(n.inputs[0])];
-    if (!x.known)
-      throw ModelError(graph_->where(n) + ": input shape unknown at load; ResQ needs static shapes");
     layer.input_shape = x.meta.shape;
     layer.pixels = pixel_layout(n, x.meta.shape);
     layer.mac_shares = pixel_mac_shares(n, x.meta.shape, w.shape());
@@ -83,6 +92,15 @@ const Tensor& QuantizedModel::weight(size_t li, int bits) const {
   auto it = layers_.at(li).weights.find(bits);
   if (it == layers_[li].weights.end())
     throw std::out_of_range("layer '" + calibration_.layers[li].node + "': no weights at " +
+                            std::to_string(bits) + " bits");
+  return it->second;
+}
+
+const QuantizedModel::WeightLevels& QuantizedModel::weight_levels(size_t li, int bits) const {
+  const Layer& l = layers_.at(li);
+  auto it = l.levels.find(bits);
+  if (it == l.levels.end())
+    throw std::out_of_range("layer '" + calibration_.layers[li].node + "': no integer weights at " +
                             std::to_string(bits) + " bits");
   return it->second;
 }

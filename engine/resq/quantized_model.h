@@ -5,9 +5,11 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "engine/graph.h"
+#include "engine/quant/integer_conv.h"
 #include "engine/quant/uniform_quantizer.h"
 #include "engine/quant/weight_quantizer.h"
 #include "engine/resq/calibration.h"
@@ -34,6 +36,20 @@ class QuantizedModel {
   // and their Frobenius norm ||q(w)|| (the factor of the Dynamic-ResQ error bound, Eq. 10).
   const Tensor& weight(size_t li, int bits) const;
   double weight_norm(size_t li, int bits) const;
+  // Integer form of a layer whose output is sum(x * w) plus a per-channel bias (Conv,
+  // ConvTranspose, MatMul; not Gemm, whose alpha and C do not factor out): quantized, it is
+  // computed as acc = op(levels(x), levels(w)) and y = acc * s_a * s_w[channel] + bias.
+  bool has_integer_form(size_t li) const { return layers_[li].out_channel_axis >= 0; }
+  // The axis of the layer's output that indexes weight channels (has_integer_form layers).
+  int output_channel_axis(size_t li) const { return layers_[li].out_channel_axis; }
+  struct WeightLevels {
+    Tensor levels;                     // the weight's integer grid indices, as floats
+    std::vector<double> scales;        // per output channel, or one per tensor
+    std::optional<IntegerConv> conv;   // the integer kernel, for group-1 Convs
+  };
+  // Of layer `li` at `bits` 2..8. Throws std::out_of_range for other bits or a layer without an
+  // integer form.
+  const WeightLevels& weight_levels(size_t li, int bits) const;
   // Shape of the layer's input (static, from the load-time check).
   const Shape& input_shape(size_t li) const { return layers_[li].input_shape; }
   // Dynamic-ResQ geometry of the layer's input (see pixel_layout.h).
@@ -55,6 +71,8 @@ class QuantizedModel {
   struct Layer {
     std::map<int, Tensor> weights;  // by bits
     std::map<int, double> weight_norms;
+    std::map<int, WeightLevels> levels;  // by bits <= 8, integer-form layers only
+    int out_channel_axis = -1;           // -1: no integer form
     Shape input_shape;
     PixelLayout pixels;
     std::vector<double> mac_shares;

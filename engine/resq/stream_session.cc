@@ -159,7 +159,14 @@ void StreamSession::run_linear(size_t node, const Op& op, std::span<const Tensor
     // Frame quantization, and keyframes: z_k = q(x_k; Phi_a) * q(w; Phi_w) + bias.
     std::optional<UniformQuantizer> q_a;
     if (!QuantizedModel::passes_through(key_a_)) q_a = model_->key_activation(li, key_a_);
-    run_quantized(op, in, out, x, q_a ? &*q_a : nullptr, model_->weight(li, key_w_), true);
+    if (q_a && integer_form(li, key_w_)) {
+      start_output(li, in, *out[0], nullptr);
+      activation_.resize(x.shape());
+      q_a->levels(x.floats(), activation_.floats());
+      add_levels(li, op, in, activation_, *q_a, key_w_, *out[0]);
+    } else {
+      run_quantized(op, in, out, x, q_a ? &*q_a : nullptr, model_->weight(li, key_w_), true);
+    }
     cost_.bops += macs * key_w_ * key_a_;
     cost_.pixels_per_bits[key_a_] += pixels;
     if (mapped) std::fill(bit_map_.begin(), bit_map_.end(), key_a_);
@@ -182,55 +189,130 @@ void StreamSession::run_linear(size_t node, const Op& op, std::span<const Tensor
     float* d = activation_.f32();
     for (int64_t i = 0; i < x.numel(); ++i) d[i] = xt[i] - xk[i];
   }
+  Tensor& y = *out[0];
   if (b.scheme == QuantScheme::kDynamicResQ) {
-    cost_.bops += quantize_residual_per_pixel(li, macs);
+    cost_.bops += choose_residual_bits(li, macs);
+    if (integer_form(li, b.res_w)) {
+      // One sum per bit-width group: the pixels of other groups are 0 in it.
+      start_output(li, in, y, &l.z_k);
+      for (size_t k = 0; k < pool_q_.size(); ++k)
+        if (pool_q_[k]->bits() > 0 && mask_group(li, k)) add_levels(li, op, in, activation_, *pool_q_[k], b.res_w, y);
+      return;
+    }
+    write_chosen_residual(li);
   } else {
     const int res_a = b.res_a_pool.front();
-    if (auto q_r = residual_quantizer(*model_, li, res_a)) q_r->apply(activation_.floats());
     cost_.bops += macs * b.res_w * res_a;
     cost_.pixels_per_bits[res_a] += pixels;
     if (mapped) std::fill(bit_map_.begin(), bit_map_.end(), res_a);
+    const std::optional<UniformQuantizer> q_r = residual_quantizer(*model_, li, res_a);
+    if (q_r && integer_form(li, b.res_w)) {
+      start_output(li, in, y, &l.z_k);
+      q_r->levels(activation_.floats(), activation_.floats());
+      add_levels(li, op, in, activation_, *q_r, b.res_w, y);
+      return;
+    }
+    if (q_r) q_r->apply(activation_.floats());
   }
   run_quantized(op, in, out, activation_, nullptr, model_->weight(li, b.res_w), false);
-  float* z = out[0]->f32();
+  float* z = y.f32();
   const float* zk = l.z_k.f32();
-  for (int64_t i = 0; i < out[0]->numel(); ++i) z[i] += zk[i];
+  for (int64_t i = 0; i < y.numel(); ++i) z[i] += zk[i];
+}
+
+bool StreamSession::integer_form(size_t li, int w_bits) const {
+  if (!model_->has_integer_form(li) || w_bits > 8) return false;
+  if (!residual_frame() || active_.bits.scheme != QuantScheme::kDynamicResQ) return true;
+  for (const std::optional<UniformQuantizer>& q : pool_q_)
+    if (!q) return false;  // a near-float pool entry has no levels
+  return true;
+}
+
+void StreamSession::start_output(size_t li, std::span<const Tensor* const> in, Tensor& y,
+                                 const Tensor* base) {
+  if (base) {
+    std::copy(base->floats().begin(), base->floats().end(), y.floats().begin());
+    return;
+  }
+  const float* bias = in.size() > 2 && in[2] ? in[2]->f32() : nullptr;
+  const ChannelView v = channel_view(li, y);
+  float* p = y.f32();
+  for (int64_t o = 0; o < v.outer; ++o)
+    for (int64_t c = 0; c < v.channels; ++c, p += v.inner)
+      std::fill(p, p + v.inner, bias ? bias[c] : 0.0f);
+}
+
+StreamSession::ChannelView StreamSession::channel_view(size_t li, const Tensor& y) const {
+  const Shape& s = y.shape();
+  const auto axis = s.begin() + model_->output_channel_axis(li);
+  return {shape_numel(Shape(s.begin(), axis)), *axis, shape_numel(Shape(axis + 1, s.end()))};
+}
+
+void StreamSession::add_levels(size_t li, const Op& op, std::span<const Tensor* const> in,
+                               const Tensor& levels, const UniformQuantizer& q_a, int w_bits,
+                               Tensor& y) {
+  const QuantizedModel::WeightLevels& w = model_->weight_levels(li, w_bits);
+  if (integer_kernels_ && w.conv && float_sums_exact(w.conv->depth(), q_a.bits(), w_bits)) {
+    w.conv->run(levels, acc_, conv_scratch_);
+    ++cost_.integer_layers;
+  } else {
+    acc_.resize(y.shape());
+    std::vector<const Tensor*> args(in.begin(), in.end());
+    args[0] = &levels;
+    args[1] = &w.levels;
+    if (args.size() > 2) args[2] = nullptr;
+    Tensor* acc = &acc_;
+    op.run(args, std::span<Tensor* const>(&acc, 1));
+  }
+  // y += acc * (s_a * s_w[c]); one expression for every caller, so equal sums give equal outputs.
+  const ChannelView v = channel_view(li, y);
+  multipliers_.resize(static_cast<size_t>(v.channels));
+  for (int64_t c = 0; c < v.channels; ++c)  // a grouped ConvTranspose repeats its weight channels
+    multipliers_[static_cast<size_t>(c)] =
+        static_cast<float>(q_a.scale() * w.scales[static_cast<size_t>(c) % w.scales.size()]);
+  const float* a = acc_.f32();
+  float* p = y.f32();
+  for (int64_t o = 0; o < v.outer; ++o)
+    for (int64_t c = 0; c < v.channels; ++c, a += v.inner, p += v.inner) {
+      const float m = multipliers_[static_cast<size_t>(c)];
+      for (int64_t i = 0; i < v.inner; ++i) p[i] = a[i] * m + p[i];
+    }
 }
 
 // Dynamic-ResQ policy (Eq. 9-11): per pixel, eps_i = ||delta(p) - q_i(delta(p))|| * ||q(w)|| for
 // every pool quantizer (lowest bits first); the pixel takes the first i whose next quantizer
 // would reduce the bound by no more than tau.
-double StreamSession::quantize_residual_per_pixel(size_t li, double macs) {
+double StreamSession::choose_residual_bits(size_t li, double macs) {
   const BitConfig& b = active_.bits;
   const PixelLayout& px = model_->pixels(li);
   const std::vector<double>& shares = model_->mac_shares(li);
   const size_t pool = b.res_a_pool.size();
   const auto pixels = static_cast<size_t>(px.pixels());
-  std::vector<std::optional<UniformQuantizer>> q;
-  for (int bits : b.res_a_pool) q.push_back(residual_quantizer(*model_, li, bits));
+  pool_q_.clear();
+  for (int bits : b.res_a_pool) pool_q_.push_back(residual_quantizer(*model_, li, bits));
   const double w_norm = model_->weight_norm(li, b.res_w);
-  float* d = activation_.f32();
-  auto element = [&](int64_t o, int64_t c, int64_t i) {
-    return d + (o * px.channels + c) * px.inner + i;
-  };
+  const float* d = activation_.f32();
 
-  // Every pool quantizer over the whole residual at once (vectorised), kept for the final pick.
+  // Every pool quantizer's levels over the whole residual at once (vectorised), kept for the
+  // final pick; q_k(delta) = s_k * levels is exactly what UniformQuantizer::apply gives.
   const auto n = static_cast<size_t>(activation_.numel());
-  pool_quantized_.resize(pool);
+  pool_levels_.resize(pool);
   pixel_error_.assign(pool * pixels, 0.0);
   for (size_t k = 0; k < pool; ++k) {
     double* err = pixel_error_.data() + k * pixels;
-    if (!q[k]) continue;  // near float: no error
-    std::vector<float>& qd = pool_quantized_[k];
-    qd.resize(n);
-    q[k]->apply(std::span<const float>(d, n), qd);
+    if (!pool_q_[k]) continue;  // near float: no error
+    std::vector<float>& lv = pool_levels_[k];
+    lv.resize(n);
+    pool_q_[k]->levels(std::span<const float>(d, n), lv);
+    const auto s = static_cast<float>(pool_q_[k]->scale());
     for (int64_t o = 0; o < px.outer; ++o)
       for (int64_t c = 0; c < px.channels; ++c) {
-        const float* row = element(o, c, 0);
-        const float* qrow = qd.data() + (row - d);
+        const int64_t off = (o * px.channels + c) * px.inner;
+        const float* row = d + off;
+        const float* lrow = lv.data() + off;
         double* e = err + o * px.inner;
         for (int64_t i = 0; i < px.inner; ++i) {
-          const double r = row[i] - qrow[i];
+          const double r = row[i] - s * lrow[i];
           e[i] += r * r;
         }
       }
@@ -251,19 +333,40 @@ double StreamSession::quantize_residual_per_pixel(size_t li, double macs) {
     ++cost_.pixels_per_bits[bits];
     bops += macs * shares[p] * b.res_w * bits;
   }
-  for (int64_t o = 0; o < px.outer; ++o)
-    for (int64_t c = 0; c < px.channels; ++c) {
-      float* row = element(o, c, 0);
-      const auto offset = row - d;
-      const int* choice = pixel_choice_.data() + o * px.inner;
-      for (int64_t i = 0; i < px.inner; ++i) {
-        const auto k = static_cast<size_t>(choice[i]);
-        if (q[k]) row[i] = pool_quantized_[k][static_cast<size_t>(offset + i)];
-      }
-    }
   const double policy = static_cast<double>(px.pixels() * px.channels) * static_cast<double>(pool) * 64;
   cost_.policy_bops += policy;
   return bops + policy;
+}
+
+bool StreamSession::mask_group(size_t li, size_t k) {
+  const PixelLayout& px = model_->pixels(li);
+  const auto group = static_cast<int>(k);
+  if (std::find(pixel_choice_.begin(), pixel_choice_.end(), group) == pixel_choice_.end())
+    return false;
+  const float* lv = pool_levels_[k].data();
+  float* a = activation_.f32();
+  for (int64_t o = 0; o < px.outer; ++o)
+    for (int64_t c = 0; c < px.channels; ++c) {
+      const int64_t off = (o * px.channels + c) * px.inner;
+      const int* choice = pixel_choice_.data() + o * px.inner;
+      for (int64_t i = 0; i < px.inner; ++i) a[off + i] = choice[i] == group ? lv[off + i] : 0.0f;
+    }
+  return true;
+}
+
+void StreamSession::write_chosen_residual(size_t li) {
+  const PixelLayout& px = model_->pixels(li);
+  float* a = activation_.f32();
+  for (int64_t o = 0; o < px.outer; ++o)
+    for (int64_t c = 0; c < px.channels; ++c) {
+      const int64_t off = (o * px.channels + c) * px.inner;
+      const int* choice = pixel_choice_.data() + o * px.inner;
+      for (int64_t i = 0; i < px.inner; ++i) {
+        const auto k = static_cast<size_t>(choice[i]);
+        if (pool_q_[k])
+          a[off + i] = static_cast<float>(pool_q_[k]->scale()) * pool_levels_[k][static_cast<size_t>(off + i)];
+      }
+    }
 }
 
 }  // namespace resq

@@ -60,6 +60,10 @@ class StreamSession : private LinearLayerRunner {
   const FrameCost& last_cost() const { return cost_; }
   const KeyframeCache& cache() const { return cache_; }
 
+  // Integer kernels (on by default) compute the quantized convolutions' sums in int32 instead of
+  // float; the outputs are the same bit for bit (see int_gemm.h). Off is for tests and benches.
+  void set_integer_kernels(bool on) { integer_kernels_ = on; }
+
   // Per-graph-node time over the frames since profiling was turned on (Executor::set_node_timing).
   void set_node_timing(bool on) { executor_.set_node_timing(on); }
   const std::vector<double>& node_ms() const { return executor_.node_ms(); }
@@ -70,8 +74,24 @@ class StreamSession : private LinearLayerRunner {
   // op(q_a(x), w) with the layer's own bias when `with_bias`; q_a = nullptr keeps x as is.
   void run_quantized(const Op& op, std::span<const Tensor* const> in, std::span<Tensor* const> out,
                      const Tensor& x, const UniformQuantizer* q_a, const Tensor& w, bool with_bias);
-  // Quantizes the residual in activation_ in place: one pool quantizer per pixel; returns BOPs.
-  double quantize_residual_per_pixel(size_t li, double macs);
+  // Integer form (QuantizedModel::has_integer_form) of the current frame's layer at weight bits
+  // w_bits <= 8: y = bias or z_k, then y += levels(x) * levels(w) * s_a * s_w per quantizer.
+  bool integer_form(size_t li, int w_bits) const;
+  void start_output(size_t li, std::span<const Tensor* const> in, Tensor& y, const Tensor* base);
+  void add_levels(size_t li, const Op& op, std::span<const Tensor* const> in, const Tensor& levels,
+                  const UniformQuantizer& q_a, int w_bits, Tensor& y);
+  struct ChannelView {
+    int64_t outer, channels, inner;
+  };
+  ChannelView channel_view(size_t li, const Tensor& y) const;
+  // Dynamic-ResQ on the residual in activation_: the policy picks a pool quantizer per pixel
+  // (pixel_choice_, pool_levels_, pool_q_); returns the layer's BOPs and the policy's.
+  double choose_residual_bits(size_t li, double macs);
+  // activation_ = the levels of the pixels that chose pool entry k, 0 elsewhere; false (and
+  // activation_ untouched) when no pixel did.
+  bool mask_group(size_t li, size_t k);
+  // activation_ = q_k(residual) per pixel (float form).
+  void write_chosen_residual(size_t li);
   // ResQ / Dynamic-ResQ frame between keyframes: linear layers see residuals.
   bool residual_frame() const { return active_.bits.uses_keyframes() && !keyframe_; }
 
@@ -87,10 +107,15 @@ class StreamSession : private LinearLayerRunner {
   bool keyframe_ = true;          // the frame being processed is a keyframe
   int64_t frames_since_key_ = 0;  // frames processed since the last keyframe
   FrameCost cost_;
-  Tensor activation_;             // quantized layer input (scratch)
+  Tensor activation_;             // quantized layer input or its levels (scratch)
+  bool integer_kernels_ = true;
+  IntegerConvScratch conv_scratch_;
+  std::vector<float> multipliers_;  // s_a * s_w per output channel (scratch)
   std::vector<double> pixel_error_;  // Dynamic-ResQ scratch: [pool entry][pixel]
   std::vector<int> pixel_choice_;    // Dynamic-ResQ scratch: pool index per pixel
-  std::vector<std::vector<float>> pool_quantized_;  // Dynamic-ResQ scratch: q_k(residual)
+  std::vector<std::optional<UniformQuantizer>> pool_q_;  // Dynamic-ResQ: the layer's pool
+  std::vector<std::vector<float>> pool_levels_;  // Dynamic-ResQ scratch: levels_k(residual)
+  Tensor acc_;                                   // integer-form sums (scratch)
   std::optional<size_t> bit_map_layer_;
   std::vector<uint8_t> bit_map_;
 };

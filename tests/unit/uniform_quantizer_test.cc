@@ -122,5 +122,31 @@ TEST(UniformQuantizer, BadRangeOrSize_n) {
   EXPECT_THROW(UniformQuantizer::from_clip(4, 1).apply(in, out), std::invalid_argument);
 }
 
+TEST(UniformQuantizer, LevelsTimesScaleIsTheFakeQuantizedValue) {
+  std::vector<float> in;
+  for (int i = -300; i <= 300; ++i) in.push_back(static_cast<float>(i) * 0.0137f);
+  in.push_back(1e30f);
+  in.push_back(-1e30f);
+  for (int bits : {0, 2, 4, 8}) {
+    const UniformQuantizer q = UniformQuantizer::from_clip(bits, 2.5);
+    std::vector<float> levels(in.size()), fake(in.size());
+    q.levels(in, levels);
+    q.apply(in, fake);
+    for (size_t i = 0; i < in.size(); ++i) {
+      ASSERT_EQ(levels[i], std::nearbyint(levels[i])) << bits << " bits, index " << i;
+      ASSERT_GE(levels[i], static_cast<float>(q.level_min()));
+      ASSERT_LE(levels[i], static_cast<float>(q.level_max()));
+      ASSERT_EQ(static_cast<float>(q.scale()) * levels[i], fake[i]) << bits << " bits, index " << i;
+    }
+  }
+}
+
+TEST(UniformQuantizer, NoLevelsAboveEightBits_n) {
+  std::vector<float> in(2), out(2);
+  EXPECT_THROW(UniformQuantizer::from_clip(16, 1).levels(in, out), std::logic_error);
+  EXPECT_THROW(UniformQuantizer::from_clip(4, 1).levels(in, std::span<float>(out.data(), 1)),
+               std::invalid_argument);
+}
+
 }  // namespace
 }  // namespace resq

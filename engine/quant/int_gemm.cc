@@ -1,0 +1,142 @@
+#include "engine/quant/int_gemm.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+
+#if defined(__AVX2__)
+#include <immintrin.h>
+#endif
+
+namespace resq {
+namespace {
+
+constexpr int64_t kRows = PackedLevels::kRows;
+constexpr int64_t kCols = 16;  // columns per micro-kernel: two vectors of 8 int32
+// int16 of packed B per column block: about 128 KB, half of what L2 holds.
+constexpr int64_t kPackedBlock = 64 * 1024;
+
+int16_t to_level(float v) {
+  if (!(v >= -128.0f && v <= 127.0f) || v != std::nearbyint(v))
+    throw std::invalid_argument("integer GEMM: level " + std::to_string(v) +
+                                " is not an integer in [-128, 127]");
+  return static_cast<int16_t>(v);
+}
+
+// Columns [j0, j0 + cols) of B as int16 pairs: [pair][kCols][2], zeros past k and past cols.
+void pack_tile(const float* b, int64_t ldb, int64_t k, int64_t j0, int64_t cols, int16_t* dst) {
+  const int64_t pairs = (k + 1) / 2;
+  for (int64_t p = 0; p < pairs; ++p) {
+    const float* r0 = b + 2 * p * ldb + j0;
+    const float* r1 = 2 * p + 1 < k ? r0 + ldb : nullptr;
+    int16_t* d = dst + p * kCols * 2;
+    int64_t j = 0;
+    for (; j < cols; ++j) {
+      d[2 * j] = static_cast<int16_t>(r0[j]);
+      d[2 * j + 1] = r1 ? static_cast<int16_t>(r1[j]) : int16_t{0};
+    }
+    for (; j < kCols; ++j) d[2 * j] = d[2 * j + 1] = 0;
+  }
+}
+
+#if defined(__AVX2__)
+// acc += pairwise products of a and b, summed per int32 lane.
+inline __m256i dot_pairs(__m256i acc, __m256i a, __m256i b) {
+#if defined(__AVXVNNI__)
+  return _mm256_dpwssd_avx_epi32(acc, a, b);
+#elif defined(__AVX512VNNI__) && defined(__AVX512VL__)
+  return _mm256_dpwssd_epi32(acc, a, b);
+#else
+  return _mm256_add_epi32(acc, _mm256_madd_epi16(a, b));
+#endif
+}
+
+// out[r][j] = sum_p a-pair(r, p) . b-pair(p, j) for a kRows x kCols tile.
+void micro_kernel(const int16_t* a, const int16_t* b, int64_t pairs, int32_t* out) {
+  __m256i acc[kRows][2];
+  for (auto& row : acc) row[0] = row[1] = _mm256_setzero_si256();
+  for (int64_t p = 0; p < pairs; ++p) {
+    const __m256i b0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + p * 32));
+    const __m256i b1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + p * 32 + 16));
+    const int16_t* ap = a + p * kRows * 2;
+    for (int64_t r = 0; r < kRows; ++r) {
+      int32_t pair;
+      std::memcpy(&pair, ap + 2 * r, sizeof pair);
+      const __m256i av = _mm256_set1_epi32(pair);
+      acc[r][0] = dot_pairs(acc[r][0], av, b0);
+      acc[r][1] = dot_pairs(acc[r][1], av, b1);
+    }
+  }
+  for (int64_t r = 0; r < kRows; ++r) {
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + r * kCols), acc[r][0]);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + r * kCols + 8), acc[r][1]);
+  }
+}
+#else
+void micro_kernel(const int16_t* a, const int16_t* b, int64_t pairs, int32_t* out) {
+  std::fill(out, out + kRows * kCols, 0);
+  for (int64_t p = 0; p < pairs; ++p)
+    for (int64_t r = 0; r < kRows; ++r) {
+      const int32_t a0 = a[(p * kRows + r) * 2], a1 = a[(p * kRows + r) * 2 + 1];
+      for (int64_t j = 0; j < kCols; ++j)
+        out[r * kCols + j] += a0 * b[(p * kCols + j) * 2] + a1 * b[(p * kCols + j) * 2 + 1];
+    }
+}
+#endif
+
+}  // namespace
+
+bool float_sums_exact(int64_t k, int a_bits, int w_bits) {
+  if (a_bits < 0 || a_bits > 8 || w_bits < 0 || w_bits > 8) return false;
+  const int64_t a = a_bits ? int64_t{1} << (a_bits - 1) : 0;
+  const int64_t w = w_bits ? int64_t{1} << (w_bits - 1) : 0;
+  return k * a * w <= (int64_t{1} << 24);
+}
+
+PackedLevels::PackedLevels(const float* levels, int64_t m, int64_t k)
+    : m_(m), k_(k), pairs_((k + 1) / 2) {
+  const int64_t blocks = (m + kRows - 1) / kRows;
+  data_.assign(static_cast<size_t>(blocks * pairs_ * kRows * 2), 0);
+  for (int64_t r = 0; r < m; ++r)
+    for (int64_t i = 0; i < k; ++i) {
+      const int64_t mb = r / kRows, p = i / 2;
+      data_[static_cast<size_t>(((mb * pairs_ + p) * kRows + r % kRows) * 2 + i % 2)] =
+          to_level(levels[r * k + i]);
+    }
+}
+
+const int16_t* PackedLevels::block(int64_t mb) const {
+  return data_.data() + mb * pairs_ * kRows * 2;
+}
+
+void int_gemm(const PackedLevels& a, const float* b, int64_t ldb, int64_t n, float* c, int64_t ldc,
+              IntGemmScratch& s) {
+  const int64_t m = a.rows(), k = a.depth(), pairs = (k + 1) / 2;
+  const int64_t tile = pairs * kCols * 2;  // int16 of one packed column tile
+  const int64_t tiles_per_block = std::max<int64_t>(1, kPackedBlock / std::max<int64_t>(tile, 1));
+  s.edge.resize(static_cast<size_t>(kRows * kCols));
+  for (int64_t j0 = 0; j0 < n; j0 += tiles_per_block * kCols) {
+    const int64_t cols = std::min(tiles_per_block * kCols, n - j0);
+    const int64_t tiles = (cols + kCols - 1) / kCols;
+    s.packed_b.resize(static_cast<size_t>(tiles * tile));
+    for (int64_t t = 0; t < tiles; ++t)
+      pack_tile(b, ldb, k, j0 + t * kCols, std::min(kCols, cols - t * kCols),
+                s.packed_b.data() + t * tile);
+    for (int64_t r0 = 0; r0 < m; r0 += kRows) {
+      const int64_t rows = std::min(kRows, m - r0);
+      for (int64_t t = 0; t < tiles; ++t) {
+        micro_kernel(a.block(r0 / kRows), s.packed_b.data() + t * tile, pairs, s.edge.data());
+        const int64_t jt = j0 + t * kCols, w = std::min(kCols, n - jt);
+        for (int64_t r = 0; r < rows; ++r) {
+          const int32_t* src = s.edge.data() + r * kCols;
+          float* dst = c + (r0 + r) * ldc + jt;
+          for (int64_t j = 0; j < w; ++j) dst[j] = static_cast<float>(src[j]);
+        }
+      }
+    }
+  }
+}
+
+}  // namespace resq

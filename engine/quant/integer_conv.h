@@ -1,0 +1,49 @@
+// Conv on quantization levels in integer arithmetic: the integer kernel behind quantized
+// keyframes and residuals. It computes the accumulators sum(levels(x) * levels(w)) of a group-1
+// Conv (any spatial rank; 1x1 convs straight from the input planes, others via im2col) with
+// int_gemm, i.e. what the Conv op computes on the same level tensors without bias, and bit-exact
+// with it whenever float_sums_exact(depth(), a_bits, w_bits) (int_gemm.h). Depthwise and grouped
+// convs have no integer kernel here: the float op on levels computes their exact sums.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "engine/graph.h"
+#include "engine/ops/window.h"
+#include "engine/quant/int_gemm.h"
+#include "engine/tensor.h"
+
+namespace resq {
+
+// Per caller (stream) buffers.
+struct IntegerConvScratch {
+  std::vector<float> columns;
+  IntGemmScratch gemm;
+};
+
+class IntegerConv {
+ public:
+  // std::nullopt unless `node` is a Conv with group 1. `x_shape` is the layer's static input
+  // shape, `weight_levels` the weight's levels (Conv W [M, C, k...]). Throws what
+  // PackedLevels throws for values that are not levels.
+  static std::optional<IntegerConv> make(const Node& node, const Shape& x_shape,
+                                         const Tensor& weight_levels);
+
+  // Length of each output's dot product: C * kernel taps.
+  int64_t depth() const { return c_ * window_.kernel_size(); }
+  // acc [N, M, out...] = Conv(x_levels, weight levels), no bias. x_levels has the static input
+  // shape and holds levels of an activation quantizer of at most 8 bits.
+  void run(const Tensor& x_levels, Tensor& acc, IntegerConvScratch& scratch) const;
+
+ private:
+  IntegerConv(Window window, int64_t n, int64_t c, PackedLevels weights)
+      : window_(std::move(window)), n_(n), c_(c), weights_(std::move(weights)) {}
+
+  Window window_;
+  int64_t n_, c_;
+  PackedLevels weights_;
+};
+
+}  // namespace resq

@@ -1,0 +1,111 @@
+#include "engine/quant/int_gemm.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <limits>
+#include <random>
+#include <stdexcept>
+#include <vector>
+
+#include "engine/ops/gemm.h"
+
+namespace resq {
+namespace {
+
+// Levels of a `bits`-bit symmetric quantizer: [-2^(b-1), 2^(b-1) - 1], as floats.
+std::vector<float> random_levels(int64_t count, int bits, std::mt19937& rng) {
+  std::uniform_int_distribution<int> d(-(1 << (bits - 1)), (1 << (bits - 1)) - 1);
+  std::vector<float> v(static_cast<size_t>(count));
+  for (float& x : v) x = static_cast<float>(d(rng));
+  return v;
+}
+
+// C = A * B in int64, the reference.
+std::vector<float> reference(const std::vector<float>& a, const std::vector<float>& b, int64_t m,
+                             int64_t n, int64_t k) {
+  std::vector<float> c(static_cast<size_t>(m * n));
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j < n; ++j) {
+      int64_t s = 0;
+      for (int64_t p = 0; p < k; ++p)
+        s += static_cast<int64_t>(a[i * k + p]) * static_cast<int64_t>(b[p * n + j]);
+      c[i * n + j] = static_cast<float>(s);
+    }
+  return c;
+}
+
+struct Case {
+  int64_t m, n, k;
+  int a_bits, w_bits;
+};
+
+TEST(IntGemm, MatchesIntegerReferenceAndFloatGemm) {
+  std::mt19937 rng(7);
+  // Edges of the 6 x 16 micro-kernel and of the packed column blocks, odd depths, 4 and 8 bits.
+  const Case cases[] = {{1, 1, 1, 8, 8},     {6, 16, 2, 8, 8},     {7, 17, 3, 8, 8},
+                        {5, 15, 27, 8, 8},   {16, 1000, 32, 8, 8}, {13, 4100, 129, 8, 8},
+                        {24, 300, 1024, 8, 8}, {33, 77, 96, 4, 4},  {8, 40, 5, 4, 8}};
+  for (const Case& t : cases) {
+    SCOPED_TRACE(::testing::Message() << t.m << "x" << t.n << "x" << t.k);
+    const std::vector<float> a = random_levels(t.m * t.k, t.w_bits, rng);
+    const std::vector<float> b = random_levels(t.k * t.n, t.a_bits, rng);
+    const std::vector<float> want = reference(a, b, t.m, t.n, t.k);
+    IntGemmScratch scratch;
+    std::vector<float> got(static_cast<size_t>(t.m * t.n), -1.0f);
+    int_gemm(PackedLevels(a.data(), t.m, t.k), b.data(), t.n, t.n, got.data(), t.n, scratch);
+    EXPECT_EQ(got, want);
+    // The float GEMM on the same levels gives the same sums when float_sums_exact says so.
+    ASSERT_TRUE(float_sums_exact(t.k, t.a_bits, t.w_bits));
+    std::vector<float> f(static_cast<size_t>(t.m * t.n));
+    sgemm(false, false, t.m, t.n, t.k, 1.0f, a.data(), b.data(), 0.0f, f.data());
+    EXPECT_EQ(f, want);
+  }
+}
+
+TEST(IntGemm, ExtremeLevelsDoNotSaturate) {
+  // -128 * -128 pairs are the one case a 16-bit multiply-add could overflow; int32 holds them.
+  const int64_t m = 6, n = 16, k = 1024;
+  const std::vector<float> a(static_cast<size_t>(m * k), -128.0f), b(static_cast<size_t>(k * n), -128.0f);
+  IntGemmScratch scratch;
+  std::vector<float> c(static_cast<size_t>(m * n));
+  int_gemm(PackedLevels(a.data(), m, k), b.data(), n, n, c.data(), n, scratch);
+  for (float v : c) EXPECT_EQ(v, 16777216.0f);
+}
+
+TEST(IntGemm, WritesIntoStridedSubMatrix) {
+  std::mt19937 rng(3);
+  const int64_t m = 7, n = 20, k = 9, ldb = 31, ldc = 25;
+  const std::vector<float> a = random_levels(m * k, 8, rng);
+  std::vector<float> b = random_levels(k * ldb, 8, rng);
+  std::vector<float> dense(static_cast<size_t>(k * n));
+  for (int64_t p = 0; p < k; ++p)
+    for (int64_t j = 0; j < n; ++j) dense[p * n + j] = b[p * ldb + j];
+  const std::vector<float> want = reference(a, dense, m, n, k);
+  std::vector<float> c(static_cast<size_t>(m * ldc), 5.0f);
+  IntGemmScratch scratch;
+  int_gemm(PackedLevels(a.data(), m, k), b.data(), ldb, n, c.data(), ldc, scratch);
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j < ldc; ++j)
+      EXPECT_EQ(c[i * ldc + j], j < n ? want[i * n + j] : 5.0f) << i << "," << j;
+}
+
+TEST(IntGemm, FloatSumsExactBound) {
+  EXPECT_TRUE(float_sums_exact(1024, 8, 8));   // 1024 * 128 * 128 = 2^24
+  EXPECT_FALSE(float_sums_exact(1025, 8, 8));
+  EXPECT_TRUE(float_sums_exact(1 << 18, 4, 4));
+  EXPECT_TRUE(float_sums_exact(1 << 30, 0, 8));  // 0-bit levels are all zero
+  EXPECT_FALSE(float_sums_exact(1, 16, 8));      // no integer levels above 8 bits
+}
+
+TEST(IntGemm, PackingRejectsValuesThatAreNotLevels_n) {
+  const std::vector<float> fractional = {1.0f, 0.5f};
+  EXPECT_THROW(PackedLevels(fractional.data(), 1, 2), std::invalid_argument);
+  const std::vector<float> too_big = {128.0f};
+  EXPECT_THROW(PackedLevels(too_big.data(), 1, 1), std::invalid_argument);
+  const std::vector<float> nan = {std::numeric_limits<float>::quiet_NaN()};
+  EXPECT_THROW(PackedLevels(nan.data(), 1, 1), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace resq
