@@ -1,6 +1,10 @@
 #include <gtest/gtest.h>
 
+#include <bit>
+#include <climits>
 #include <cmath>
+#include <cstdint>
+#include <limits>
 #include <stdexcept>
 #include <vector>
 
@@ -66,6 +70,60 @@ TEST(Activations, SigmoidIncludingExtremes) {
   const double e = std::exp(1.0);
   expect_floats(y[0], {0.5f, float(e / (1 + e)), float(1 / (1 + e)), 1, 0});
   for (float v : y[0].floats()) EXPECT_FALSE(std::isnan(v));
+}
+
+// The std::exp form the vectorised Sigmoid must match within a few ulp.
+float reference_sigmoid(float x) {
+  if (x >= 0) return 1.0f / (1.0f + std::exp(-x));
+  const float e = std::exp(x);
+  return e / (1.0f + e);
+}
+
+int64_t ulp_distance(float a, float b) {
+  auto ordered = [](float f) {
+    const auto i = std::bit_cast<int32_t>(f);
+    return i < 0 ? int64_t{INT32_MIN} - i : int64_t{i};
+  };
+  return std::abs(ordered(a) - ordered(b));
+}
+
+TEST(Activations, SigmoidWithinThreeUlpOfStdExpEverywhere) {
+  // Every 1009th float in [-110, 110] (both signs, denormal outputs below -87), plus extremes.
+  std::vector<float> xs = {0.0f, -0.0f, 1e-30f, -1e-30f, 88.7f, -88.7f, -103.9f, -104.0f,
+                           -150.0f, 1e30f, -1e30f, std::numeric_limits<float>::max(),
+                           std::numeric_limits<float>::lowest()};
+  for (float x = 1e-8f; x < 110.0f;
+       x = std::bit_cast<float>(std::bit_cast<int32_t>(x) + 1009)) {
+    xs.push_back(x);
+    xs.push_back(-x);
+  }
+  Tensor t = floats({static_cast<int64_t>(xs.size())}, xs);
+  auto y = run_op("Sigmoid", {}, {&t});
+  for (size_t i = 0; i < xs.size(); ++i)
+    ASSERT_LE(ulp_distance(y[0].f32()[i], reference_sigmoid(xs[i])), 3)
+        << "x = " << xs[i] << ": " << y[0].f32()[i] << " vs " << reference_sigmoid(xs[i]);
+}
+
+TEST(Activations, SigmoidSameValueAtEveryPosition) {
+  // Alone, a value takes the tail path; in a long tensor the vector body. Both must agree,
+  // or results would depend on the tensor size.
+  std::vector<float> xs;
+  for (int i = 0; i < 4000; ++i) xs.push_back(-110.0f + 0.055f * static_cast<float>(i));
+  Tensor all = floats({static_cast<int64_t>(xs.size())}, xs);
+  const auto y = run_op("Sigmoid", {}, {&all});
+  for (size_t i = 0; i < xs.size(); ++i) {
+    Tensor one = floats({1}, {xs[i]});
+    ASSERT_EQ(run_op("Sigmoid", {}, {&one})[0].f32()[0], y[0].f32()[i]) << "x = " << xs[i];
+  }
+}
+
+TEST(Activations, SigmoidNanAndInfinity) {
+  const float inf = std::numeric_limits<float>::infinity();
+  Tensor t = floats({3}, {std::numeric_limits<float>::quiet_NaN(), inf, -inf});
+  auto y = run_op("Sigmoid", {}, {&t});
+  EXPECT_TRUE(std::isnan(y[0].f32()[0]));
+  EXPECT_EQ(y[0].f32()[1], 1.0f);
+  EXPECT_EQ(y[0].f32()[2], 0.0f);
 }
 
 TEST(Activations, LeakyRelu) {
