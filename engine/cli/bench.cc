@@ -49,6 +49,7 @@ struct Options {
   int threads = 1;
   int top = 5;
   bool progress = true;
+  bool integer_kernels = true;
 };
 
 // The clip's first `limit` frames (all when limit <= 0), already resized to the model input so
@@ -141,6 +142,7 @@ void bench(const Options& opt) {
   std::vector<StreamRun> runs(streams);
   for (StreamRun& r : runs) {
     r.stream = std::make_unique<ResQStream>(loaded, config, std::nullopt);
+    r.stream->set_integer_kernels(opt.integer_kernels);
     r.latency_ms.reserve(static_cast<size_t>(frames));
     r.frame_ms.reserve(static_cast<size_t>(frames));
     r.cpu_ms.reserve(static_cast<size_t>(frames));
@@ -246,6 +248,7 @@ void bench(const Options& opt) {
       {"frames", frames},
       {"streams", streams},
       {"threads", threads},
+      {"integer_kernels", opt.integer_kernels},
       {"latency_ms", latency_json(all_latency)},
       {"frame_ms", latency_json(all_frame)},
       {"cpu_ms", latency_json(all_cpu)},
@@ -294,8 +297,8 @@ void add_bench(CLI::App& app) {
       "bench",
       "Time one stream configuration on a clip decoded up front (decoding is not timed): "
       "ms/frame median, p95 and mean, fps, keyframe share, KeyframeCache bytes, GBOPs/frame and "
-      "per-layer time and share; --streams/--threads for throughput. Quantization is simulated "
-      "in float, so quantized schemes are slower than fp32 today.");
+      "per-layer time and share; --streams/--threads for throughput. Quantized convolutions "
+      "sum integer levels in int32 (--float-sums: in float, same outputs).");
   cmd->add_option("--model", opt->model, "Model file (.tflite or .onnx)")->required();
   cmd->add_option("--calibration", opt->calibration,
                   "Calibration file from `resq calibrate`; needed for any scheme but fp32");
@@ -317,6 +320,9 @@ void add_bench(CLI::App& app) {
   count("--top", opt->top, "Layers printed, by share of the time", 0);
   cmd->add_option("--json", opt->json, "Write the report (schema in README.md) here");
   cmd->add_flag("!--no-progress", opt->progress, "Do not draw the progress bar");
+  cmd->add_flag("!--float-sums", opt->integer_kernels,
+                "Sum quantized levels with the float kernels instead of the integer ones (the "
+                "outputs are the same; to measure what the integer kernels save)");
   cmd->callback([opt] { bench(*opt); });
 }
 

@@ -14,7 +14,11 @@ namespace resq {
 namespace {
 
 constexpr int64_t kRows = PackedLevels::kRows;
+#if defined(__AVX512BW__) && defined(__AVX512VNNI__)
+constexpr int64_t kCols = 32;  // columns per micro-kernel: two vectors of 16 int32
+#else
 constexpr int64_t kCols = 16;  // columns per micro-kernel: two vectors of 8 int32
+#endif
 // int16 of packed B per column block: about 128 KB, half of what L2 holds.
 constexpr int64_t kPackedBlock = 64 * 1024;
 
@@ -33,6 +37,17 @@ void pack_tile(const float* b, int64_t ldb, int64_t k, int64_t j0, int64_t cols,
     const float* r1 = 2 * p + 1 < k ? r0 + ldb : nullptr;
     int16_t* d = dst + p * kCols * 2;
     int64_t j = 0;
+#if defined(__AVX2__)
+    // Full tiles: 8 columns of both rows into 8 int32 lanes (row 2p low half, 2p + 1 high).
+    if (cols == kCols)
+      for (; j < kCols; j += 8) {
+        const __m256i lo = _mm256_cvtps_epi32(_mm256_loadu_ps(r0 + j));
+        const __m256i hi = r1 ? _mm256_cvtps_epi32(_mm256_loadu_ps(r1 + j)) : _mm256_setzero_si256();
+        const __m256i pairs16 = _mm256_or_si256(_mm256_and_si256(lo, _mm256_set1_epi32(0xFFFF)),
+                                                _mm256_slli_epi32(hi, 16));
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(d + 2 * j), pairs16);
+      }
+#endif
     for (; j < cols; ++j) {
       d[2 * j] = static_cast<int16_t>(r0[j]);
       d[2 * j + 1] = r1 ? static_cast<int16_t>(r1[j]) : int16_t{0};
@@ -41,7 +56,41 @@ void pack_tile(const float* b, int64_t ldb, int64_t k, int64_t j0, int64_t cols,
   }
 }
 
-#if defined(__AVX2__)
+#if defined(__AVX512BW__) && defined(__AVX512VNNI__)
+// c[r][j] = sum_p a-pair(r, p) . b-pair(p, j) as float for the `rows` x `cols` corner of a
+// kRows x kCols tile (vpdpwssd: 32 multiply-adds per instruction); full tiles are stored
+// straight from the registers.
+void micro_kernel(const int16_t* a, const int16_t* b, int64_t pairs, float* c, int64_t ldc,
+                  int64_t rows, int64_t cols) {
+  __m512i acc[kRows][2];
+  for (auto& row : acc) row[0] = row[1] = _mm512_setzero_si512();
+  for (int64_t p = 0; p < pairs; ++p) {
+    const __m512i b0 = _mm512_loadu_si512(b + p * 64);
+    const __m512i b1 = _mm512_loadu_si512(b + p * 64 + 32);
+    const int16_t* ap = a + p * kRows * 2;
+    for (int64_t r = 0; r < kRows; ++r) {
+      int32_t pair;
+      std::memcpy(&pair, ap + 2 * r, sizeof pair);
+      const __m512i av = _mm512_set1_epi32(pair);
+      acc[r][0] = _mm512_dpwssd_epi32(acc[r][0], av, b0);
+      acc[r][1] = _mm512_dpwssd_epi32(acc[r][1], av, b1);
+    }
+  }
+  if (rows == kRows && cols == kCols) {
+    for (int64_t r = 0; r < kRows; ++r) {
+      _mm512_storeu_ps(c + r * ldc, _mm512_cvtepi32_ps(acc[r][0]));
+      _mm512_storeu_ps(c + r * ldc + 16, _mm512_cvtepi32_ps(acc[r][1]));
+    }
+    return;
+  }
+  alignas(64) float tile[kRows][kCols];
+  for (int64_t r = 0; r < kRows; ++r) {
+    _mm512_store_ps(tile[r], _mm512_cvtepi32_ps(acc[r][0]));
+    _mm512_store_ps(tile[r] + 16, _mm512_cvtepi32_ps(acc[r][1]));
+  }
+  for (int64_t r = 0; r < rows; ++r) std::copy(tile[r], tile[r] + cols, c + r * ldc);
+}
+#elif defined(__AVX2__)
 // acc += pairwise products of a and b, summed per int32 lane.
 inline __m256i dot_pairs(__m256i acc, __m256i a, __m256i b) {
 #if defined(__AVXVNNI__)
@@ -53,8 +102,10 @@ inline __m256i dot_pairs(__m256i acc, __m256i a, __m256i b) {
 #endif
 }
 
-// out[r][j] = sum_p a-pair(r, p) . b-pair(p, j) for a kRows x kCols tile.
-void micro_kernel(const int16_t* a, const int16_t* b, int64_t pairs, int32_t* out) {
+// c[r][j] = sum_p a-pair(r, p) . b-pair(p, j) as float for the `rows` x `cols` corner of a
+// kRows x kCols tile; full tiles are stored straight from the registers.
+void micro_kernel(const int16_t* a, const int16_t* b, int64_t pairs, float* c, int64_t ldc,
+                  int64_t rows, int64_t cols) {
   __m256i acc[kRows][2];
   for (auto& row : acc) row[0] = row[1] = _mm256_setzero_si256();
   for (int64_t p = 0; p < pairs; ++p) {
@@ -69,19 +120,30 @@ void micro_kernel(const int16_t* a, const int16_t* b, int64_t pairs, int32_t* ou
       acc[r][1] = dot_pairs(acc[r][1], av, b1);
     }
   }
-  for (int64_t r = 0; r < kRows; ++r) {
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + r * kCols), acc[r][0]);
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + r * kCols + 8), acc[r][1]);
+  if (rows == kRows && cols == kCols) {
+    for (int64_t r = 0; r < kRows; ++r) {
+      _mm256_storeu_ps(c + r * ldc, _mm256_cvtepi32_ps(acc[r][0]));
+      _mm256_storeu_ps(c + r * ldc + 8, _mm256_cvtepi32_ps(acc[r][1]));
+    }
+    return;
   }
+  alignas(32) float tile[kRows][kCols];
+  for (int64_t r = 0; r < kRows; ++r) {
+    _mm256_store_ps(tile[r], _mm256_cvtepi32_ps(acc[r][0]));
+    _mm256_store_ps(tile[r] + 8, _mm256_cvtepi32_ps(acc[r][1]));
+  }
+  for (int64_t r = 0; r < rows; ++r) std::copy(tile[r], tile[r] + cols, c + r * ldc);
 }
 #else
-void micro_kernel(const int16_t* a, const int16_t* b, int64_t pairs, int32_t* out) {
-  std::fill(out, out + kRows * kCols, 0);
-  for (int64_t p = 0; p < pairs; ++p)
-    for (int64_t r = 0; r < kRows; ++r) {
-      const int32_t a0 = a[(p * kRows + r) * 2], a1 = a[(p * kRows + r) * 2 + 1];
-      for (int64_t j = 0; j < kCols; ++j)
-        out[r * kCols + j] += a0 * b[(p * kCols + j) * 2] + a1 * b[(p * kCols + j) * 2 + 1];
+void micro_kernel(const int16_t* a, const int16_t* b, int64_t pairs, float* c, int64_t ldc,
+                  int64_t rows, int64_t cols) {
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t j = 0; j < cols; ++j) {
+      int32_t sum = 0;
+      for (int64_t p = 0; p < pairs; ++p)
+        sum += a[(p * kRows + r) * 2] * b[(p * kCols + j) * 2] +
+               a[(p * kRows + r) * 2 + 1] * b[(p * kCols + j) * 2 + 1];
+      c[r * ldc + j] = static_cast<float>(sum);
     }
 }
 #endif
@@ -116,7 +178,6 @@ void int_gemm(const PackedLevels& a, const float* b, int64_t ldb, int64_t n, flo
   const int64_t m = a.rows(), k = a.depth(), pairs = (k + 1) / 2;
   const int64_t tile = pairs * kCols * 2;  // int16 of one packed column tile
   const int64_t tiles_per_block = std::max<int64_t>(1, kPackedBlock / std::max<int64_t>(tile, 1));
-  s.edge.resize(static_cast<size_t>(kRows * kCols));
   for (int64_t j0 = 0; j0 < n; j0 += tiles_per_block * kCols) {
     const int64_t cols = std::min(tiles_per_block * kCols, n - j0);
     const int64_t tiles = (cols + kCols - 1) / kCols;
@@ -127,13 +188,9 @@ void int_gemm(const PackedLevels& a, const float* b, int64_t ldb, int64_t n, flo
     for (int64_t r0 = 0; r0 < m; r0 += kRows) {
       const int64_t rows = std::min(kRows, m - r0);
       for (int64_t t = 0; t < tiles; ++t) {
-        micro_kernel(a.block(r0 / kRows), s.packed_b.data() + t * tile, pairs, s.edge.data());
-        const int64_t jt = j0 + t * kCols, w = std::min(kCols, n - jt);
-        for (int64_t r = 0; r < rows; ++r) {
-          const int32_t* src = s.edge.data() + r * kCols;
-          float* dst = c + (r0 + r) * ldc + jt;
-          for (int64_t j = 0; j < w; ++j) dst[j] = static_cast<float>(src[j]);
-        }
+        const int64_t jt = j0 + t * kCols;
+        micro_kernel(a.block(r0 / kRows), s.packed_b.data() + t * tile, pairs, c + r0 * ldc + jt,
+                     ldc, rows, std::min(kCols, n - jt));
       }
     }
   }

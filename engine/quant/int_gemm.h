@@ -37,7 +37,6 @@ class PackedLevels {
 // Scratch of one caller (not shared between threads).
 struct IntGemmScratch {
   std::vector<int16_t> packed_b;
-  std::vector<int32_t> edge;
 };
 
 // C (m x n, row stride ldc) = A * B, B = k x n float levels in [-128, 127] with row stride ldb.

@@ -45,6 +45,8 @@ class ResQStream {
   size_t keyframe_cache_bytes() const { return session_.cache().bytes(); }
   // Per-graph-node profile (StreamSession::set_node_timing), for benchmarks.
   void set_node_timing(bool on) { session_.set_node_timing(on); }
+  // StreamSession::set_integer_kernels, for benchmarks.
+  void set_integer_kernels(bool on) { session_.set_integer_kernels(on); }
   const std::vector<double>& node_ms() const { return session_.node_ms(); }
   // Streams (in this process) running the same loaded model, this one included.
   long model_users() const { return model_.use_count(); }

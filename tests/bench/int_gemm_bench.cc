@@ -1,0 +1,60 @@
+// The integer GEMM of quantized convolutions against the float GEMM on the same levels, at the
+// default model's pointwise shapes (M output channels, K input channels, N pixels) and its
+// first 3x3 conv (K = 27): what the integer kernels save per layer, measured in one process.
+#include <benchmark/benchmark.h>
+
+#include <array>
+#include <random>
+#include <vector>
+
+#include "engine/ops/gemm.h"
+#include "engine/quant/int_gemm.h"
+
+namespace resq {
+namespace {
+
+std::vector<float> levels(int64_t count, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::uniform_int_distribution<int> d(-128, 127);
+  std::vector<float> v(static_cast<size_t>(count));
+  for (float& x : v) x = static_cast<float>(d(rng));
+  return v;
+}
+
+void shapes(benchmark::internal::Benchmark* b) {
+  for (auto [m, k, n] : {std::array<int64_t, 3>{16, 27, 16384}, {16, 16, 16384}, {72, 16, 4096},
+                         {24, 72, 4096}, {96, 24, 1024}, {24, 96, 1024}, {128, 96, 256}})
+    b->Args({m, k, n});
+  b->ArgNames({"M", "K", "N"});
+}
+
+void BM_IntGemm(benchmark::State& state) {
+  const int64_t m = state.range(0), k = state.range(1), n = state.range(2);
+  const std::vector<float> a = levels(m * k, 1), b = levels(k * n, 2);
+  const PackedLevels packed(a.data(), m, k);
+  std::vector<float> c(static_cast<size_t>(m * n));
+  IntGemmScratch scratch;
+  for (auto _ : state) {
+    int_gemm(packed, b.data(), n, n, c.data(), n, scratch);
+    benchmark::DoNotOptimize(c.data());
+  }
+  state.counters["GMAC/s"] = benchmark::Counter(static_cast<double>(m * k * n) * 1e-9,
+                                                benchmark::Counter::kIsIterationInvariantRate);
+}
+BENCHMARK(BM_IntGemm)->Apply(shapes);
+
+void BM_FloatGemmOnLevels(benchmark::State& state) {
+  const int64_t m = state.range(0), k = state.range(1), n = state.range(2);
+  const std::vector<float> a = levels(m * k, 1), b = levels(k * n, 2);
+  std::vector<float> c(static_cast<size_t>(m * n));
+  for (auto _ : state) {
+    sgemm(false, false, m, n, k, 1.0f, a.data(), b.data(), 0.0f, c.data());
+    benchmark::DoNotOptimize(c.data());
+  }
+  state.counters["GMAC/s"] = benchmark::Counter(static_cast<double>(m * k * n) * 1e-9,
+                                                benchmark::Counter::kIsIterationInvariantRate);
+}
+BENCHMARK(BM_FloatGemmOnLevels)->Apply(shapes);
+
+}  // namespace
+}  // namespace resq
