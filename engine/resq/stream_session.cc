@@ -160,10 +160,11 @@ void StreamSession::run_linear(size_t node, const Op& op, std::span<const Tensor
     std::optional<UniformQuantizer> q_a;
     if (!QuantizedModel::passes_through(key_a_)) q_a = model_->key_activation(li, key_a_);
     if (q_a && integer_form(li, key_w_)) {
-      start_output(li, in, *out[0], nullptr);
       activation_.resize(x.shape());
       q_a->levels(x.floats(), activation_.floats());
-      add_levels(li, op, in, activation_, *q_a, key_w_, *out[0]);
+      sum_levels(li, op, in, activation_, q_a->bits(), key_w_, out[0]->shape(), *out[0]);
+      const float* bias = in.size() > 2 && in[2] ? in[2]->f32() : nullptr;
+      scale_add(li, *out[0], *q_a, key_w_, nullptr, bias, *out[0]);
     } else {
       run_quantized(op, in, out, x, q_a ? &*q_a : nullptr, model_->weight(li, key_w_), true);
     }
@@ -193,10 +194,15 @@ void StreamSession::run_linear(size_t node, const Op& op, std::span<const Tensor
   if (b.scheme == QuantScheme::kDynamicResQ) {
     cost_.bops += choose_residual_bits(li, macs);
     if (integer_form(li, b.res_w)) {
-      // One sum per bit-width group: the pixels of other groups are 0 in it.
-      start_output(li, in, y, &l.z_k);
-      for (size_t k = 0; k < pool_q_.size(); ++k)
-        if (pool_q_[k]->bits() > 0 && mask_group(li, k)) add_levels(li, op, in, activation_, *pool_q_[k], b.res_w, y);
+      // One sum per bit-width group (the pixels of other groups are 0 in it), added to z_k.
+      const Tensor* base = &l.z_k;
+      for (size_t k = 0; k < pool_q_.size(); ++k) {
+        if (pool_q_[k]->bits() == 0 || !mask_group(li, k)) continue;
+        sum_levels(li, op, in, activation_, pool_q_[k]->bits(), b.res_w, y.shape(), acc_);
+        scale_add(li, acc_, *pool_q_[k], b.res_w, base, nullptr, y);
+        base = &y;
+      }
+      if (base != &y) y = l.z_k;  // every pixel at 0 bits
       return;
     }
     write_chosen_residual(li);
@@ -207,9 +213,9 @@ void StreamSession::run_linear(size_t node, const Op& op, std::span<const Tensor
     if (mapped) std::fill(bit_map_.begin(), bit_map_.end(), res_a);
     const std::optional<UniformQuantizer> q_r = residual_quantizer(*model_, li, res_a);
     if (q_r && integer_form(li, b.res_w)) {
-      start_output(li, in, y, &l.z_k);
       q_r->levels(activation_.floats(), activation_.floats());
-      add_levels(li, op, in, activation_, *q_r, b.res_w, y);
+      sum_levels(li, op, in, activation_, q_r->bits(), b.res_w, y.shape(), y);
+      scale_add(li, y, *q_r, b.res_w, &l.z_k, nullptr, y);
       return;
     }
     if (q_r) q_r->apply(activation_.floats());
@@ -228,54 +234,53 @@ bool StreamSession::integer_form(size_t li, int w_bits) const {
   return true;
 }
 
-void StreamSession::start_output(size_t li, std::span<const Tensor* const> in, Tensor& y,
-                                 const Tensor* base) {
-  if (base) {
-    std::copy(base->floats().begin(), base->floats().end(), y.floats().begin());
-    return;
-  }
-  const float* bias = in.size() > 2 && in[2] ? in[2]->f32() : nullptr;
-  const ChannelView v = channel_view(li, y);
-  float* p = y.f32();
-  for (int64_t o = 0; o < v.outer; ++o)
-    for (int64_t c = 0; c < v.channels; ++c, p += v.inner)
-      std::fill(p, p + v.inner, bias ? bias[c] : 0.0f);
-}
-
 StreamSession::ChannelView StreamSession::channel_view(size_t li, const Tensor& y) const {
   const Shape& s = y.shape();
   const auto axis = s.begin() + model_->output_channel_axis(li);
   return {shape_numel(Shape(s.begin(), axis)), *axis, shape_numel(Shape(axis + 1, s.end()))};
 }
 
-void StreamSession::add_levels(size_t li, const Op& op, std::span<const Tensor* const> in,
-                               const Tensor& levels, const UniformQuantizer& q_a, int w_bits,
-                               Tensor& y) {
+void StreamSession::sum_levels(size_t li, const Op& op, std::span<const Tensor* const> in,
+                               const Tensor& levels, int a_bits, int w_bits, const Shape& shape,
+                               Tensor& acc) {
   const QuantizedModel::WeightLevels& w = model_->weight_levels(li, w_bits);
-  if (integer_kernels_ && w.conv && float_sums_exact(w.conv->depth(), q_a.bits(), w_bits)) {
-    w.conv->run(levels, acc_, conv_scratch_);
+  if (integer_kernels_ && w.conv && float_sums_exact(w.conv->depth(), a_bits, w_bits)) {
+    w.conv->run(levels, acc, conv_scratch_);
     ++cost_.integer_layers;
-  } else {
-    acc_.resize(y.shape());
-    std::vector<const Tensor*> args(in.begin(), in.end());
-    args[0] = &levels;
-    args[1] = &w.levels;
-    if (args.size() > 2) args[2] = nullptr;
-    Tensor* acc = &acc_;
-    op.run(args, std::span<Tensor* const>(&acc, 1));
+    return;
   }
-  // y += acc * (s_a * s_w[c]); one expression for every caller, so equal sums give equal outputs.
-  const ChannelView v = channel_view(li, y);
+  acc.resize(shape);
+  std::vector<const Tensor*> args(in.begin(), in.end());
+  args[0] = &levels;
+  args[1] = &w.levels;
+  if (args.size() > 2) args[2] = nullptr;
+  Tensor* out = &acc;
+  op.run(args, std::span<Tensor* const>(&out, 1));
+}
+
+void StreamSession::scale_add(size_t li, const Tensor& acc, const UniformQuantizer& q_a,
+                              int w_bits, const Tensor* base, const float* bias, Tensor& y) {
+  const std::vector<double>& scales = model_->weight_levels(li, w_bits).scales;
+  const ChannelView v = channel_view(li, acc);
   multipliers_.resize(static_cast<size_t>(v.channels));
   for (int64_t c = 0; c < v.channels; ++c)  // a grouped ConvTranspose repeats its weight channels
     multipliers_[static_cast<size_t>(c)] =
-        static_cast<float>(q_a.scale() * w.scales[static_cast<size_t>(c) % w.scales.size()]);
-  const float* a = acc_.f32();
+        static_cast<float>(q_a.scale() * scales[static_cast<size_t>(c) % scales.size()]);
+  if (&y != &acc && &y != base) y.resize(acc.shape());
+  const float* a = acc.f32();
+  const float* b = base ? base->f32() : nullptr;
   float* p = y.f32();
+  // One expression for every caller (y may alias acc or base), so equal sums give equal outputs.
   for (int64_t o = 0; o < v.outer; ++o)
     for (int64_t c = 0; c < v.channels; ++c, a += v.inner, p += v.inner) {
       const float m = multipliers_[static_cast<size_t>(c)];
-      for (int64_t i = 0; i < v.inner; ++i) p[i] = a[i] * m + p[i];
+      if (b) {
+        for (int64_t i = 0; i < v.inner; ++i) p[i] = a[i] * m + b[i];
+        b += v.inner;
+      } else {
+        const float b0 = bias ? bias[c] : 0.0f;
+        for (int64_t i = 0; i < v.inner; ++i) p[i] = a[i] * m + b0;
+      }
     }
 }
 

@@ -75,11 +75,15 @@ class StreamSession : private LinearLayerRunner {
   void run_quantized(const Op& op, std::span<const Tensor* const> in, std::span<Tensor* const> out,
                      const Tensor& x, const UniformQuantizer* q_a, const Tensor& w, bool with_bias);
   // Integer form (QuantizedModel::has_integer_form) of the current frame's layer at weight bits
-  // w_bits <= 8: y = bias or z_k, then y += levels(x) * levels(w) * s_a * s_w per quantizer.
+  // w_bits <= 8: y = acc * s_a * s_w[channel] + (bias or z_k), acc = levels(x) * levels(w).
   bool integer_form(size_t li, int w_bits) const;
-  void start_output(size_t li, std::span<const Tensor* const> in, Tensor& y, const Tensor* base);
-  void add_levels(size_t li, const Op& op, std::span<const Tensor* const> in, const Tensor& levels,
-                  const UniformQuantizer& q_a, int w_bits, Tensor& y);
+  // acc (shaped `shape`) = the layer's sums over `levels`: the integer kernel where there is
+  // one and its sums are exact, else the float op on the levels (the simulation).
+  void sum_levels(size_t li, const Op& op, std::span<const Tensor* const> in, const Tensor& levels,
+                  int a_bits, int w_bits, const Shape& shape, Tensor& acc);
+  // y = acc * (s_a * s_w[c]) + (base element-wise, or bias[c], or 0); y may alias acc or base.
+  void scale_add(size_t li, const Tensor& acc, const UniformQuantizer& q_a, int w_bits,
+                 const Tensor* base, const float* bias, Tensor& y);
   struct ChannelView {
     int64_t outer, channels, inner;
   };
