@@ -46,12 +46,14 @@ E parse_choice(const Attributes& attrs, const std::string& name, const std::stri
 }
 
 // How one axis is resampled: output index o reads `taps` input indices (already clamped to
-// the axis) with weights, or the extrapolation value when `outside[o]`.
+// the axis) with weights, or the extrapolation value when `outside[o]` (then its weights are
+// 0 and its indices 0). Tap-major, entry k * out + o, so that a loop over o reads each tap's
+// indices and weights contiguously and vectorises.
 struct AxisPlan {
   int64_t in = 0, out = 0;
   int taps = 1;
-  std::vector<int64_t> index;  // out * taps
-  std::vector<float> weight;   // out * taps
+  std::vector<int64_t> index;  // taps * out
+  std::vector<float> weight;   // taps * out
   std::vector<uint8_t> outside;
   bool identity = true;
 };
@@ -113,8 +115,6 @@ AxisPlan plan_axis(int64_t in, int64_t out, double scale, double roi_start, doub
     const double fl = std::floor(x);
     const double t = x - fl;
     const auto base = static_cast<int64_t>(fl);
-    int64_t* idx = &p.index[oi * taps];
-    float* w = &p.weight[oi * taps];
     double wd[4] = {1, 0, 0, 0};
     int64_t first = base;  // input index of tap 0
     switch (c.mode) {
@@ -156,17 +156,16 @@ AxisPlan plan_axis(int64_t in, int64_t out, double scale, double roi_start, doub
         break;
       }
     }
-    for (size_t k = 0; k < taps; ++k) {
-      idx[k] = std::clamp<int64_t>(first + static_cast<int64_t>(k), 0, in - 1);
-      w[k] = static_cast<float>(wd[k]);
-    }
     // Identity: the output equals the input sample o.
     double own = 0;
     bool others_zero = true;
     for (size_t k = 0; k < taps; ++k) {
-      if (idx[k] == o)
-        own += w[k];
-      else if (w[k] != 0)
+      const size_t at = k * static_cast<size_t>(out) + oi;
+      p.index[at] = std::clamp<int64_t>(first + static_cast<int64_t>(k), 0, in - 1);
+      p.weight[at] = static_cast<float>(wd[k]);
+      if (p.index[at] == o)
+        own += p.weight[at];
+      else if (p.weight[at] != 0)
         others_zero = false;
     }
     if (in != out || own != 1 || !others_zero) p.identity = false;
@@ -174,38 +173,54 @@ AxisPlan plan_axis(int64_t in, int64_t out, double scale, double roi_start, doub
   return p;
 }
 
+// Resamples the last axis of the rows s (p.in floats) into d (p.out floats): a loop over o
+// of gathers that vectorises.
+template <int kTaps>
+void resample_last_axis(const float* s, float* __restrict d, const AxisPlan& p,
+                        float extrapolation) {
+  const int64_t n = p.out;
+  const int64_t* idx = p.index.data();
+  const float* w = p.weight.data();
+  const uint8_t* outside = p.outside.data();
+  for (int64_t o = 0; o < n; ++o) {
+    float acc = w[o] * s[idx[o]];
+    for (int k = 1; k < kTaps; ++k) acc += w[k * n + o] * s[idx[k * n + o]];
+    d[o] = outside[o] ? extrapolation : acc;
+  }
+}
+
 // Resamples the middle axis of src viewed as [outer, p.in, inner] into dst [outer, p.out,
-// inner]. Rows of `inner` floats are combined whole, which vectorizes for all but the last axis.
+// inner]. Rows of `inner` floats are combined whole, all taps in one vectorised pass; the last
+// axis (inner == 1) goes to resample_last_axis.
 template <int kTaps>
 void resample_axis(const float* src, float* dst, int64_t outer, int64_t inner, const AxisPlan& p,
                    float extrapolation) {
   for (int64_t b = 0; b < outer; ++b) {
     const float* s = src + b * p.in * inner;
     float* d = dst + b * p.out * inner;
+    if (inner == 1) {
+      resample_last_axis<kTaps>(s, d, p, extrapolation);
+      continue;
+    }
     for (int64_t o = 0; o < p.out; ++o) {
-      float* row = d + o * inner;
-      const auto oi = static_cast<size_t>(o);
-      if (p.outside[oi]) {
+      float* __restrict row = d + o * inner;
+      if (p.outside[static_cast<size_t>(o)]) {
         std::fill(row, row + inner, extrapolation);
         continue;
       }
-      const int64_t* idx = &p.index[oi * kTaps];
-      const float* w = &p.weight[oi * kTaps];
-      if (inner == 1) {
-        float acc = 0;
-        for (int k = 0; k < kTaps; ++k) acc += w[k] * s[idx[k]];
-        *row = acc;
-        continue;
+      const float* r[kTaps];
+      float w[kTaps];
+      for (int k = 0; k < kTaps; ++k) {
+        r[k] = s + p.index[static_cast<size_t>(k * p.out + o)] * inner;
+        w[k] = p.weight[static_cast<size_t>(k * p.out + o)];
       }
       if constexpr (kTaps == 1) {
-        std::memcpy(row, s + idx[0] * inner, static_cast<size_t>(inner) * sizeof(float));
+        std::memcpy(row, r[0], static_cast<size_t>(inner) * sizeof(float));
       } else {
-        const float* r0 = s + idx[0] * inner;
-        for (int64_t i = 0; i < inner; ++i) row[i] = w[0] * r0[i];
-        for (int k = 1; k < kTaps; ++k) {
-          const float* rk = s + idx[k] * inner;
-          const float wk = w[k];
-          for (int64_t i = 0; i < inner; ++i) row[i] += wk * rk[i];
+        for (int64_t i = 0; i < inner; ++i) {
+          float acc = w[0] * r[0][i];
+          for (int k = 1; k < kTaps; ++k) acc += w[k] * r[k][i];
+          row[i] = acc;
         }
       }
     }
@@ -280,33 +295,41 @@ class ResizeOp : public Op {
       return;
     }
     if (y.numel() == 0) return;
-    Shape cur = x.shape();
+    // Slices along the axes before the outermost resampled one are independent: resample one
+    // slice at a time so that its intermediate results stay in cache.
+    const size_t first = active.back();
+    int64_t slices = 1;
+    for (size_t k = 0; k < first; ++k) slices *= x.shape()[k];
+    const int64_t in_slice = x.numel() / slices, out_slice = y.numel() / slices;
     std::vector<float> bufs[2];
-    const float* src = x.f32();
-    for (size_t a = 0; a < active.size(); ++a) {
-      const size_t d = active[a];
-      int64_t outer = 1, inner = 1;
-      for (size_t k = 0; k < d; ++k) outer *= cur[k];
-      for (size_t k = d + 1; k < rank; ++k) inner *= cur[k];
-      cur[d] = sc.out[d];
-      float* dst = y.f32();
-      if (a + 1 < active.size()) {
-        bufs[a % 2].resize(static_cast<size_t>(shape_numel(cur)));
-        dst = bufs[a % 2].data();
+    for (int64_t sl = 0; sl < slices; ++sl) {
+      Shape cur = x.shape();
+      const float* src = x.f32() + sl * in_slice;
+      for (size_t a = 0; a < active.size(); ++a) {
+        const size_t d = active[a];
+        int64_t outer = 1, inner = 1;
+        for (size_t k = first; k < d; ++k) outer *= cur[k];
+        for (size_t k = d + 1; k < rank; ++k) inner *= cur[k];
+        cur[d] = sc.out[d];
+        float* dst = y.f32() + sl * out_slice;
+        if (a + 1 < active.size()) {
+          bufs[a % 2].resize(static_cast<size_t>(outer * cur[d] * inner));
+          dst = bufs[a % 2].data();
+        }
+        const AxisPlan& p = plans[d];
+        switch (p.taps) {
+          case 1:
+            resample_axis<1>(src, dst, outer, inner, p, c_.extrapolation);
+            break;
+          case 2:
+            resample_axis<2>(src, dst, outer, inner, p, c_.extrapolation);
+            break;
+          default:
+            resample_axis<4>(src, dst, outer, inner, p, c_.extrapolation);
+            break;
+        }
+        src = dst;
       }
-      const AxisPlan& p = plans[d];
-      switch (p.taps) {
-        case 1:
-          resample_axis<1>(src, dst, outer, inner, p, c_.extrapolation);
-          break;
-        case 2:
-          resample_axis<2>(src, dst, outer, inner, p, c_.extrapolation);
-          break;
-        default:
-          resample_axis<4>(src, dst, outer, inner, p, c_.extrapolation);
-          break;
-      }
-      src = dst;
     }
   }
 

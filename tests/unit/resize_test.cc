@@ -163,6 +163,37 @@ TEST(Resize, BilinearHalfPixel2xNCHWMatchesNaive) {
             << ch << "," << i << "," << j;
 }
 
+// Only a middle axis resampled, with a batch of 2: whole rows of the last axis are blended.
+TEST(Resize, MiddleAxisOfABatchAlignCorners) {
+  std::vector<float> v(2 * 3 * 4);
+  for (size_t i = 0; i < v.size(); ++i) v[i] = static_cast<float>(i * i % 13);
+  Tensor x = floats({2, 3, 4}, v), s = sizes({2, 5, 4});
+  auto y = run_op("Resize", attrs("linear", "align_corners"), {&x, nullptr, nullptr, &s});
+  ASSERT_EQ(y[0].shape(), (Shape{2, 5, 4}));
+  auto at = [&](int64_t n, int64_t r, int64_t k) {
+    return v[static_cast<size_t>((n * 3 + r) * 4 + k)];
+  };
+  for (int64_t n = 0; n < 2; ++n)
+    for (int64_t o = 0; o < 5; ++o)
+      for (int64_t k = 0; k < 4; ++k) {
+        // Input row o / 2: even o hit a row, odd o fall halfway between two.
+        const float want =
+            o % 2 == 0 ? at(n, o / 2, k) : (at(n, o / 2, k) + at(n, o / 2 + 1, k)) / 2;
+        EXPECT_NEAR(y[0].f32()[(n * 5 + o) * 4 + k], want, 1e-5f) << n << "," << o << "," << k;
+      }
+}
+
+// Crop outside the input on the last axis of every row: those outputs are the extrapolation value.
+TEST(Resize, CropExtrapolatesOnTheLastAxisOfEveryRow) {
+  Tensor x = floats({2, 4}, {1, 2, 3, 4, 5, 6, 7, 8}), s = sizes({2, 3});
+  Tensor roi = floats({4}, {0, -0.5f, 1, 1.5f});  // last axis: x = 3 o - 1.5
+  Attributes a = attrs("linear", "tf_crop_and_resize");
+  a.set("extrapolation_value", -7.0f);
+  auto y = run_op("Resize", a, {&x, &roi, nullptr, &s});
+  ASSERT_EQ(y[0].shape(), (Shape{2, 3}));
+  expect_near({y[0].floats().begin(), y[0].floats().end()}, {-7, 2.5f, -7, -7, 6.5f, -7});
+}
+
 TEST(Resize, ScalesFloorOutputAndEmptyScalesIsAbsent) {
   Tensor x({1, 1, 5, 5}), s = scales({1, 1, 0.5f, 0.7f});
   EXPECT_EQ(run_op("Resize", attrs("nearest"), {&x, nullptr, &s})[0].shape(), (Shape{1, 1, 2, 3}));
