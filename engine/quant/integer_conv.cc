@@ -49,4 +49,9 @@ void IntegerConv::run(const Tensor& x_levels, Tensor& acc, IntegerConvScratch& s
     }
 }
 
+void IntegerConv::run_columns(const float* columns, int64_t n, float* acc,
+                              IntGemmScratch& scratch) const {
+  int_gemm(weights_, columns, n, n, acc, n, scratch);
+}
+
 }  // namespace resq

@@ -33,6 +33,9 @@ class IntegerConv {
 
   // Length of each output's dot product: C * kernel taps.
   int64_t depth() const { return c_ * window_.kernel_size(); }
+  // acc [M, n] = W * columns for im2col columns [C * taps, n] of n output positions (levels):
+  // the sums of just those outputs.
+  void run_columns(const float* columns, int64_t n, float* acc, IntGemmScratch& scratch) const;
   // acc [N, M, out...] = Conv(x_levels, weight levels), no bias. x_levels has the static input
   // shape and holds levels of an activation quantizer of at most 8 bits.
   void run(const Tensor& x_levels, Tensor& acc, IntegerConvScratch& scratch) const;

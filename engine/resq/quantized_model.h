@@ -50,6 +50,14 @@ class QuantizedModel {
   // Of layer `li` at `bits` 2..8. Throws std::out_of_range for other bits or a layer without an
   // integer form.
   const WeightLevels& weight_levels(size_t li, int bits) const;
+  // The window of a 2-D Conv layer and its group count; nullptr for other layers.
+  struct ConvWindow {
+    Window window;
+    int64_t group = 1;
+  };
+  const ConvWindow* conv_window(size_t li) const {
+    return layers_[li].conv_window ? &*layers_[li].conv_window : nullptr;
+  }
   // Shape of the layer's input (static, from the load-time check).
   const Shape& input_shape(size_t li) const { return layers_[li].input_shape; }
   // Dynamic-ResQ geometry of the layer's input (see pixel_layout.h).
@@ -73,6 +81,7 @@ class QuantizedModel {
     std::map<int, double> weight_norms;
     std::map<int, WeightLevels> levels;  // by bits <= 8, integer-form layers only
     int out_channel_axis = -1;           // -1: no integer form
+    std::optional<ConvWindow> conv_window;
     Shape input_shape;
     PixelLayout pixels;
     std::vector<double> mac_shares;

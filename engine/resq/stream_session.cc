@@ -8,6 +8,8 @@
 #include <string>
 
 #include "engine/error.h"
+#include "engine/ops/gemm.h"
+#include "engine/resq/receptive_field.h"
 
 namespace resq {
 namespace {
@@ -193,6 +195,10 @@ void StreamSession::run_linear(size_t node, const Op& op, std::span<const Tensor
   Tensor& y = *out[0];
   if (b.scheme == QuantScheme::kDynamicResQ) {
     cost_.bops += choose_residual_bits(li, macs);
+    if (integer_form(li, b.res_w) && model_->conv_window(li) && model_->pixels(li).outer == 1) {
+      sparse_groups(li, op, in, l.z_k, y);
+      return;
+    }
     if (integer_form(li, b.res_w)) {
       // One sum per bit-width group (the pixels of other groups are 0 in it), added to z_k.
       const Tensor* base = &l.z_k;
@@ -258,14 +264,19 @@ void StreamSession::sum_levels(size_t li, const Op& op, std::span<const Tensor* 
   op.run(args, std::span<Tensor* const>(&out, 1));
 }
 
-void StreamSession::scale_add(size_t li, const Tensor& acc, const UniformQuantizer& q_a,
-                              int w_bits, const Tensor* base, const float* bias, Tensor& y) {
+void StreamSession::set_multipliers(size_t li, const UniformQuantizer& q_a, int w_bits,
+                                    int64_t channels) {
   const std::vector<double>& scales = model_->weight_levels(li, w_bits).scales;
-  const ChannelView v = channel_view(li, acc);
-  multipliers_.resize(static_cast<size_t>(v.channels));
-  for (int64_t c = 0; c < v.channels; ++c)  // a grouped ConvTranspose repeats its weight channels
+  multipliers_.resize(static_cast<size_t>(channels));
+  for (int64_t c = 0; c < channels; ++c)  // a grouped ConvTranspose repeats its weight channels
     multipliers_[static_cast<size_t>(c)] =
         static_cast<float>(q_a.scale() * scales[static_cast<size_t>(c) % scales.size()]);
+}
+
+void StreamSession::scale_add(size_t li, const Tensor& acc, const UniformQuantizer& q_a,
+                              int w_bits, const Tensor* base, const float* bias, Tensor& y) {
+  const ChannelView v = channel_view(li, acc);
+  set_multipliers(li, q_a, w_bits, v.channels);
   if (&y != &acc && &y != base) y.resize(acc.shape());
   const float* a = acc.f32();
   const float* b = base ? base->f32() : nullptr;
@@ -284,94 +295,144 @@ void StreamSession::scale_add(size_t li, const Tensor& acc, const UniformQuantiz
     }
 }
 
-// Dynamic-ResQ policy (Eq. 9-11): per pixel, eps_i = ||delta(p) - q_i(delta(p))|| * ||q(w)|| for
-// every pool quantizer (lowest bits first); the pixel takes the first i whose next quantizer
-// would reduce the bound by no more than tau.
+// Only the outputs that read a pixel of a bit-width group are computed: the group's levels are
+// placed in an all-zero image, the affected outputs' receptive fields gathered into columns and
+// multiplied, and their scaled sums added onto z_k. Pixels at 0 bits cost nothing beyond the copy
+// of z_k. A group that reaches most outputs runs the dense sums instead (cheaper there; the same
+// outputs, as only sums of zeros differ).
+void StreamSession::sparse_groups(size_t li, const Op& op, std::span<const Tensor* const> in,
+                                  const Tensor& z_k, Tensor& y) {
+  const BitConfig& b = active_.bits;
+  const QuantizedModel::WeightLevels& w = model_->weight_levels(li, b.res_w);
+  const QuantizedModel::ConvWindow& cw = *model_->conv_window(li);
+  const Window& win = cw.window;
+  const int64_t c_in = model_->pixels(li).channels, hw = win.in_size(), taps = win.kernel_size();
+  const int64_t m = y.shape()[1], cg = c_in / cw.group, mg = m / cw.group, positions = win.out_size();
+  const std::vector<int64_t>& cand = policy_.candidates();
+  const auto n_cand = static_cast<int64_t>(cand.size());
+  std::copy(z_k.floats().begin(), z_k.floats().end(), y.floats().begin());
+  std::fill(activation_.floats().begin(), activation_.floats().end(), 0.0f);
+  float* image = activation_.f32();
+  for (size_t k = 0; k < pool_q_.size(); ++k) {
+    const UniformQuantizer& q = *pool_q_[k];
+    if (q.bits() == 0) continue;
+    group_.clear();
+    group_index_.clear();
+    for (int64_t j = 0; j < n_cand; ++j)
+      if (policy_.choice(static_cast<size_t>(j)) == static_cast<int>(k)) {
+        group_.push_back(cand[static_cast<size_t>(j)]);
+        group_index_.push_back(j);
+      }
+    if (group_.empty()) continue;
+    const float* lv = policy_.levels(k);
+    for (int64_t c = 0; c < c_in; ++c)
+      for (size_t g = 0; g < group_.size(); ++g)
+        image[c * hw + group_[g]] = lv[c * n_cand + group_index_[g]];
+    affected_outputs(win, group_, mark_, outputs_);
+    const auto n = static_cast<int64_t>(outputs_.size());
+    if (2 * n > positions) {
+      sum_levels(li, op, in, activation_, q.bits(), b.res_w, y.shape(), acc_);
+      scale_add(li, acc_, q, b.res_w, &y, nullptr, y);
+    } else {
+      columns_.resize(static_cast<size_t>(c_in * taps * n));
+      gather_columns(win, c_in, image, outputs_, columns_.data());
+      sparse_acc_.assign(static_cast<size_t>(m * n), 0.0f);
+      if (integer_kernels_ && w.conv && float_sums_exact(w.conv->depth(), q.bits(), b.res_w)) {
+        w.conv->run_columns(columns_.data(), n, sparse_acc_.data(), conv_scratch_.gemm);
+        ++cost_.integer_layers;
+      } else if (cw.group == 1) {
+        sgemm(false, false, m, n, c_in * taps, 1.0f, w.levels.f32(), columns_.data(), 0.0f,
+              sparse_acc_.data());
+      } else {  // grouped and depthwise: exact float sums of levels, tap by tap
+        for (int64_t r = 0; r < m; ++r) {
+          float* acc = sparse_acc_.data() + r * n;
+          const float* wr = w.levels.f32() + r * cg * taps;
+          const float* col = columns_.data() + (r / mg) * cg * taps * n;
+          for (int64_t t = 0; t < cg * taps; ++t)
+            for (int64_t j = 0; j < n; ++j) acc[j] += wr[t] * col[t * n + j];
+        }
+      }
+      set_multipliers(li, q, b.res_w, m);
+      float* yv = y.f32();
+      for (int64_t r = 0; r < m; ++r) {
+        const float mult = multipliers_[static_cast<size_t>(r)];
+        const float* a = sparse_acc_.data() + r * n;
+        float* out = yv + r * positions;
+        for (int64_t j = 0; j < n; ++j) {
+          const int64_t pos = outputs_[static_cast<size_t>(j)];
+          out[pos] = a[j] * mult + out[pos];
+        }
+      }
+    }
+    for (int64_t c = 0; c < c_in; ++c)
+      for (int64_t p : group_) image[c * hw + p] = 0.0f;
+  }
+}
+
 double StreamSession::choose_residual_bits(size_t li, double macs) {
   const BitConfig& b = active_.bits;
   const PixelLayout& px = model_->pixels(li);
   const std::vector<double>& shares = model_->mac_shares(li);
-  const size_t pool = b.res_a_pool.size();
-  const auto pixels = static_cast<size_t>(px.pixels());
   pool_q_.clear();
   for (int bits : b.res_a_pool) pool_q_.push_back(residual_quantizer(*model_, li, bits));
-  const double w_norm = model_->weight_norm(li, b.res_w);
-  const float* d = activation_.f32();
+  policy_.choose(activation_.floats(), px, pool_q_, model_->weight_norm(li, b.res_w), active_.tau);
 
-  // Every pool quantizer's levels over the whole residual at once (vectorised), kept for the
-  // final pick; q_k(delta) = s_k * levels is exactly what UniformQuantizer::apply gives.
-  const auto n = static_cast<size_t>(activation_.numel());
-  pool_levels_.resize(pool);
-  pixel_error_.assign(pool * pixels, 0.0);
-  for (size_t k = 0; k < pool; ++k) {
-    double* err = pixel_error_.data() + k * pixels;
-    if (!pool_q_[k]) continue;  // near float: no error
-    std::vector<float>& lv = pool_levels_[k];
-    lv.resize(n);
-    pool_q_[k]->levels(std::span<const float>(d, n), lv);
-    const auto s = static_cast<float>(pool_q_[k]->scale());
-    for (int64_t o = 0; o < px.outer; ++o)
-      for (int64_t c = 0; c < px.channels; ++c) {
-        const int64_t off = (o * px.channels + c) * px.inner;
-        const float* row = d + off;
-        const float* lrow = lv.data() + off;
-        double* e = err + o * px.inner;
-        for (int64_t i = 0; i < px.inner; ++i) {
-          const double r = row[i] - s * lrow[i];
-          e[i] += r * r;
-        }
-      }
-  }
-  pixel_choice_.assign(pixels, 0);
+  const std::vector<int64_t>& cand = policy_.candidates();
   const bool mapped = bit_map_layer_ == li;
+  if (mapped) std::fill(bit_map_.begin(), bit_map_.end(), static_cast<uint8_t>(b.res_a_pool[0]));
+  cost_.pixels_per_bits[b.res_a_pool[0]] += px.pixels() - static_cast<int64_t>(cand.size());
   double bops = 0;
-  for (size_t p = 0; p < pixels; ++p) {
-    size_t k = 0;
-    // ">" rather than the paper's ">= tau" to stop: a quantizer that does not reduce the bound
-    // at all is never worth its bits, which matters at tau = 0 (a zero residual takes 0 bits).
-    while (k + 1 < pool && (std::sqrt(pixel_error_[k * pixels + p]) -
-                            std::sqrt(pixel_error_[(k + 1) * pixels + p])) * w_norm > active_.tau)
-      ++k;
-    pixel_choice_[p] = static_cast<int>(k);
-    const int bits = b.res_a_pool[k];
-    if (mapped) bit_map_[p] = static_cast<uint8_t>(bits);
-    ++cost_.pixels_per_bits[bits];
-    bops += macs * shares[p] * b.res_w * bits;
+  for (int64_t p = 0, j = 0; p < px.pixels(); ++p) {
+    const bool candidate = j < static_cast<int64_t>(cand.size()) && cand[static_cast<size_t>(j)] == p;
+    const int bits = b.res_a_pool[candidate ? static_cast<size_t>(policy_.choice(static_cast<size_t>(j))) : 0];
+    if (candidate) {
+      if (mapped) bit_map_[static_cast<size_t>(p)] = static_cast<uint8_t>(bits);
+      ++cost_.pixels_per_bits[bits];
+      ++j;
+    }
+    bops += macs * shares[static_cast<size_t>(p)] * b.res_w * bits;
   }
-  const double policy = static_cast<double>(px.pixels() * px.channels) * static_cast<double>(pool) * 64;
+  const double policy =
+      static_cast<double>(px.pixels() * px.channels) * static_cast<double>(pool_q_.size()) * 64;
   cost_.policy_bops += policy;
   return bops + policy;
 }
 
 bool StreamSession::mask_group(size_t li, size_t k) {
   const PixelLayout& px = model_->pixels(li);
-  const auto group = static_cast<int>(k);
-  if (std::find(pixel_choice_.begin(), pixel_choice_.end(), group) == pixel_choice_.end())
-    return false;
-  const float* lv = pool_levels_[k].data();
+  const std::vector<int64_t>& cand = policy_.candidates();
+  const auto n = static_cast<int64_t>(cand.size());
+  bool any = false;
+  for (int64_t j = 0; j < n && !any; ++j) any = policy_.choice(static_cast<size_t>(j)) == static_cast<int>(k);
+  if (!any) return false;
+  // Pixels that are not candidates are at entry 0, a 0-bit entry here (else all are candidates).
+  std::fill(activation_.floats().begin(), activation_.floats().end(), 0.0f);
+  const float* lv = policy_.levels(k);
   float* a = activation_.f32();
-  for (int64_t o = 0; o < px.outer; ++o)
-    for (int64_t c = 0; c < px.channels; ++c) {
-      const int64_t off = (o * px.channels + c) * px.inner;
-      const int* choice = pixel_choice_.data() + o * px.inner;
-      for (int64_t i = 0; i < px.inner; ++i) a[off + i] = choice[i] == group ? lv[off + i] : 0.0f;
-    }
+  for (int64_t j = 0; j < n; ++j) {
+    if (policy_.choice(static_cast<size_t>(j)) != static_cast<int>(k)) continue;
+    const int64_t p = cand[static_cast<size_t>(j)], o = p / px.inner, i = p % px.inner;
+    for (int64_t c = 0; c < px.channels; ++c) a[(o * px.channels + c) * px.inner + i] = lv[c * n + j];
+  }
   return true;
 }
 
 void StreamSession::write_chosen_residual(size_t li) {
   const PixelLayout& px = model_->pixels(li);
+  const std::vector<int64_t>& cand = policy_.candidates();
+  const auto n = static_cast<int64_t>(cand.size());
   float* a = activation_.f32();
-  for (int64_t o = 0; o < px.outer; ++o)
+  if (n < px.pixels()) std::fill(activation_.floats().begin(), activation_.floats().end(), 0.0f);
+  for (int64_t j = 0; j < n; ++j) {
+    const auto k = static_cast<size_t>(policy_.choice(static_cast<size_t>(j)));
+    const int64_t p = cand[static_cast<size_t>(j)], o = p / px.inner, i = p % px.inner;
     for (int64_t c = 0; c < px.channels; ++c) {
-      const int64_t off = (o * px.channels + c) * px.inner;
-      const int* choice = pixel_choice_.data() + o * px.inner;
-      for (int64_t i = 0; i < px.inner; ++i) {
-        const auto k = static_cast<size_t>(choice[i]);
-        if (pool_q_[k])
-          a[off + i] = static_cast<float>(pool_q_[k]->scale()) * pool_levels_[k][static_cast<size_t>(off + i)];
-      }
+      const auto e = static_cast<size_t>(c * n + j);
+      a[(o * px.channels + c) * px.inner + i] =
+          pool_q_[k] ? static_cast<float>(pool_q_[k]->scale()) * policy_.levels(k)[e]
+                     : policy_.residual()[e];
     }
+  }
 }
 
 }  // namespace resq

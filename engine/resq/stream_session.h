@@ -19,6 +19,7 @@
 #include "engine/quant/bit_config.h"
 #include "engine/resq/frame_cost.h"
 #include "engine/resq/keyframe_cache.h"
+#include "engine/resq/pixel_bit_policy.h"
 #include "engine/resq/quantized_model.h"
 
 namespace resq {
@@ -84,12 +85,17 @@ class StreamSession : private LinearLayerRunner {
   // y = acc * (s_a * s_w[c]) + (base element-wise, or bias[c], or 0); y may alias acc or base.
   void scale_add(size_t li, const Tensor& acc, const UniformQuantizer& q_a, int w_bits,
                  const Tensor* base, const float* bias, Tensor& y);
+  void set_multipliers(size_t li, const UniformQuantizer& q_a, int w_bits, int64_t channels);
+  // Dynamic-ResQ residual of a 2-D Conv layer (batch 1): y = z_k plus the sums of only the
+  // outputs whose receptive field holds a pixel of a non-zero bit-width group.
+  void sparse_groups(size_t li, const Op& op, std::span<const Tensor* const> in, const Tensor& z_k,
+                     Tensor& y);
   struct ChannelView {
     int64_t outer, channels, inner;
   };
   ChannelView channel_view(size_t li, const Tensor& y) const;
   // Dynamic-ResQ on the residual in activation_: the policy picks a pool quantizer per pixel
-  // (pixel_choice_, pool_levels_, pool_q_); returns the layer's BOPs and the policy's.
+  // (policy_, pool_q_); returns the layer's BOPs and the policy's.
   double choose_residual_bits(size_t li, double macs);
   // activation_ = the levels of the pixels that chose pool entry k, 0 elsewhere; false (and
   // activation_ untouched) when no pixel did.
@@ -115,11 +121,13 @@ class StreamSession : private LinearLayerRunner {
   bool integer_kernels_ = true;
   IntegerConvScratch conv_scratch_;
   std::vector<float> multipliers_;  // s_a * s_w per output channel (scratch)
-  std::vector<double> pixel_error_;  // Dynamic-ResQ scratch: [pool entry][pixel]
-  std::vector<int> pixel_choice_;    // Dynamic-ResQ scratch: pool index per pixel
+  PixelBitPolicy policy_;            // Dynamic-ResQ: the last layer's decisions
   std::vector<std::optional<UniformQuantizer>> pool_q_;  // Dynamic-ResQ: the layer's pool
-  std::vector<std::vector<float>> pool_levels_;  // Dynamic-ResQ scratch: levels_k(residual)
   Tensor acc_;                                   // integer-form sums (scratch)
+  std::vector<int64_t> group_, group_index_;     // sparse_groups scratch: pixels, candidates
+  std::vector<int64_t> outputs_;                 // sparse_groups scratch: output positions
+  std::vector<uint8_t> mark_;
+  std::vector<float> columns_, sparse_acc_;      // sparse_groups scratch: gathered in and out
   std::optional<size_t> bit_map_layer_;
   std::vector<uint8_t> bit_map_;
 };

@@ -1,0 +1,47 @@
+// The Dynamic-ResQ policy (Eq. 9-11) for one layer's residual: per pixel, the error bound
+// eps_k = ||delta(p) - q_k(delta(p))|| * ||q(w)|| of every pool quantizer (lowest bits first);
+// the pixel takes the first k whose next quantizer would reduce the bound by no more than tau.
+//
+// Sparse: a pixel stays at the first pool entry whenever that entry's bound is itself <= tau (no
+// later entry can reduce the bound by more than all of it), so with a 0-bit first entry, whose
+// bound needs no quantizer (||delta(p)|| * ||q(w)||), only the other pixels, the candidates, are
+// quantized at all; on a static camera that is a small share. The decisions are exactly those of
+// evaluating every entry at every pixel.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "engine/quant/uniform_quantizer.h"
+#include "engine/resq/pixel_layout.h"
+
+namespace resq {
+
+class PixelBitPolicy {
+ public:
+  // `pool`: one quantizer per pool entry, std::nullopt for near float (no error). `residual` in
+  // the layer's input layout `px`. Throws std::invalid_argument for an empty pool or a residual
+  // whose size does not match the layout.
+  void choose(std::span<const float> residual, const PixelLayout& px,
+              std::span<const std::optional<UniformQuantizer>> pool, double w_norm, double tau);
+
+  // Pixels (o * inner + i, increasing) whose entry was evaluated; every other pixel is at entry 0.
+  const std::vector<int64_t>& candidates() const { return candidates_; }
+  // Pool entry of candidate j.
+  int choice(size_t j) const { return choice_[j]; }
+  // The candidates' residual and their levels at entry k (quantized entries), both [channel][j].
+  const float* residual() const { return residual_.data(); }
+  const float* levels(size_t k) const { return levels_[k].data(); }
+
+ private:
+  std::vector<int64_t> candidates_;
+  std::vector<int> choice_;
+  std::vector<float> residual_;
+  std::vector<std::vector<float>> levels_;  // by pool entry
+  std::vector<double> first_error_;         // entry 0's squared error per pixel
+  std::vector<double> error_;               // [entry][candidate]
+};
+
+}  // namespace resq

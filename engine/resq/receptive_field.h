@@ -1,0 +1,24 @@
+// The gather half of sparse Dynamic-ResQ convolutions on 2-D windows: which output positions
+// read any of a set of input pixels, and the im2col columns of just those positions.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "engine/ops/window.h"
+
+namespace resq {
+
+// Output positions (oy * out_w + ox, increasing) whose window reads at least one of
+// `input_pixels` (iy * in_w + ix). `mark` is scratch. 2-D windows only.
+void affected_outputs(const Window& w, std::span<const int64_t> input_pixels,
+                      std::vector<uint8_t>& mark, std::vector<int64_t>& outputs);
+
+// columns [channels * taps][n] (row c * taps + t): for each of the n `outputs`, the pixel of
+// `image` ([channels][in_h * in_w]) that tap t reads, 0 in the padding; im2col restricted to
+// those positions. 2-D windows only.
+void gather_columns(const Window& w, int64_t channels, const float* image,
+                    std::span<const int64_t> outputs, float* columns);
+
+}  // namespace resq

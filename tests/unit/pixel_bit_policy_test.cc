@@ -1,0 +1,107 @@
+#include "engine/resq/pixel_bit_policy.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <optional>
+#include <random>
+#include <stdexcept>
+#include <vector>
+
+namespace resq {
+namespace {
+
+using Pool = std::vector<std::optional<UniformQuantizer>>;
+
+// Eq. 9-11 evaluated at every pixel for every entry: the reference the sparse policy must match.
+std::vector<int> every_pixel(const std::vector<float>& d, const PixelLayout& px, const Pool& pool,
+                             double w_norm, double tau) {
+  std::vector<int> choice;
+  for (int64_t o = 0; o < px.outer; ++o)
+    for (int64_t i = 0; i < px.inner; ++i) {
+      std::vector<double> err(pool.size(), 0.0);
+      for (size_t k = 0; k < pool.size(); ++k)
+        for (int64_t c = 0; c < px.channels; ++c) {
+          const float x = d[static_cast<size_t>((o * px.channels + c) * px.inner + i)];
+          const double r = pool[k] ? x - pool[k]->quantize(x) : 0.0;
+          err[k] += r * r;
+        }
+      size_t k = 0;
+      while (k + 1 < pool.size() && (std::sqrt(err[k]) - std::sqrt(err[k + 1])) * w_norm > tau) ++k;
+      choice.push_back(static_cast<int>(k));
+    }
+  return choice;
+}
+
+// A residual of a mostly static frame: small noise everywhere, a moving patch of large values.
+std::vector<float> residual(const PixelLayout& px, std::mt19937& rng) {
+  std::normal_distribution<float> noise(0.0f, 0.01f), motion(0.0f, 1.0f);
+  std::vector<float> d(static_cast<size_t>(px.pixels() * px.channels));
+  for (int64_t o = 0; o < px.outer; ++o)
+    for (int64_t c = 0; c < px.channels; ++c)
+      for (int64_t i = 0; i < px.inner; ++i)
+        d[static_cast<size_t>((o * px.channels + c) * px.inner + i)] =
+            (i % 17 < 3 ? motion : noise)(rng);
+  return d;
+}
+
+void expect_same_choices(const Pool& pool, double tau) {
+  std::mt19937 rng(5);
+  const PixelLayout px{2, 6, 150};
+  const std::vector<float> d = residual(px, rng);
+  const std::vector<int> want = every_pixel(d, px, pool, 1.7, tau);
+  PixelBitPolicy policy;
+  policy.choose(d, px, pool, 1.7, tau);
+  std::vector<int> got(static_cast<size_t>(px.pixels()), 0);
+  for (size_t j = 0; j < policy.candidates().size(); ++j)
+    got[static_cast<size_t>(policy.candidates()[j])] = policy.choice(j);
+  EXPECT_EQ(got, want) << "tau " << tau;
+  // Candidates carry their residual and, per quantized entry, its levels.
+  for (size_t j = 0; j < policy.candidates().size(); ++j) {
+    const int64_t p = policy.candidates()[j], o = p / px.inner, i = p % px.inner;
+    const auto n = policy.candidates().size();
+    for (int64_t c = 0; c < px.channels; ++c) {
+      const float x = d[static_cast<size_t>((o * px.channels + c) * px.inner + i)];
+      ASSERT_EQ(policy.residual()[static_cast<size_t>(c) * n + j], x);
+      for (size_t k = 0; k < pool.size(); ++k)
+        if (pool[k] && !(k == 0 && pool[0]->bits() == 0))
+          ASSERT_EQ(static_cast<float>(pool[k]->scale()) * policy.levels(k)[static_cast<size_t>(c) * n + j],
+                    pool[k]->quantize(x));
+    }
+  }
+}
+
+TEST(PixelBitPolicy, SameChoicesAsEveryPixelEvaluated) {
+  const Pool pool = {UniformQuantizer::from_clip(0, 0), UniformQuantizer::from_clip(4, 2.0),
+                     UniformQuantizer::from_clip(8, 2.5)};
+  for (double tau : {0.0, 0.01, 0.1, 1.0, 100.0}) expect_same_choices(pool, tau);
+}
+
+TEST(PixelBitPolicy, ZeroBitFirstEntryLeavesStaticPixelsOut) {
+  std::mt19937 rng(5);
+  const PixelLayout px{1, 6, 170};
+  const Pool pool = {UniformQuantizer::from_clip(0, 0), UniformQuantizer::from_clip(8, 2.5)};
+  PixelBitPolicy policy;
+  policy.choose(residual(px, rng), px, pool, 1.0, 0.5);
+  // Only the moving columns (3 of every 17) have a residual large enough to be candidates.
+  EXPECT_EQ(policy.candidates().size(), 30u);
+  for (int64_t p : policy.candidates()) EXPECT_LT(p % 17, 3);
+}
+
+TEST(PixelBitPolicy, WithoutAZeroBitEntryEveryPixelIsACandidate) {
+  const Pool pool = {UniformQuantizer::from_clip(4, 2.0), std::nullopt};
+  for (double tau : {0.0, 0.05, 1.0}) expect_same_choices(pool, tau);
+  const Pool single = {UniformQuantizer::from_clip(0, 0)};
+  expect_same_choices(single, 0.0);
+}
+
+TEST(PixelBitPolicy, BadArguments_n) {
+  PixelBitPolicy policy;
+  const std::vector<float> d(12);
+  EXPECT_THROW(policy.choose(d, PixelLayout{1, 3, 4}, Pool{}, 1.0, 1.0), std::invalid_argument);
+  const Pool pool = {UniformQuantizer::from_clip(0, 0)};
+  EXPECT_THROW(policy.choose(d, PixelLayout{1, 3, 5}, pool, 1.0, 1.0), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace resq
