@@ -63,6 +63,66 @@ void depthwise(const Window& w, const float* x, const float* k, float bias, floa
   planes.narrow(wide.data(), y);
 }
 
+// The zero-padded copy of one input plane that depthwise_direct reads: exactly the rows and
+// columns the windows cover, so every tap of every output is an in-bounds read.
+struct PaddedPlane {
+  int64_t rows = 0, cols = 0;
+  std::vector<float> buf;
+
+  // Sizes the buffer for w and zeroes it: the padding stays zero for every plane copied in.
+  void reset(const Window& w) {
+    rows = (w.out[0] - 1) * w.stride[0] + w.kernel[0];
+    cols = (w.out[1] - 1) * w.stride[1] + w.kernel[1];
+    buf.assign(static_cast<size_t>(rows * cols), 0.0f);
+  }
+
+  // Copies the part of plane x that the windows see (image pixel (iy, ix) goes to padded
+  // (iy + pad_top, ix + pad_left)).
+  void copy(const Window& w, const float* x) {
+    const int64_t top = w.pad_begin[0], left = w.pad_begin[1];
+    const int64_t y0 = std::max<int64_t>(0, -top), y1 = std::min(w.in[0], rows - top);
+    const int64_t x0 = std::max<int64_t>(0, -left), x1 = std::min(w.in[1], cols - left);
+    if (x1 <= x0) return;
+    for (int64_t iy = y0; iy < y1; ++iy)
+      std::copy(x + iy * w.in[1] + x0, x + iy * w.in[1] + x1,
+                buf.data() + (iy + top) * cols + x0 + left);
+  }
+};
+
+// Depthwise 2-D conv of one plane, kernel KH x KW, stride S in both dims, no dilation, on a
+// padded copy of the plane: each output row is one vectorised loop with every tap at a constant
+// offset from its row. Cheaper than phase planes (fewer copies) and sums the taps in the same
+// order as depthwise().
+template <int KH, int KW, int S>
+void depthwise_direct(const Window& w, const float* x, const float* k, float bias, float* y,
+                      PaddedPlane& plane) {
+  plane.copy(w, x);
+  const int64_t oh = w.out[0], ow = w.out[1];
+  for (int64_t oy = 0; oy < oh; ++oy) {
+    const float* rows[KH];
+    for (int ky = 0; ky < KH; ++ky) rows[ky] = plane.buf.data() + (oy * S + ky) * plane.cols;
+    float* __restrict out = y + oy * ow;
+    for (int64_t ox = 0; ox < ow; ++ox) {
+      float acc = bias;
+#pragma GCC unroll 25
+      for (int t = 0; t < KH * KW; ++t) acc += k[t] * rows[t / KW][ox * S + t % KW];
+      out[ox] = acc;
+    }
+  }
+}
+
+// The depthwise_direct instance for w, or nullptr when there is none (dilation, strides, other
+// kernel sizes): those take the phase-plane path.
+using DepthwiseKernel = void (*)(const Window&, const float*, const float*, float, float*,
+                                 PaddedPlane&);
+DepthwiseKernel direct_depthwise_kernel(const Window& w) {
+  for (size_t d = 0; d < 2; ++d)
+    if (w.dilation[d] != 1 || w.stride[d] != 1) return nullptr;
+  if (w.kernel[0] == 3 && w.kernel[1] == 3) return depthwise_direct<3, 3, 1>;
+  if (w.kernel[0] == 5 && w.kernel[1] == 5) return depthwise_direct<5, 5, 1>;
+  return nullptr;
+}
+
 class ConvOp : public Op {
  public:
   explicit ConvOp(const Attributes& attrs)
@@ -93,6 +153,14 @@ class ConvOp : public Op {
     };
 
     if (cg == 1 && w.rank() == 2) {  // depthwise (any channel multiplier)
+      if (const DepthwiseKernel direct = direct_depthwise_kernel(w)) {
+        padded_.reset(w);
+        for (int64_t b = 0; b < g.n; ++b)
+          for (int64_t oc = 0; oc < g.m; ++oc)
+            direct(w, x + (b * g.c + oc / mg) * I, wt + oc * K, bias ? bias[oc] : 0.0f,
+                   y + (b * g.m + oc) * P, padded_);
+        return;
+      }
       for (int64_t b = 0; b < g.n; ++b)
         for (int64_t oc = 0; oc < g.m; ++oc)
           depthwise(w, x + (b * g.c + oc / mg) * I, wt + oc * K, bias ? bias[oc] : 0.0f,
@@ -160,6 +228,7 @@ class ConvOp : public Op {
   mutable std::vector<float> scratch_;  // im2col columns or the depthwise wide output
   mutable std::vector<const float*> taps_;
   mutable PhasePlanes planes_;
+  mutable PaddedPlane padded_;
 };
 
 }  // namespace

@@ -101,6 +101,13 @@ INSTANTIATE_TEST_SUITE_P(
              {1, 1, 1, 1},
              true},
         Case{"depthwise_big_pads", {1, 2, 3, 3}, {2, 1, 3, 3}, 2, {}, {}, {4, 0, 0, 5}, true},
+        // Stride-1 3x3 / 5x5 (the padded-plane path): rows wider than a vector, odd widths,
+        // asymmetric pads, no pads, a single output row.
+        Case{"depthwise3x3_wide", {1, 3, 5, 37}, {3, 1, 3, 3}, 3, {}, {}, {1, 1, 1, 1}, true},
+        Case{"depthwise5x5_same", {2, 2, 9, 19}, {2, 1, 5, 5}, 2, {}, {}, {2, 2, 2, 2}, true},
+        Case{"depthwise5x5_asym", {1, 2, 7, 23}, {4, 1, 5, 5}, 2, {}, {}, {0, 3, 4, 1}, false},
+        Case{"depthwise3x3_valid", {1, 4, 6, 18}, {4, 1, 3, 3}, 4, {}, {}, {}, true},
+        Case{"depthwise3x3_one_row", {1, 1, 3, 40}, {1, 1, 3, 3}, 1, {}, {}, {}, true},
         Case{"stride2", {1, 3, 9, 8}, {2, 3, 3, 3}, 1, {2, 2}, {}, {1, 1, 1, 1}, true},
         Case{"asymmetric_pads", {1, 2, 6, 7}, {3, 2, 3, 2}, 1, {2, 1}, {}, {0, 2, 1, 0}, true},
         Case{"dilation", {1, 2, 9, 9}, {2, 2, 3, 3}, 1, {}, {2, 3}, {2, 1, 0, 3}, true},
