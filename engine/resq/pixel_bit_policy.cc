@@ -1,30 +1,43 @@
 #include "engine/resq/pixel_bit_policy.h"
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 #include <string>
 
 namespace resq {
 
-void PixelBitPolicy::choose(std::span<const float> d, const PixelLayout& px,
+void PixelBitPolicy::choose(std::span<const float> x, std::span<const float> x_k,
+                            const PixelLayout& px,
                             std::span<const std::optional<UniformQuantizer>> pool, double w_norm,
                             double tau) {
   if (pool.empty()) throw std::invalid_argument("Dynamic-ResQ policy: the pool is empty");
-  if (static_cast<int64_t>(d.size()) != px.pixels() * px.channels)
-    throw std::invalid_argument("Dynamic-ResQ policy: residual has " + std::to_string(d.size()) +
-                                " elements, the layout " + std::to_string(px.pixels() * px.channels));
   const int64_t pixels = px.pixels(), channels = px.channels, inner = px.inner;
+  if (static_cast<int64_t>(x.size()) != pixels * channels || x_k.size() != x.size())
+    throw std::invalid_argument("Dynamic-ResQ policy: input has " + std::to_string(x.size()) +
+                                " elements, keyframe input " + std::to_string(x_k.size()) +
+                                ", the layout " + std::to_string(pixels * channels));
   const size_t entries = pool.size();
   const bool zero_first = pool[0] && pool[0]->bits() == 0;
   candidates_.clear();
   if (zero_first) {
     // ||delta(p)||^2 per pixel; > (tau / ||q(w)||)^2 makes a candidate (same test as Eq. 11's).
+    // Blocks of pixels keep their sums in L1 while the channels stream past.
+    constexpr int64_t kBlock = 512;
     first_error_.assign(static_cast<size_t>(pixels), 0.0);
     for (int64_t o = 0; o < px.outer; ++o)
-      for (int64_t c = 0; c < channels; ++c) {
-        const float* row = d.data() + (o * channels + c) * inner;
-        double* e = first_error_.data() + o * inner;
-        for (int64_t i = 0; i < inner; ++i) e[i] += static_cast<double>(row[i]) * row[i];
+      for (int64_t i0 = 0; i0 < inner; i0 += kBlock) {
+        const int64_t len = std::min(kBlock, inner - i0);
+        double* e = first_error_.data() + o * inner + i0;
+        for (int64_t c = 0; c < channels; ++c) {
+          const int64_t off = (o * channels + c) * inner + i0;
+          const float* xr = x.data() + off;
+          const float* kr = x_k.data() + off;
+          for (int64_t i = 0; i < len; ++i) {
+            const float r = xr[i] - kr[i];
+            e[i] += static_cast<double>(r) * r;
+          }
+        }
       }
     if (entries > 1)
       for (int64_t p = 0; p < pixels; ++p)
@@ -36,11 +49,18 @@ void PixelBitPolicy::choose(std::span<const float> d, const PixelLayout& px,
   // The candidates' residual, gathered row by row: [channel][j].
   const auto n = static_cast<int64_t>(candidates_.size());
   residual_.resize(static_cast<size_t>(channels * n));
+  offsets_.resize(static_cast<size_t>(n));  // element of channel 0
+  for (int64_t j = 0; j < n; ++j) {
+    const int64_t p = candidates_[static_cast<size_t>(j)], o = p / inner;
+    offsets_[static_cast<size_t>(j)] = o * channels * inner + p - o * inner;
+  }
   for (int64_t c = 0; c < channels; ++c) {
     float* dst = residual_.data() + c * n;
+    const float* xc = x.data() + c * inner;
+    const float* kc = x_k.data() + c * inner;
     for (int64_t j = 0; j < n; ++j) {
-      const int64_t p = candidates_[static_cast<size_t>(j)], o = p / inner;
-      dst[j] = d[static_cast<size_t>((o * channels + c) * inner + p - o * inner)];
+      const int64_t e = offsets_[static_cast<size_t>(j)];
+      dst[j] = xc[e] - kc[e];
     }
   }
   // Every entry's squared error at the candidates, summed over channels in order.

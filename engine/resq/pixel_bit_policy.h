@@ -21,10 +21,10 @@ namespace resq {
 
 class PixelBitPolicy {
  public:
-  // `pool`: one quantizer per pool entry, std::nullopt for near float (no error). `residual` in
-  // the layer's input layout `px`. Throws std::invalid_argument for an empty pool or a residual
-  // whose size does not match the layout.
-  void choose(std::span<const float> residual, const PixelLayout& px,
+  // `pool`: one quantizer per pool entry, std::nullopt for near float (no error). The residual is
+  // x - x_k (never stored whole), both in the layer's input layout `px`. Throws
+  // std::invalid_argument for an empty pool or inputs whose size does not match the layout.
+  void choose(std::span<const float> x, std::span<const float> x_k, const PixelLayout& px,
               std::span<const std::optional<UniformQuantizer>> pool, double w_norm, double tau);
 
   // Pixels (o * inner + i, increasing) whose entry was evaluated; every other pixel is at entry 0.
@@ -36,7 +36,7 @@ class PixelBitPolicy {
   const float* levels(size_t k) const { return levels_[k].data(); }
 
  private:
-  std::vector<int64_t> candidates_;
+  std::vector<int64_t> candidates_, offsets_;
   std::vector<int> choice_;
   std::vector<float> residual_;
   std::vector<std::vector<float>> levels_;  // by pool entry

@@ -185,16 +185,10 @@ void StreamSession::run_linear(size_t node, const Op& op, std::span<const Tensor
   if (l.x_k.shape() != x.shape())
     throw OpError("input shape " + shape_str(x.shape()) + " differs from the keyframe's " +
                   shape_str(l.x_k.shape()));
-  activation_.resize(x.shape());
-  {
-    const float* xt = x.f32();
-    const float* xk = l.x_k.f32();
-    float* d = activation_.f32();
-    for (int64_t i = 0; i < x.numel(); ++i) d[i] = xt[i] - xk[i];
-  }
   Tensor& y = *out[0];
   if (b.scheme == QuantScheme::kDynamicResQ) {
-    cost_.bops += choose_residual_bits(li, macs);
+    cost_.bops += choose_residual_bits(li, macs, x, l.x_k);
+    activation_.resize(x.shape());
     if (integer_form(li, b.res_w) && model_->conv_window(li) && model_->pixels(li).outer == 1) {
       sparse_groups(li, op, in, l.z_k, y);
       return;
@@ -213,6 +207,11 @@ void StreamSession::run_linear(size_t node, const Op& op, std::span<const Tensor
     }
     write_chosen_residual(li);
   } else {
+    activation_.resize(x.shape());
+    const float* xt = x.f32();
+    const float* xk = l.x_k.f32();
+    float* d = activation_.f32();
+    for (int64_t i = 0; i < x.numel(); ++i) d[i] = xt[i] - xk[i];
     const int res_a = b.res_a_pool.front();
     cost_.bops += macs * b.res_w * res_a;
     cost_.pixels_per_bits[res_a] += pixels;
@@ -306,13 +305,15 @@ void StreamSession::sparse_groups(size_t li, const Op& op, std::span<const Tenso
   const QuantizedModel::WeightLevels& w = model_->weight_levels(li, b.res_w);
   const QuantizedModel::ConvWindow& cw = *model_->conv_window(li);
   const Window& win = cw.window;
+  const bool pointwise = win.is_pointwise();
   const int64_t c_in = model_->pixels(li).channels, hw = win.in_size(), taps = win.kernel_size();
   const int64_t m = y.shape()[1], cg = c_in / cw.group, mg = m / cw.group, positions = win.out_size();
   const std::vector<int64_t>& cand = policy_.candidates();
   const auto n_cand = static_cast<int64_t>(cand.size());
   std::copy(z_k.floats().begin(), z_k.floats().end(), y.floats().begin());
-  std::fill(activation_.floats().begin(), activation_.floats().end(), 0.0f);
-  float* image = activation_.f32();
+  // All zeros between uses: only the group's pixels are written, and cleared again after.
+  if (sparse_image_.size() < static_cast<size_t>(c_in * hw))
+    sparse_image_.assign(static_cast<size_t>(c_in * hw), 0.0f);
   for (size_t k = 0; k < pool_q_.size(); ++k) {
     const UniformQuantizer& q = *pool_q_[k];
     if (q.bits() == 0) continue;
@@ -325,57 +326,73 @@ void StreamSession::sparse_groups(size_t li, const Op& op, std::span<const Tenso
       }
     if (group_.empty()) continue;
     const float* lv = policy_.levels(k);
-    for (int64_t c = 0; c < c_in; ++c)
-      for (size_t g = 0; g < group_.size(); ++g)
-        image[c * hw + group_[g]] = lv[c * n_cand + group_index_[g]];
-    affected_outputs(win, group_, mark_, outputs_);
-    const auto n = static_cast<int64_t>(outputs_.size());
-    if (2 * n > positions) {
-      sum_levels(li, op, in, activation_, q.bits(), b.res_w, y.shape(), acc_);
-      scale_add(li, acc_, q, b.res_w, &y, nullptr, y);
+    auto place = [&](float* image) {
+      for (int64_t c = 0; c < c_in; ++c)
+        for (size_t g = 0; g < group_.size(); ++g)
+          image[c * hw + group_[g]] = lv[c * n_cand + group_index_[g]];
+    };
+    int64_t n;
+    if (pointwise) {  // output p reads input p only: the columns are the group's levels
+      outputs_ = group_;
+      n = static_cast<int64_t>(group_.size());
+      columns_.resize(static_cast<size_t>(c_in * n));
+      for (int64_t c = 0; c < c_in; ++c)
+        for (int64_t g = 0; g < n; ++g) columns_[c * n + g] = lv[c * n_cand + group_index_[g]];
     } else {
-      columns_.resize(static_cast<size_t>(c_in * taps * n));
-      gather_columns(win, c_in, image, outputs_, columns_.data());
-      sparse_acc_.assign(static_cast<size_t>(m * n), 0.0f);
-      if (integer_kernels_ && w.conv && float_sums_exact(w.conv->depth(), q.bits(), b.res_w)) {
-        w.conv->run_columns(columns_.data(), n, sparse_acc_.data(), conv_scratch_.gemm);
-        ++cost_.integer_layers;
-      } else if (cw.group == 1) {
-        sgemm(false, false, m, n, c_in * taps, 1.0f, w.levels.f32(), columns_.data(), 0.0f,
-              sparse_acc_.data());
-      } else {  // grouped and depthwise: exact float sums of levels, tap by tap
-        for (int64_t r = 0; r < m; ++r) {
-          float* acc = sparse_acc_.data() + r * n;
-          const float* wr = w.levels.f32() + r * cg * taps;
-          const float* col = columns_.data() + (r / mg) * cg * taps * n;
-          for (int64_t t = 0; t < cg * taps; ++t)
-            for (int64_t j = 0; j < n; ++j) acc[j] += wr[t] * col[t * n + j];
-        }
+      affected_outputs(win, group_, mark_, outputs_);
+      n = static_cast<int64_t>(outputs_.size());
+      if (4 * n > positions) {  // most outputs: the dense sums are cheaper than gathering
+        std::fill(activation_.floats().begin(), activation_.floats().end(), 0.0f);
+        place(activation_.f32());
+        sum_levels(li, op, in, activation_, q.bits(), b.res_w, y.shape(), acc_);
+        scale_add(li, acc_, q, b.res_w, &y, nullptr, y);
+        continue;
       }
-      set_multipliers(li, q, b.res_w, m);
-      float* yv = y.f32();
+      place(sparse_image_.data());
+      columns_.resize(static_cast<size_t>(c_in * taps * n));
+      gather_columns(win, c_in, sparse_image_.data(), outputs_, columns_.data());
+      for (int64_t c = 0; c < c_in; ++c)
+        for (int64_t p : group_) sparse_image_[static_cast<size_t>(c * hw + p)] = 0.0f;
+    }
+    sparse_acc_.assign(static_cast<size_t>(m * n), 0.0f);
+    if (integer_kernels_ && w.conv && float_sums_exact(w.conv->depth(), q.bits(), b.res_w)) {
+      w.conv->run_columns(columns_.data(), n, sparse_acc_.data(), conv_scratch_.gemm);
+      ++cost_.integer_layers;
+    } else if (cw.group == 1) {
+      sgemm(false, false, m, n, c_in * taps, 1.0f, w.levels.f32(), columns_.data(), 0.0f,
+            sparse_acc_.data());
+    } else {  // grouped and depthwise: exact float sums of levels, tap by tap
       for (int64_t r = 0; r < m; ++r) {
-        const float mult = multipliers_[static_cast<size_t>(r)];
-        const float* a = sparse_acc_.data() + r * n;
-        float* out = yv + r * positions;
-        for (int64_t j = 0; j < n; ++j) {
-          const int64_t pos = outputs_[static_cast<size_t>(j)];
-          out[pos] = a[j] * mult + out[pos];
-        }
+        float* acc = sparse_acc_.data() + r * n;
+        const float* wr = w.levels.f32() + r * cg * taps;
+        const float* col = columns_.data() + (r / mg) * cg * taps * n;
+        for (int64_t t = 0; t < cg * taps; ++t)
+          for (int64_t j = 0; j < n; ++j) acc[j] += wr[t] * col[t * n + j];
       }
     }
-    for (int64_t c = 0; c < c_in; ++c)
-      for (int64_t p : group_) image[c * hw + p] = 0.0f;
+    set_multipliers(li, q, b.res_w, m);
+    float* yv = y.f32();
+    for (int64_t r = 0; r < m; ++r) {
+      const float mult = multipliers_[static_cast<size_t>(r)];
+      const float* a = sparse_acc_.data() + r * n;
+      float* out = yv + r * positions;
+      for (int64_t j = 0; j < n; ++j) {
+        const int64_t pos = outputs_[static_cast<size_t>(j)];
+        out[pos] = a[j] * mult + out[pos];
+      }
+    }
   }
 }
 
-double StreamSession::choose_residual_bits(size_t li, double macs) {
+double StreamSession::choose_residual_bits(size_t li, double macs, const Tensor& x,
+                                           const Tensor& x_k) {
   const BitConfig& b = active_.bits;
   const PixelLayout& px = model_->pixels(li);
   const std::vector<double>& shares = model_->mac_shares(li);
   pool_q_.clear();
   for (int bits : b.res_a_pool) pool_q_.push_back(residual_quantizer(*model_, li, bits));
-  policy_.choose(activation_.floats(), px, pool_q_, model_->weight_norm(li, b.res_w), active_.tau);
+  policy_.choose(x.floats(), x_k.floats(), px, pool_q_, model_->weight_norm(li, b.res_w),
+                 active_.tau);
 
   const std::vector<int64_t>& cand = policy_.candidates();
   const bool mapped = bit_map_layer_ == li;

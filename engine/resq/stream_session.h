@@ -94,13 +94,13 @@ class StreamSession : private LinearLayerRunner {
     int64_t outer, channels, inner;
   };
   ChannelView channel_view(size_t li, const Tensor& y) const;
-  // Dynamic-ResQ on the residual in activation_: the policy picks a pool quantizer per pixel
-  // (policy_, pool_q_); returns the layer's BOPs and the policy's.
-  double choose_residual_bits(size_t li, double macs);
-  // activation_ = the levels of the pixels that chose pool entry k, 0 elsewhere; false (and
-  // activation_ untouched) when no pixel did.
+  // Dynamic-ResQ on the residual x - x_k: the policy picks a pool quantizer per pixel (policy_,
+  // pool_q_); returns the layer's BOPs and the policy's.
+  double choose_residual_bits(size_t li, double macs, const Tensor& x, const Tensor& x_k);
+  // activation_ (sized) = the levels of the pixels that chose pool entry k, 0 elsewhere; false
+  // (and activation_ untouched) when no pixel did.
   bool mask_group(size_t li, size_t k);
-  // activation_ = q_k(residual) per pixel (float form).
+  // activation_ (sized) = q_k(residual) per pixel (float form).
   void write_chosen_residual(size_t li);
   // ResQ / Dynamic-ResQ frame between keyframes: linear layers see residuals.
   bool residual_frame() const { return active_.bits.uses_keyframes() && !keyframe_; }
@@ -128,6 +128,7 @@ class StreamSession : private LinearLayerRunner {
   std::vector<int64_t> outputs_;                 // sparse_groups scratch: output positions
   std::vector<uint8_t> mark_;
   std::vector<float> columns_, sparse_acc_;      // sparse_groups scratch: gathered in and out
+  std::vector<float> sparse_image_;              // sparse_groups scratch, all zeros between uses
   std::optional<size_t> bit_map_layer_;
   std::vector<uint8_t> bit_map_;
 };

@@ -51,7 +51,8 @@ void expect_same_choices(const Pool& pool, double tau) {
   const std::vector<float> d = residual(px, rng);
   const std::vector<int> want = every_pixel(d, px, pool, 1.7, tau);
   PixelBitPolicy policy;
-  policy.choose(d, px, pool, 1.7, tau);
+  // x_k = x - d would round; a zero keyframe input makes x - x_k exactly d.
+  policy.choose(d, std::vector<float>(d.size(), 0.0f), px, pool, 1.7, tau);
   std::vector<int> got(static_cast<size_t>(px.pixels()), 0);
   for (size_t j = 0; j < policy.candidates().size(); ++j)
     got[static_cast<size_t>(policy.candidates()[j])] = policy.choice(j);
@@ -82,7 +83,8 @@ TEST(PixelBitPolicy, ZeroBitFirstEntryLeavesStaticPixelsOut) {
   const PixelLayout px{1, 6, 170};
   const Pool pool = {UniformQuantizer::from_clip(0, 0), UniformQuantizer::from_clip(8, 2.5)};
   PixelBitPolicy policy;
-  policy.choose(residual(px, rng), px, pool, 1.0, 0.5);
+  const std::vector<float> x = residual(px, rng), x_k(x.size(), 0.0f);
+  policy.choose(x, x_k, px, pool, 1.0, 0.5);
   // Only the moving columns (3 of every 17) have a residual large enough to be candidates.
   EXPECT_EQ(policy.candidates().size(), 30u);
   for (int64_t p : policy.candidates()) EXPECT_LT(p % 17, 3);
@@ -97,10 +99,11 @@ TEST(PixelBitPolicy, WithoutAZeroBitEntryEveryPixelIsACandidate) {
 
 TEST(PixelBitPolicy, BadArguments_n) {
   PixelBitPolicy policy;
-  const std::vector<float> d(12);
-  EXPECT_THROW(policy.choose(d, PixelLayout{1, 3, 4}, Pool{}, 1.0, 1.0), std::invalid_argument);
+  const std::vector<float> d(12), shorter(11);
+  EXPECT_THROW(policy.choose(d, d, PixelLayout{1, 3, 4}, Pool{}, 1.0, 1.0), std::invalid_argument);
   const Pool pool = {UniformQuantizer::from_clip(0, 0)};
-  EXPECT_THROW(policy.choose(d, PixelLayout{1, 3, 5}, pool, 1.0, 1.0), std::invalid_argument);
+  EXPECT_THROW(policy.choose(d, d, PixelLayout{1, 3, 5}, pool, 1.0, 1.0), std::invalid_argument);
+  EXPECT_THROW(policy.choose(d, shorter, PixelLayout{1, 3, 4}, pool, 1.0, 1.0), std::invalid_argument);
 }
 
 }  // namespace
