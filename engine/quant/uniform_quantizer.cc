@@ -70,6 +70,25 @@ void UniformQuantizer::levels(std::span<const float> in, std::span<float> out) c
   for (size_t i = 0; i < in.size(); ++i) out[i] = std::nearbyint(std::clamp(in[i] / s, lo, hi));
 }
 
+void UniformQuantizer::levels_of_difference(std::span<const float> a, std::span<const float> b,
+                                            std::span<float> out) const {
+  check_sizes(a, out);
+  check_sizes(b, out);
+  if (bits_ > 8)
+    throw std::logic_error("quantizer: " + std::to_string(bits_) +
+                           " bits has no integer levels (at most 8 bits)");
+  if (scale_ == 0) {
+    std::fill(out.begin(), out.end(), 0.0f);
+    return;
+  }
+  const float s = scale_f_;
+  const float lo = static_cast<float>(level_min_), hi = static_cast<float>(level_max_);
+  for (size_t i = 0; i < out.size(); ++i) {
+    const float d = a[i] - b[i];
+    out[i] = std::nearbyint(std::clamp(d / s, lo, hi));
+  }
+}
+
 void UniformQuantizer::apply(std::span<const float> in, std::span<float> out) const {
   check_sizes(in, out);
   if (scale_ == 0) {

@@ -46,6 +46,10 @@ class UniformQuantizer {
   // for 0 bits and a zero range): the integer operands of the integer kernels. Bit-widths <= 8;
   // `out` as for apply(). Throws std::logic_error for 16 and 32 bits.
   void levels(std::span<const float> in, std::span<float> out) const;
+  // levels(a - b) without storing a - b (the difference is rounded to float first, as a stored
+  // one would be): ResQ's residual x_t - x_k in one pass. `out` may alias `a` or `b` exactly.
+  void levels_of_difference(std::span<const float> a, std::span<const float> b,
+                            std::span<float> out) const;
 
  private:
   int bits_;

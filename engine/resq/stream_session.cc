@@ -207,22 +207,22 @@ void StreamSession::run_linear(size_t node, const Op& op, std::span<const Tensor
     }
     write_chosen_residual(li);
   } else {
-    activation_.resize(x.shape());
-    const float* xt = x.f32();
-    const float* xk = l.x_k.f32();
-    float* d = activation_.f32();
-    for (int64_t i = 0; i < x.numel(); ++i) d[i] = xt[i] - xk[i];
     const int res_a = b.res_a_pool.front();
     cost_.bops += macs * b.res_w * res_a;
     cost_.pixels_per_bits[res_a] += pixels;
     if (mapped) std::fill(bit_map_.begin(), bit_map_.end(), res_a);
     const std::optional<UniformQuantizer> q_r = residual_quantizer(*model_, li, res_a);
+    activation_.resize(x.shape());
     if (q_r && integer_form(li, b.res_w)) {
-      q_r->levels(activation_.floats(), activation_.floats());
+      q_r->levels_of_difference(x.floats(), l.x_k.floats(), activation_.floats());
       sum_levels(li, op, in, activation_, q_r->bits(), b.res_w, y.shape(), y);
       scale_add(li, y, *q_r, b.res_w, &l.z_k, nullptr, y);
       return;
     }
+    const float* xt = x.f32();
+    const float* xk = l.x_k.f32();
+    float* d = activation_.f32();
+    for (int64_t i = 0; i < x.numel(); ++i) d[i] = xt[i] - xk[i];
     if (q_r) q_r->apply(activation_.floats());
   }
   run_quantized(op, in, out, activation_, nullptr, model_->weight(li, b.res_w), false);

@@ -141,9 +141,28 @@ TEST(UniformQuantizer, LevelsTimesScaleIsTheFakeQuantizedValue) {
   }
 }
 
+TEST(UniformQuantizer, LevelsOfDifferenceEqualLevelsOfTheStoredDifference) {
+  std::vector<float> a, b;
+  for (int i = -200; i <= 200; ++i) {
+    a.push_back(static_cast<float>(i) * 0.0173f);
+    b.push_back(static_cast<float>(i % 7) * 0.31f - 0.9f);
+  }
+  for (int bits : {0, 4, 8}) {
+    const UniformQuantizer q = UniformQuantizer::from_clip(bits, 1.5);
+    std::vector<float> d(a.size()), want(a.size()), got(a.size());
+    for (size_t i = 0; i < a.size(); ++i) d[i] = a[i] - b[i];
+    q.levels(d, want);
+    q.levels_of_difference(a, b, got);
+    EXPECT_EQ(got, want) << bits << " bits";
+  }
+}
+
 TEST(UniformQuantizer, NoLevelsAboveEightBits_n) {
   std::vector<float> in(2), out(2);
   EXPECT_THROW(UniformQuantizer::from_clip(16, 1).levels(in, out), std::logic_error);
+  EXPECT_THROW(UniformQuantizer::from_clip(16, 1).levels_of_difference(in, in, out), std::logic_error);
+  EXPECT_THROW(UniformQuantizer::from_clip(4, 1).levels_of_difference(in, std::span<float>(out.data(), 1), out),
+               std::invalid_argument);
   EXPECT_THROW(UniformQuantizer::from_clip(4, 1).levels(in, std::span<float>(out.data(), 1)),
                std::invalid_argument);
 }
