@@ -174,7 +174,7 @@ const int16_t* PackedLevels::block(int64_t mb) const {
 }
 
 void int_gemm(const PackedLevels& a, const float* b, int64_t ldb, int64_t n, float* c, int64_t ldc,
-              IntGemmScratch& s) {
+              IntGemmScratch& s, const GemmEpilogue* ep) {
   const int64_t m = a.rows(), k = a.depth(), pairs = (k + 1) / 2;
   const int64_t tile = pairs * kCols * 2;  // int16 of one packed column tile
   const int64_t tiles_per_block = std::max<int64_t>(1, kPackedBlock / std::max<int64_t>(tile, 1));
@@ -188,9 +188,21 @@ void int_gemm(const PackedLevels& a, const float* b, int64_t ldb, int64_t n, flo
     for (int64_t r0 = 0; r0 < m; r0 += kRows) {
       const int64_t rows = std::min(kRows, m - r0);
       for (int64_t t = 0; t < tiles; ++t) {
-        const int64_t jt = j0 + t * kCols;
+        const int64_t jt = j0 + t * kCols, cols = std::min(kCols, n - jt);
         micro_kernel(a.block(r0 / kRows), s.packed_b.data() + t * tile, pairs, c + r0 * ldc + jt,
-                     ldc, rows, std::min(kCols, n - jt));
+                     ldc, rows, cols);
+        if (!ep) continue;
+        for (int64_t r = r0; r < r0 + rows; ++r) {
+          float* row = c + r * ldc + jt;
+          const float m_r = ep->multiplier[r];
+          if (ep->base) {
+            const float* base = ep->base + r * ldc + jt;
+            for (int64_t j = 0; j < cols; ++j) row[j] = scale_affine(row[j], m_r, base[j]);
+          } else {
+            const float add = ep->bias ? ep->bias[r] : 0.0f;
+            for (int64_t j = 0; j < cols; ++j) row[j] = scale_affine(row[j], m_r, add);
+          }
+        }
       }
     }
   }

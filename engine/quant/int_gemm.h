@@ -8,6 +8,7 @@
 // integer float represents), and exactly by int32. float_sums_exact() says when that holds.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <vector>
 
@@ -34,14 +35,30 @@ class PackedLevels {
   std::vector<int16_t> data_;  // [row block][k pair][kRows][2]
 };
 
+// A quantized layer's output from its sum of levels: acc * (s_a * s_w) + bias (or z_k), one
+// fused multiply-add, used by the integer kernels' epilogue and the float path alike so that
+// equal sums give equal outputs.
+inline float scale_affine(float acc, float multiplier, float addend) {
+  return std::fma(acc, multiplier, addend);
+}
+
+// Applied to each output as it is written (while in cache): c = scale_affine(c, multiplier[row],
+// base[row * ldc + col], or bias[row], or 0). base has C's layout and must not overlap C (the
+// sums are written before the epilogue reads it).
+struct GemmEpilogue {
+  const float* multiplier = nullptr;
+  const float* bias = nullptr;
+  const float* base = nullptr;
+};
+
 // Scratch of one caller (not shared between threads).
 struct IntGemmScratch {
   std::vector<int16_t> packed_b;
 };
 
 // C (m x n, row stride ldc) = A * B, B = k x n float levels in [-128, 127] with row stride ldb.
-// Overwrites C.
+// Overwrites C; with an epilogue, C then holds its scaled result.
 void int_gemm(const PackedLevels& a, const float* b, int64_t ldb, int64_t n, float* c, int64_t ldc,
-              IntGemmScratch& scratch);
+              IntGemmScratch& scratch, const GemmEpilogue* epilogue = nullptr);
 
 }  // namespace resq

@@ -164,9 +164,8 @@ void StreamSession::run_linear(size_t node, const Op& op, std::span<const Tensor
     if (q_a && integer_form(li, key_w_)) {
       activation_.resize(x.shape());
       q_a->levels(x.floats(), activation_.floats());
-      sum_levels(li, op, in, activation_, q_a->bits(), key_w_, out[0]->shape(), *out[0]);
       const float* bias = in.size() > 2 && in[2] ? in[2]->f32() : nullptr;
-      scale_add(li, *out[0], *q_a, key_w_, nullptr, bias, *out[0]);
+      sum_scaled(li, op, in, activation_, *q_a, key_w_, nullptr, bias, *out[0]);
     } else {
       run_quantized(op, in, out, x, q_a ? &*q_a : nullptr, model_->weight(li, key_w_), true);
     }
@@ -215,8 +214,7 @@ void StreamSession::run_linear(size_t node, const Op& op, std::span<const Tensor
     activation_.resize(x.shape());
     if (q_r && integer_form(li, b.res_w)) {
       q_r->levels_of_difference(x.floats(), l.x_k.floats(), activation_.floats());
-      sum_levels(li, op, in, activation_, q_r->bits(), b.res_w, y.shape(), y);
-      scale_add(li, y, *q_r, b.res_w, &l.z_k, nullptr, y);
+      sum_scaled(li, op, in, activation_, *q_r, b.res_w, &l.z_k, nullptr, y);
       return;
     }
     const float* xt = x.f32();
@@ -272,6 +270,21 @@ void StreamSession::set_multipliers(size_t li, const UniformQuantizer& q_a, int 
         static_cast<float>(q_a.scale() * scales[static_cast<size_t>(c) % scales.size()]);
 }
 
+void StreamSession::sum_scaled(size_t li, const Op& op, std::span<const Tensor* const> in,
+                               const Tensor& levels, const UniformQuantizer& q_a, int w_bits,
+                               const Tensor* base, const float* bias, Tensor& y) {
+  const QuantizedModel::WeightLevels& w = model_->weight_levels(li, w_bits);
+  if (integer_kernels_ && w.conv && float_sums_exact(w.conv->depth(), q_a.bits(), w_bits)) {
+    set_multipliers(li, q_a, w_bits, y.shape()[1]);
+    const GemmEpilogue ep{multipliers_.data(), bias, base ? base->f32() : nullptr};
+    w.conv->run(levels, y, conv_scratch_, &ep);
+    ++cost_.integer_layers;
+    return;
+  }
+  sum_levels(li, op, in, levels, q_a.bits(), w_bits, y.shape(), y);
+  scale_add(li, y, q_a, w_bits, base, bias, y);
+}
+
 void StreamSession::scale_add(size_t li, const Tensor& acc, const UniformQuantizer& q_a,
                               int w_bits, const Tensor* base, const float* bias, Tensor& y) {
   const ChannelView v = channel_view(li, acc);
@@ -285,11 +298,11 @@ void StreamSession::scale_add(size_t li, const Tensor& acc, const UniformQuantiz
     for (int64_t c = 0; c < v.channels; ++c, a += v.inner, p += v.inner) {
       const float m = multipliers_[static_cast<size_t>(c)];
       if (b) {
-        for (int64_t i = 0; i < v.inner; ++i) p[i] = a[i] * m + b[i];
+        for (int64_t i = 0; i < v.inner; ++i) p[i] = scale_affine(a[i], m, b[i]);
         b += v.inner;
       } else {
         const float b0 = bias ? bias[c] : 0.0f;
-        for (int64_t i = 0; i < v.inner; ++i) p[i] = a[i] * m + b0;
+        for (int64_t i = 0; i < v.inner; ++i) p[i] = scale_affine(a[i], m, b0);
       }
     }
 }
@@ -378,7 +391,7 @@ void StreamSession::sparse_groups(size_t li, const Op& op, std::span<const Tenso
       float* out = yv + r * positions;
       for (int64_t j = 0; j < n; ++j) {
         const int64_t pos = outputs_[static_cast<size_t>(j)];
-        out[pos] = a[j] * mult + out[pos];
+        out[pos] = scale_affine(a[j], mult, out[pos]);
       }
     }
   }

@@ -82,6 +82,11 @@ class StreamSession : private LinearLayerRunner {
   // one and its sums are exact, else the float op on the levels (the simulation).
   void sum_levels(size_t li, const Op& op, std::span<const Tensor* const> in, const Tensor& levels,
                   int a_bits, int w_bits, const Shape& shape, Tensor& acc);
+  // y = sums of `levels` scaled: the integer kernel with the scaling in its epilogue where there
+  // is one, else sum_levels then scale_add (the same arithmetic).
+  void sum_scaled(size_t li, const Op& op, std::span<const Tensor* const> in, const Tensor& levels,
+                  const UniformQuantizer& q_a, int w_bits, const Tensor* base, const float* bias,
+                  Tensor& y);
   // y = acc * (s_a * s_w[c]) + (base element-wise, or bias[c], or 0); y may alias acc or base.
   void scale_add(size_t li, const Tensor& acc, const UniformQuantizer& q_a, int w_bits,
                  const Tensor* base, const float* bias, Tensor& y);

@@ -90,6 +90,30 @@ TEST(IntGemm, WritesIntoStridedSubMatrix) {
       EXPECT_EQ(c[i * ldc + j], j < n ? want[i * n + j] : 5.0f) << i << "," << j;
 }
 
+TEST(IntGemm, EpilogueScalesWithBiasOrBase) {
+  std::mt19937 rng(4);
+  const int64_t m = 8, n = 45, k = 19;
+  const std::vector<float> a = random_levels(m * k, 8, rng), b = random_levels(k * n, 8, rng);
+  const std::vector<float> sums = reference(a, b, m, n, k);
+  std::vector<float> multiplier(m), bias(m), base(static_cast<size_t>(m * n));
+  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+  for (int64_t r = 0; r < m; ++r) multiplier[r] = 1e-3f * (1.0f + u(rng)), bias[r] = u(rng);
+  for (float& v : base) v = u(rng);
+  const PackedLevels packed(a.data(), m, k);
+  IntGemmScratch scratch;
+  std::vector<float> with_bias(static_cast<size_t>(m * n)), with_base(static_cast<size_t>(m * n));
+  const GemmEpilogue by_bias{multiplier.data(), bias.data(), nullptr};
+  int_gemm(packed, b.data(), n, n, with_bias.data(), n, scratch, &by_bias);
+  const GemmEpilogue by_base{multiplier.data(), nullptr, base.data()};
+  int_gemm(packed, b.data(), n, n, with_base.data(), n, scratch, &by_base);
+  for (int64_t r = 0; r < m; ++r)
+    for (int64_t j = 0; j < n; ++j) {
+      const float s = sums[r * n + j];
+      ASSERT_EQ(with_bias[r * n + j], scale_affine(s, multiplier[r], bias[r])) << r << "," << j;
+      ASSERT_EQ(with_base[r * n + j], scale_affine(s, multiplier[r], base[r * n + j])) << r << "," << j;
+    }
+}
+
 TEST(IntGemm, FloatSumsExactBound) {
   EXPECT_TRUE(float_sums_exact(1024, 8, 8));   // 1024 * 128 * 128 = 2^24
   EXPECT_FALSE(float_sums_exact(1025, 8, 8));
