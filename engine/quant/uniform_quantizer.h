@@ -52,6 +52,9 @@ class UniformQuantizer {
                             std::span<float> out) const;
 
  private:
+  template <class Value>
+  void levels_of(Value value, std::span<float> out) const;
+
   int bits_;
   double clip_;
   double scale_ = 0;
