@@ -1,5 +1,7 @@
 #include "engine/ops/transpose.h"
 
+#include <algorithm>
+#include <cstdint>
 #include <cstring>
 
 #include "engine/error.h"
@@ -7,11 +9,63 @@
 namespace resq {
 namespace {
 
+// The same data movement on fewer dims: size-1 dims dropped, and each run of input dims that stays
+// adjacent and in order in the output merged into one. NHWC <-> NCHW with N = 1 becomes a 2-D
+// transpose, and moving only size-1 dims becomes a copy.
+void simplify(Shape& shape, std::vector<size_t>& perm) {
+  std::vector<size_t> kept(shape.size(), SIZE_MAX);  // input dim -> index among size > 1 dims
+  Shape dims;
+  for (size_t d = 0; d < shape.size(); ++d)
+    if (shape[d] != 1) {
+      kept[d] = dims.size();
+      dims.push_back(shape[d]);
+    }
+  std::vector<size_t> p;
+  for (size_t d : perm)
+    if (kept[d] != SIZE_MAX) p.push_back(kept[d]);
+  // Output positions [start, end) whose input dims are consecutive form one merged dim.
+  std::vector<size_t> group_of_input(dims.size());
+  std::vector<int64_t> group_size;
+  std::vector<size_t> first_input;
+  for (size_t d = 0; d < p.size(); ++d) {
+    if (d == 0 || p[d] != p[d - 1] + 1) {
+      group_size.push_back(1);
+      first_input.push_back(p[d]);
+    }
+    group_size.back() *= dims[p[d]];
+    group_of_input[p[d]] = group_size.size() - 1;
+  }
+  // Merged input order: groups sorted by their first input dim.
+  std::vector<size_t> order(group_size.size());
+  for (size_t g = 0; g < order.size(); ++g) order[g] = g;
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return first_input[a] < first_input[b]; });
+  std::vector<size_t> input_index(order.size());
+  shape.assign(order.size(), 1);
+  for (size_t k = 0; k < order.size(); ++k) {
+    input_index[order[k]] = k;
+    shape[k] = group_size[order[k]];
+  }
+  perm.assign(order.size(), 0);
+  for (size_t g = 0; g < order.size(); ++g) perm[g] = input_index[g];
+}
+
+// y[j][i] = x[i][j] for x rows x cols, in square tiles so that both sides stay in cache lines.
+template <class T>
+void transpose_2d(const T* x, T* y, int64_t rows, int64_t cols) {
+  constexpr int64_t kTile = 32;
+  for (int64_t i0 = 0; i0 < rows; i0 += kTile)
+    for (int64_t j0 = 0; j0 < cols; j0 += kTile) {
+      const int64_t i1 = std::min(rows, i0 + kTile), j1 = std::min(cols, j0 + kTile);
+      for (int64_t j = j0; j < j1; ++j)
+        for (int64_t i = i0; i < i1; ++i) y[j * rows + i] = x[i * cols + j];
+    }
+}
+
 // Copies x into y where output dim d is input dim perm[d]. Walks the output in order with an
 // odometer over the matching input strides; when the last axis stays last, whole rows are
 // contiguous and copied at once.
 template <class T>
-void transpose(const T* x, T* y, const Shape& in_shape, const std::vector<size_t>& perm) {
+void transpose_general(const T* x, T* y, const Shape& in_shape, const std::vector<size_t>& perm) {
   const size_t rank = perm.size();
   std::vector<int64_t> in_strides(rank, 1);
   for (size_t d = rank; d-- > 1;) in_strides[d - 1] = in_strides[d] * in_shape[d];
@@ -22,8 +76,7 @@ void transpose(const T* x, T* y, const Shape& in_shape, const std::vector<size_t
     strides[d] = in_strides[perm[d]];
   }
   const int64_t total = shape_numel(out_dims);
-  if (total == 0) return;
-  const bool rows_contiguous = rank > 0 && perm[rank - 1] == rank - 1;
+  const bool rows_contiguous = perm[rank - 1] == rank - 1;
   const size_t odo_rank = rows_contiguous ? rank - 1 : rank;
   const int64_t row = rows_contiguous ? out_dims[rank - 1] : 1;
   std::vector<int64_t> idx(odo_rank, 0);
@@ -39,6 +92,23 @@ void transpose(const T* x, T* y, const Shape& in_shape, const std::vector<size_t
       src -= strides[d] * out_dims[d];
       idx[d] = 0;
     }
+  }
+}
+
+template <class T>
+void transpose(const T* x, T* y, Shape shape, std::vector<size_t> perm) {
+  const int64_t total = shape_numel(shape);
+  if (total == 0) return;
+  simplify(shape, perm);
+  if (perm.size() <= 1) {  // the order of the elements does not change
+    std::memcpy(y, x, static_cast<size_t>(total) * sizeof(T));
+  } else if (perm == std::vector<size_t>{1, 0}) {
+    transpose_2d(x, y, shape[0], shape[1]);
+  } else if (perm == std::vector<size_t>{0, 2, 1}) {  // a batch of 2-D transposes
+    const int64_t plane = shape[1] * shape[2];
+    for (int64_t b = 0; b < shape[0]; ++b) transpose_2d(x + b * plane, y + b * plane, shape[1], shape[2]);
+  } else {
+    transpose_general(x, y, shape, perm);
   }
 }
 

@@ -35,9 +35,8 @@ TEST(Transpose, DefaultReverses2D) {
             (std::vector<float>{1, 4, 2, 5, 3, 6}));
 }
 
-// Every permutation of a 4-D tensor against a direct index computation.
-TEST(Transpose, AllPermutationsOfRank4MatchNaive) {
-  const Shape s = {2, 3, 4, 5};
+// Every permutation of a 4-D tensor of shape s against a direct index computation.
+void expect_all_permutations_match_naive(const Shape& s) {
   Tensor x = ramp(s);
   std::vector<int64_t> p = {0, 1, 2, 3};
   do {
@@ -54,9 +53,20 @@ TEST(Transpose, AllPermutationsOfRank4MatchNaive) {
             int64_t i[4];
             for (size_t d = 0; d < 4; ++d) i[p[d]] = o[d];
             const int64_t src = ((i[0] * s[1] + i[1]) * s[2] + i[2]) * s[3] + i[3];
-            ASSERT_EQ(y[0].f32()[k], static_cast<float>(src));
+            ASSERT_EQ(y[0].f32()[k], static_cast<float>(src))
+                << shape_str(s) << " perm " << p[0] << p[1] << p[2] << p[3] << " at " << k;
           }
   } while (std::next_permutation(p.begin(), p.end()));
+}
+
+TEST(Transpose, AllPermutationsOfRank4MatchNaive) {
+  expect_all_permutations_match_naive({2, 3, 4, 5});
+  // Size-1 dims (dropped), merged runs, 2-D and batched 2-D transposes across 32-element tiles.
+  expect_all_permutations_match_naive({1, 37, 40, 3});
+  expect_all_permutations_match_naive({1, 1, 70, 65});
+  expect_all_permutations_match_naive({2, 1, 33, 1});
+  expect_all_permutations_match_naive({3, 70, 1, 5});
+  expect_all_permutations_match_naive({1, 1, 1, 1});
 }
 
 TEST(Transpose, Int64AndRank1) {
