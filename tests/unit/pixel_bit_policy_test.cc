@@ -64,10 +64,11 @@ void expect_same_choices(const Pool& pool, double tau) {
     for (int64_t c = 0; c < px.channels; ++c) {
       const float x = d[static_cast<size_t>((o * px.channels + c) * px.inner + i)];
       ASSERT_EQ(policy.residual()[static_cast<size_t>(c) * n + j], x);
-      for (size_t k = 0; k < pool.size(); ++k)
-        if (pool[k] && !(k == 0 && pool[0]->bits() == 0))
-          ASSERT_EQ(static_cast<float>(pool[k]->scale()) * policy.levels(k)[static_cast<size_t>(c) * n + j],
-                    pool[k]->quantize(x));
+      for (size_t k = 0; k < pool.size(); ++k) {
+        if (!pool[k] || (k == 0 && pool[0]->bits() == 0)) continue;  // no levels kept
+        ASSERT_EQ(static_cast<float>(pool[k]->scale()) * policy.levels(k)[static_cast<size_t>(c) * n + j],
+                  pool[k]->quantize(x));
+      }
     }
   }
 }
