@@ -3,9 +3,10 @@
 // KeyframeCache and the cost of every frame. Sessions share one immutable QuantizedModel.
 //
 // Dynamic-ResQ cost: a residual pixel chosen at b bits carries b x b_w x (its share of the
-// layer's MACs, pixel_layout.h). The policy (Eq. 10-11) quantizes every residual element with
-// every pool quantizer and sums squared errors; it is counted as one 8x8-bit MAC per element per
-// pool entry (64 BOPs), i.e. at the precision of the keyframe activations it works next to.
+// layer's MACs, pixel_layout.h). The policy (Eq. 10-11) is counted as if it quantized every
+// residual element with every pool quantizer: one 8x8-bit MAC per element per pool entry (64
+// BOPs), at the precision of the keyframe activations it works next to. (PixelBitPolicy skips
+// most of that work with the same decisions; the count stays that of the paper's policy.)
 #pragma once
 
 #include <cstdint>
