@@ -83,6 +83,18 @@ Executor::Executor(std::shared_ptr<const Graph> graph) : graph_(std::move(graph)
                        "' is not produced by any node");
   slots_.resize(g.values.size());
   current_.resize(g.values.size(), nullptr);
+  std::vector<int64_t> last_use(g.values.size(), -1);
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    for (int v : g.nodes[i].outputs) last_use[static_cast<size_t>(v)] = static_cast<int64_t>(i);
+    for (int v : g.nodes[i].inputs)
+      if (v != kNoValue) last_use[static_cast<size_t>(v)] = static_cast<int64_t>(i);
+  }
+  for (int v : g.inputs) last_use[static_cast<size_t>(v)] = -1;   // the caller's tensors
+  for (int v : g.outputs) last_use[static_cast<size_t>(v)] = -1;  // returned after the run
+  release_after_.resize(g.nodes.size());
+  for (size_t v = 0; v < g.values.size(); ++v)
+    if (last_use[v] >= 0 && !g.values[v].constant)
+      release_after_[static_cast<size_t>(last_use[v])].push_back(v);
   linear_.resize(g.nodes.size(), false);
   for (size_t i = 0; i < g.nodes.size(); ++i) {
     const Node& n = g.nodes[i];
@@ -141,6 +153,18 @@ void Executor::set_node_timing(bool on) {
   node_ms_.assign(on ? graph_->nodes.size() : 0, 0.0);
 }
 
+void Executor::reuse_storage(Tensor& slot, int64_t bytes) {
+  const auto need = static_cast<size_t>(bytes);
+  if (slot.capacity() >= need) return;
+  // The smallest released storage that fits; the slot's own (too small) one is released instead.
+  auto best = free_.end();
+  for (auto it = free_.begin(); it != free_.end(); ++it)
+    if (it->capacity() >= need && (best == free_.end() || it->capacity() < best->capacity())) best = it;
+  if (best == free_.end()) return;
+  std::swap(slot, *best);
+  if (best->capacity() == 0) free_.erase(best);
+}
+
 std::vector<Tensor> Executor::run(std::span<const Tensor> inputs, LinearLayerRunner* linear) {
   const Graph& g = *graph_;
   if (inputs.size() != g.inputs.size())
@@ -168,6 +192,7 @@ std::vector<Tensor> Executor::run(std::span<const Tensor> inputs, LinearLayerRun
       out_ptrs.clear();
       for (size_t o = 0; o < n.outputs.size(); ++o) {
         auto ov = static_cast<size_t>(n.outputs[o]);
+        reuse_storage(slots_[ov], shape_numel((*out_meta)[o].shape) * dtype_size((*out_meta)[o].dtype));
         slots_[ov].resize((*out_meta)[o].shape, (*out_meta)[o].dtype);
         out_ptrs.push_back(&slots_[ov]);
         current_[ov] = &slots_[ov];
@@ -178,6 +203,10 @@ std::vector<Tensor> Executor::run(std::span<const Tensor> inputs, LinearLayerRun
         ops_[i]->run(in_ptrs, out_ptrs);
     } catch (const OpError& e) {
       throw ModelError(g.where(n) + ": " + e.what());
+    }
+    for (size_t v : release_after_[i]) {
+      if (slots_[v].capacity() > 0) free_.push_back(std::move(slots_[v]));
+      current_[v] = nullptr;
     }
     if (node_timing_)
       node_ms_[i] += std::chrono::duration<double, std::milli>(Clock::now() - start).count();

@@ -56,12 +56,18 @@ class Executor {
  private:
   std::vector<TensorMeta> metas_of(const Node& n, bool with_values) const;
   void check_input(size_t i, const Tensor& t) const;
+  // Gives `slot` released storage of at least `bytes` when its own is smaller.
+  void reuse_storage(Tensor& slot, int64_t bytes);
 
   std::shared_ptr<const Graph> graph_;
   std::vector<std::unique_ptr<Op>> ops_;
   std::vector<ValueMeta> meta_;
   std::vector<Tensor> slots_;            // runtime storage per value (unused for constants)
   std::vector<const Tensor*> current_;   // where each value lives during a run
+  // Values whose last reader is node i: their storage goes to free_ once it ran, for a later
+  // node's output, so outputs are written into memory that is still in cache.
+  std::vector<std::vector<size_t>> release_after_;
+  std::vector<Tensor> free_;
   std::vector<bool> linear_;              // per node
   std::vector<size_t> linear_nodes_;
   bool node_timing_ = false;

@@ -56,7 +56,7 @@ Tensor Tensor::from_floats(Shape shape, std::span<const float> values) {
   if (static_cast<int64_t>(values.size()) != t.numel())
     throw std::invalid_argument("Tensor::from_floats: " + std::to_string(values.size()) +
                                 " values for shape " + shape_str(shape));
-  std::memcpy(t.f32(), values.data(), t.bytes());
+  if (!values.empty()) std::memcpy(t.f32(), values.data(), t.bytes());  // an empty span may be null
   return t;
 }
 

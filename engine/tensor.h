@@ -42,6 +42,8 @@ class Tensor {
   DType dtype() const { return dtype_; }
   int64_t numel() const { return numel_; }
   size_t bytes() const { return static_cast<size_t>(numel_) * dtype_size(dtype_); }
+  // Bytes the storage holds: resize() up to this size does not allocate.
+  size_t capacity() const { return data_ ? capacity_ : 0; }
 
   // Changes shape and type; keeps the allocation when it is large enough.
   // Contents are unspecified afterwards (not zeroed).

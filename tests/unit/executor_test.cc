@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <functional>
 #include <string>
 #include <vector>
@@ -56,6 +58,37 @@ TEST(Executor, RunsNodesInOrderAndReusesBuffers) {
     EXPECT_FLOAT_EQ(out[0].f32()[2], 5.0f);
   }
   EXPECT_TRUE(ex.values()[static_cast<size_t>(ex.graph().outputs[0])].known);
+}
+
+// Storage of values whose last reader has run serves later outputs: a value read again much later
+// (a) and a graph output that is also read inside (d) must survive, over runs with new inputs.
+TEST(Executor, ReleasedStorageNeverHoldsALiveValue) {
+  Graph g;
+  g.source = "chain.onnx";
+  Value x = named("x");
+  x.shape = {2, 40};
+  x.shape_known = true;
+  g.inputs.push_back(g.add_value(x));
+  const int a = g.add_value(named("a")), b = g.add_value(named("b")), c = g.add_value(named("c"));
+  const int d = g.add_value(named("d")), e = g.add_value(named("e"));
+  g.nodes.push_back({"relu_a", "Relu", {g.inputs[0]}, {a}, {}});
+  g.nodes.push_back({"sigmoid_b", "Sigmoid", {a}, {b}, {}});
+  g.nodes.push_back({"relu_c", "Relu", {b}, {c}, {}});
+  g.nodes.push_back({"add_d", "Add", {c, a}, {d}, {}});
+  g.nodes.push_back({"add_e", "Add", {d, g.inputs[0]}, {e}, {}});
+  g.outputs = {d, e};
+  Executor ex(std::make_shared<Graph>(g));
+  for (int pass = 0; pass < 3; ++pass) {
+    std::vector<float> xs(80);
+    for (size_t i = 0; i < xs.size(); ++i) xs[i] = static_cast<float>(i % 9) - 4.0f + 0.5f * pass;
+    std::vector<Tensor> out = ex.run(std::vector<Tensor>{Tensor::from_floats({2, 40}, xs)});
+    ASSERT_EQ(out.size(), 2u);
+    for (size_t i = 0; i < xs.size(); ++i) {
+      const float av = std::max(xs[i], 0.0f), bv = 1.0f / (1.0f + std::exp(-av));
+      EXPECT_NEAR(out[0].f32()[i], bv + av, 1e-6f) << "pass " << pass << ", d[" << i << "]";
+      EXPECT_NEAR(out[1].f32()[i], bv + av + xs[i], 1e-6f) << "pass " << pass << ", e[" << i << "]";
+    }
+  }
 }
 
 TEST(Executor, NodeTimingIsOffByDefaultAndRestartsWhenTurnedOn) {
