@@ -28,16 +28,19 @@ void affected_outputs(const Window& w, std::span<const int64_t> input_pixels,
 }
 
 void gather_columns(const Window& w, int64_t channels, const float* image,
-                    std::span<const int64_t> outputs, float* columns) {
+                    std::span<const int64_t> outputs, float* columns,
+                    std::vector<int64_t>& origins) {
   const int64_t in_h = w.in[0], in_w = w.in[1], out_w = w.out[1];
   const int64_t kh = w.kernel[0], kw = w.kernel[1], taps = kh * kw;
   const auto n = static_cast<int64_t>(outputs.size());
-  // Each position's window origin, once: (oy * s - pad, ox * s - pad).
-  std::vector<int64_t> y0(static_cast<size_t>(n)), x0(static_cast<size_t>(n));
+  // Each position's window origin, once: (oy * s - pad) in [0, n), (ox * s - pad) in [n, 2n).
+  origins.resize(static_cast<size_t>(2 * n));
+  int64_t* y0 = origins.data();
+  int64_t* x0 = y0 + n;
   for (int64_t j = 0; j < n; ++j) {
     const int64_t q = outputs[static_cast<size_t>(j)];
-    y0[static_cast<size_t>(j)] = q / out_w * w.stride[0] - w.pad_begin[0];
-    x0[static_cast<size_t>(j)] = q % out_w * w.stride[1] - w.pad_begin[1];
+    y0[j] = q / out_w * w.stride[0] - w.pad_begin[0];
+    x0[j] = q % out_w * w.stride[1] - w.pad_begin[1];
   }
   for (int64_t ky = 0; ky < kh; ++ky)
     for (int64_t kx = 0; kx < kw; ++kx) {
@@ -46,7 +49,7 @@ void gather_columns(const Window& w, int64_t channels, const float* image,
         const float* plane = image + c * in_h * in_w;
         float* dst = columns + (c * taps + ky * kw + kx) * n;
         for (int64_t j = 0; j < n; ++j) {
-          const int64_t iy = y0[static_cast<size_t>(j)] + dy, ix = x0[static_cast<size_t>(j)] + dx;
+          const int64_t iy = y0[j] + dy, ix = x0[j] + dx;
           dst[j] = iy >= 0 && iy < in_h && ix >= 0 && ix < in_w ? plane[iy * in_w + ix] : 0.0f;
         }
       }

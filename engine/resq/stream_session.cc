@@ -237,6 +237,12 @@ bool StreamSession::integer_form(size_t li, int w_bits) const {
   return true;
 }
 
+const IntegerConv* StreamSession::integer_conv(size_t li, int a_bits, int w_bits) const {
+  const QuantizedModel::WeightLevels& w = model_->weight_levels(li, w_bits);
+  return integer_kernels_ && w.conv && float_sums_exact(w.conv->depth(), a_bits, w_bits) ? &*w.conv
+                                                                                         : nullptr;
+}
+
 StreamSession::ChannelView StreamSession::channel_view(size_t li, const Tensor& y) const {
   const Shape& s = y.shape();
   const auto axis = s.begin() + model_->output_channel_axis(li);
@@ -247,8 +253,8 @@ void StreamSession::sum_levels(size_t li, const Op& op, std::span<const Tensor* 
                                const Tensor& levels, int a_bits, int w_bits, const Shape& shape,
                                Tensor& acc) {
   const QuantizedModel::WeightLevels& w = model_->weight_levels(li, w_bits);
-  if (integer_kernels_ && w.conv && float_sums_exact(w.conv->depth(), a_bits, w_bits)) {
-    w.conv->run(levels, acc, conv_scratch_);
+  if (const IntegerConv* conv = integer_conv(li, a_bits, w_bits)) {
+    conv->run(levels, acc, conv_scratch_);
     ++cost_.integer_layers;
     return;
   }
@@ -273,11 +279,10 @@ void StreamSession::set_multipliers(size_t li, const UniformQuantizer& q_a, int 
 void StreamSession::sum_scaled(size_t li, const Op& op, std::span<const Tensor* const> in,
                                const Tensor& levels, const UniformQuantizer& q_a, int w_bits,
                                const Tensor* base, const float* bias, Tensor& y) {
-  const QuantizedModel::WeightLevels& w = model_->weight_levels(li, w_bits);
-  if (integer_kernels_ && w.conv && float_sums_exact(w.conv->depth(), q_a.bits(), w_bits)) {
+  if (const IntegerConv* conv = integer_conv(li, q_a.bits(), w_bits)) {
     set_multipliers(li, q_a, w_bits, y.shape()[1]);
     const GemmEpilogue ep{multipliers_.data(), bias, base ? base->f32() : nullptr};
-    w.conv->run(levels, y, conv_scratch_, &ep);
+    conv->run(levels, y, conv_scratch_, &ep);
     ++cost_.integer_layers;
     return;
   }
@@ -363,13 +368,13 @@ void StreamSession::sparse_groups(size_t li, const Op& op, std::span<const Tenso
       }
       place(sparse_image_.data());
       columns_.resize(static_cast<size_t>(c_in * taps * n));
-      gather_columns(win, c_in, sparse_image_.data(), outputs_, columns_.data());
+      gather_columns(win, c_in, sparse_image_.data(), outputs_, columns_.data(), origins_);
       for (int64_t c = 0; c < c_in; ++c)
         for (int64_t p : group_) sparse_image_[static_cast<size_t>(c * hw + p)] = 0.0f;
     }
     sparse_acc_.assign(static_cast<size_t>(m * n), 0.0f);
-    if (integer_kernels_ && w.conv && float_sums_exact(w.conv->depth(), q.bits(), b.res_w)) {
-      w.conv->run_columns(columns_.data(), n, sparse_acc_.data(), conv_scratch_.gemm);
+    if (const IntegerConv* conv = integer_conv(li, q.bits(), b.res_w)) {
+      conv->run_columns(columns_.data(), n, sparse_acc_.data(), conv_scratch_.gemm);
       ++cost_.integer_layers;
     } else if (cw.group == 1) {
       sgemm(false, false, m, n, c_in * taps, 1.0f, w.levels.f32(), columns_.data(), 0.0f,
@@ -409,19 +414,20 @@ double StreamSession::choose_residual_bits(size_t li, double macs, const Tensor&
 
   const std::vector<int64_t>& cand = policy_.candidates();
   const bool mapped = bit_map_layer_ == li;
-  if (mapped) std::fill(bit_map_.begin(), bit_map_.end(), static_cast<uint8_t>(b.res_a_pool[0]));
-  cost_.pixels_per_bits[b.res_a_pool[0]] += px.pixels() - static_cast<int64_t>(cand.size());
-  double bops = 0;
-  for (int64_t p = 0, j = 0; p < px.pixels(); ++p) {
-    const bool candidate = j < static_cast<int64_t>(cand.size()) && cand[static_cast<size_t>(j)] == p;
-    const int bits = b.res_a_pool[candidate ? static_cast<size_t>(policy_.choice(static_cast<size_t>(j))) : 0];
-    if (candidate) {
-      if (mapped) bit_map_[static_cast<size_t>(p)] = static_cast<uint8_t>(bits);
-      ++cost_.pixels_per_bits[bits];
-      ++j;
-    }
-    bops += macs * shares[static_cast<size_t>(p)] * b.res_w * bits;
+  const int first_bits = b.res_a_pool[0];
+  if (mapped) std::fill(bit_map_.begin(), bit_map_.end(), static_cast<uint8_t>(first_bits));
+  cost_.pixels_per_bits[first_bits] += px.pixels() - static_cast<int64_t>(cand.size());
+  // Every pixel at the first entry's bits (the shares sum to 1), corrected at the candidates:
+  // a loop over the candidates only, not over every pixel of every layer.
+  double bits_share = first_bits;
+  for (size_t j = 0; j < cand.size(); ++j) {
+    const int bits = b.res_a_pool[static_cast<size_t>(policy_.choice(j))];
+    const auto p = static_cast<size_t>(cand[j]);
+    if (mapped) bit_map_[p] = static_cast<uint8_t>(bits);
+    ++cost_.pixels_per_bits[bits];
+    bits_share += shares[p] * (bits - first_bits);
   }
+  const double bops = macs * b.res_w * bits_share;
   const double policy =
       static_cast<double>(px.pixels() * px.channels) * static_cast<double>(pool_q_.size()) * 64;
   cost_.policy_bops += policy;

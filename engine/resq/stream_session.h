@@ -79,6 +79,8 @@ class StreamSession : private LinearLayerRunner {
   // Integer form (QuantizedModel::has_integer_form) of the current frame's layer at weight bits
   // w_bits <= 8: y = acc * s_a * s_w[channel] + (bias or z_k), acc = levels(x) * levels(w).
   bool integer_form(size_t li, int w_bits) const;
+  // The layer's integer kernel when it is on and its sums are exact at these bits; else nullptr.
+  const IntegerConv* integer_conv(size_t li, int a_bits, int w_bits) const;
   // acc (shaped `shape`) = the layer's sums over `levels`: the integer kernel where there is
   // one and its sums are exact, else the float op on the levels (the simulation).
   void sum_levels(size_t li, const Op& op, std::span<const Tensor* const> in, const Tensor& levels,
@@ -131,7 +133,7 @@ class StreamSession : private LinearLayerRunner {
   std::vector<std::optional<UniformQuantizer>> pool_q_;  // Dynamic-ResQ: the layer's pool
   Tensor acc_;                                   // integer-form sums (scratch)
   std::vector<int64_t> group_, group_index_;     // sparse_groups scratch: pixels, candidates
-  std::vector<int64_t> outputs_;                 // sparse_groups scratch: output positions
+  std::vector<int64_t> outputs_, origins_;       // sparse_groups scratch: output positions
   std::vector<uint8_t> mark_;
   std::vector<float> columns_, sparse_acc_;      // sparse_groups scratch: gathered in and out
   std::vector<float> sparse_image_;              // sparse_groups scratch, all zeros between uses

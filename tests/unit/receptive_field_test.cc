@@ -39,7 +39,8 @@ void check(const Window& w, const std::vector<int64_t>& pixels) {
   EXPECT_EQ(got, want);
   const auto n = static_cast<int64_t>(got.size());
   std::vector<float> gathered(static_cast<size_t>(channels * taps * n));
-  gather_columns(w, channels, image.data(), got, gathered.data());
+  std::vector<int64_t> origins;
+  gather_columns(w, channels, image.data(), got, gathered.data(), origins);
   for (int64_t r = 0; r < channels * taps; ++r)
     for (int64_t j = 0; j < n; ++j)
       ASSERT_EQ(gathered[static_cast<size_t>(r * n + j)], col[static_cast<size_t>(r * P + got[static_cast<size_t>(j)])])
