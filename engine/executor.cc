@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <chrono>
 #include <iterator>
+#include <limits>
+#include <optional>
 
 #include "engine/error.h"
 #include "engine/op_registry.h"
@@ -108,6 +110,83 @@ Executor::Executor(std::shared_ptr<const Graph> graph) : graph_(std::move(graph)
       linear_nodes_.push_back(i);
     }
   }
+  plan_fusion();
+}
+
+void Executor::plan_fusion() {
+  const Graph& g = *graph_;
+  std::vector<int> readers(g.values.size(), 0);
+  for (const Node& n : g.nodes)
+    for (int v : n.inputs)
+      if (v != kNoValue) ++readers[static_cast<size_t>(v)];
+  for (int v : g.outputs) ++readers[static_cast<size_t>(v)];  // the caller reads it too
+  // `v` may vanish into a fused op: read only by the fused nodes, float, shape known.
+  auto internal = [&](int v, int fused_readers = 1) {
+    return readers[static_cast<size_t>(v)] == fused_readers && meta_[static_cast<size_t>(v)].known &&
+           meta_[static_cast<size_t>(v)].meta.dtype == DType::kFloat32;
+  };
+  auto constant_scalar = [&](const Node& n, size_t input, float absent) -> std::optional<float> {
+    if (input >= n.inputs.size() || n.inputs[input] == kNoValue) return absent;
+    const auto& c = g.values[static_cast<size_t>(n.inputs[input])].constant;
+    if (!c || c->dtype() != DType::kFloat32 || c->numel() != 1) return std::nullopt;
+    return c->f32()[0];
+  };
+  fusion_.assign(g.nodes.size(), Fusion{});
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    if (!ops_[i]->fuses_epilogue() || g.nodes[i].outputs.size() != 1) continue;
+    Fusion f;
+    int cur = g.nodes[i].outputs[0];
+    size_t j = i + 1;
+    if (j < g.nodes.size() && g.nodes[j].op_type == "Add" && g.nodes[j].inputs.size() == 2 &&
+        internal(cur)) {
+      const Node& add = g.nodes[j];
+      const int other = add.inputs[0] == cur ? add.inputs[1] : add.inputs[0];
+      if ((add.inputs[0] == cur) != (add.inputs[1] == cur) && other != kNoValue &&
+          meta_[static_cast<size_t>(other)].known &&
+          meta_[static_cast<size_t>(other)].meta.dtype == DType::kFloat32 &&
+          meta_[static_cast<size_t>(other)].meta.shape == meta_[static_cast<size_t>(cur)].meta.shape) {
+        f.addend = other;
+        f.nodes = 1;
+        cur = add.outputs[0];
+        ++j;
+      }
+    }
+    if (j < g.nodes.size() && !g.nodes[j].inputs.empty() && g.nodes[j].inputs[0] == cur &&
+        internal(cur)) {
+      const Node& act = g.nodes[j];
+      using A = Epilogue::Activation;
+      if (act.op_type == "Relu" && act.inputs.size() == 1) {
+        f.epilogue.activation = A::kRelu;
+      } else if (act.op_type == "HardSwish" && act.inputs.size() == 1) {
+        f.epilogue.activation = A::kHardSwish;
+      } else if (act.op_type == "Clip") {
+        const auto lo = constant_scalar(act, 1, -std::numeric_limits<float>::infinity());
+        const auto hi = constant_scalar(act, 2, std::numeric_limits<float>::infinity());
+        if (lo && hi && act.inputs.size() <= 3) {
+          f.epilogue.activation = A::kClip;
+          f.epilogue.lo = *lo;
+          f.epilogue.hi = *hi;
+        }
+      }
+      if (f.epilogue.activation != A::kNone) ++f.nodes;
+    }
+    // x * HardSigmoid(x): x read by both nodes, the HardSigmoid output by the Mul only.
+    if (f.epilogue.activation == Epilogue::Activation::kNone && j + 1 < g.nodes.size() &&
+        internal(cur, 2)) {
+      const Node &hs = g.nodes[j], &mul = g.nodes[j + 1];
+      const bool pattern = hs.op_type == "HardSigmoid" && hs.inputs == std::vector<int>{cur} &&
+                           mul.op_type == "Mul" && internal(hs.outputs[0]) &&
+                           (mul.inputs == std::vector<int>{cur, hs.outputs[0]} ||
+                            mul.inputs == std::vector<int>{hs.outputs[0], cur});
+      if (pattern) {
+        f.epilogue.activation = Epilogue::Activation::kTimesHardSigmoid;
+        f.epilogue.alpha = hs.attrs.get_float("alpha", 0.2f);
+        f.epilogue.beta = hs.attrs.get_float("beta", 0.5f);
+        f.nodes += 2;
+      }
+    }
+    fusion_[i] = f;
+  }
 }
 
 std::vector<TensorMeta> Executor::metas_of(const Node& n, bool with_values) const {
@@ -180,27 +259,42 @@ std::vector<Tensor> Executor::run(std::span<const Tensor> inputs, LinearLayerRun
   using Clock = std::chrono::steady_clock;
   std::vector<const Tensor*> in_ptrs;
   std::vector<Tensor*> out_ptrs;
+  size_t fused_left = 0;  // nodes still to skip: the op before them ran them as its epilogue
   for (size_t i = 0; i < g.nodes.size(); ++i) {
     const Node& n = g.nodes[i];
     const Clock::time_point start = node_timing_ ? Clock::now() : Clock::time_point{};
     try {
-      auto out_meta = ops_[i]->infer(metas_of(n, true));
-      if (!out_meta || out_meta->size() < n.outputs.size())
-        throw OpError("could not determine output shapes from the inputs");
-      in_ptrs.clear();
-      for (int v : n.inputs) in_ptrs.push_back(v == kNoValue ? nullptr : current_[static_cast<size_t>(v)]);
-      out_ptrs.clear();
-      for (size_t o = 0; o < n.outputs.size(); ++o) {
-        auto ov = static_cast<size_t>(n.outputs[o]);
-        reuse_storage(slots_[ov], shape_numel((*out_meta)[o].shape) * dtype_size((*out_meta)[o].dtype));
-        slots_[ov].resize((*out_meta)[o].shape, (*out_meta)[o].dtype);
-        out_ptrs.push_back(&slots_[ov]);
-        current_[ov] = &slots_[ov];
+      if (fused_left > 0) {
+        --fused_left;
+      } else {
+        auto out_meta = ops_[i]->infer(metas_of(n, true));
+        if (!out_meta || out_meta->size() < n.outputs.size())
+          throw OpError("could not determine output shapes from the inputs");
+        const bool by_runner = linear && linear_[i];
+        const Fusion* fusion = fusion_[i].nodes > 0 && !by_runner ? &fusion_[i] : nullptr;
+        in_ptrs.clear();
+        for (int v : n.inputs) in_ptrs.push_back(v == kNoValue ? nullptr : current_[static_cast<size_t>(v)]);
+        out_ptrs.clear();
+        for (size_t o = 0; o < n.outputs.size(); ++o) {
+          // A fused op writes the value of the last node fused into it.
+          auto ov = static_cast<size_t>(fusion ? g.nodes[i + static_cast<size_t>(fusion->nodes)].outputs[0]
+                                               : n.outputs[o]);
+          reuse_storage(slots_[ov], shape_numel((*out_meta)[o].shape) * dtype_size((*out_meta)[o].dtype));
+          slots_[ov].resize((*out_meta)[o].shape, (*out_meta)[o].dtype);
+          out_ptrs.push_back(&slots_[ov]);
+          current_[ov] = &slots_[ov];
+        }
+        if (by_runner) {
+          linear->run_linear(i, *ops_[i], in_ptrs, out_ptrs);
+        } else if (fusion) {
+          Epilogue e = fusion->epilogue;
+          if (fusion->addend != kNoValue) e.addend = current_[static_cast<size_t>(fusion->addend)]->f32();
+          ops_[i]->run_fused(in_ptrs, out_ptrs, e);
+          fused_left = static_cast<size_t>(fusion->nodes);
+        } else {
+          ops_[i]->run(in_ptrs, out_ptrs);
+        }
       }
-      if (linear && linear_[i])
-        linear->run_linear(i, *ops_[i], in_ptrs, out_ptrs);
-      else
-        ops_[i]->run(in_ptrs, out_ptrs);
     } catch (const OpError& e) {
       throw ModelError(g.where(n) + ": " + e.what());
     }

@@ -42,6 +42,11 @@ class Executor {
   const std::vector<size_t>& linear_nodes() const { return linear_nodes_; }
   bool is_linear(size_t node) const { return linear_[node]; }
 
+  // How many element-wise nodes right after `node` run inside it (Add of a same-shape tensor,
+  // then Relu / Clip / HardSwish) when no LinearLayerRunner takes it; they report no time of
+  // their own in node_ms().
+  int fused_after(size_t node) const { return fusion_[node].nodes; }
+
   // Inputs in graph-input order; returns outputs in graph-output order. With `linear`, linear
   // layers are computed by it. Throws ModelError when an input has the wrong type or shape, or
   // an op fails.
@@ -68,6 +73,15 @@ class Executor {
   // node's output, so outputs are written into memory that is still in cache.
   std::vector<std::vector<size_t>> release_after_;
   std::vector<Tensor> free_;
+  // Element-wise nodes that run inside the op before them (Op::fuses_epilogue) when no
+  // LinearLayerRunner takes that op: the op writes the last fused node's output directly.
+  struct Fusion {
+    int nodes = 0;           // how many nodes right after this one are fused into it
+    int addend = kNoValue;   // a fused Add's other input
+    Epilogue epilogue;       // the activation part; the addend pointer is set per run
+  };
+  void plan_fusion();
+  std::vector<Fusion> fusion_;            // per node
   std::vector<bool> linear_;              // per node
   std::vector<size_t> linear_nodes_;
   bool node_timing_ = false;

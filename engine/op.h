@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "engine/graph.h"
+#include "engine/ops/epilogue.h"
 #include "engine/tensor.h"
 
 namespace resq {
@@ -35,6 +36,16 @@ class Op {
   // Computes the outputs. `in[i]` is nullptr for an absent optional input; `out` tensors
   // were already resized to what infer() returned.
   virtual void run(std::span<const Tensor* const> in, std::span<Tensor* const> out) const = 0;
+
+  // Whether run_fused() applies an epilogue itself (to each part of the output while in cache);
+  // the executor fuses the element-wise nodes after an op only when it does.
+  virtual bool fuses_epilogue() const { return false; }
+  // run() with `epilogue` applied to output 0.
+  virtual void run_fused(std::span<const Tensor* const> in, std::span<Tensor* const> out,
+                         const Epilogue& epilogue) const {
+    run(in, out);
+    epilogue.apply(out[0]->f32(), 0, out[0]->numel());
+  }
 
   // Multiply-accumulates of one run (linear ops); 0 for the rest.
   virtual int64_t macs(std::span<const TensorMeta> /*in*/,

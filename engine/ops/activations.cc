@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "engine/error.h"
+#include "engine/ops/epilogue.h"
 
 namespace resq {
 namespace {
@@ -71,8 +72,7 @@ class ClipOp : public Op {
     const float* x = in[0]->f32();
     float* y = out[0]->f32();
     const int64_t n = in[0]->numel();
-    // ONNX applies min then max: with min > max every output is max.
-    for (int64_t i = 0; i < n; ++i) y[i] = std::min(std::max(x[i], lo), hi);
+    for (int64_t i = 0; i < n; ++i) y[i] = clip(x[i], lo, hi);
   }
 };
 
@@ -104,7 +104,7 @@ inline float exp_nonpositive(float a) {
 }  // namespace
 
 std::unique_ptr<Op> make_relu(const Attributes&) {
-  return unary([](float x) { return std::max(x, 0.0f); });
+  return unary([](float x) { return relu(x); });
 }
 
 std::unique_ptr<Op> make_clip(const Attributes&) { return std::make_unique<ClipOp>(); }
@@ -112,11 +112,11 @@ std::unique_ptr<Op> make_clip(const Attributes&) { return std::make_unique<ClipO
 std::unique_ptr<Op> make_hard_sigmoid(const Attributes& attrs) {
   const float alpha = attrs.get_float("alpha", 0.2f);
   const float beta = attrs.get_float("beta", 0.5f);
-  return unary([alpha, beta](float x) { return std::clamp(alpha * x + beta, 0.0f, 1.0f); });
+  return unary([alpha, beta](float x) { return hard_sigmoid(x, alpha, beta); });
 }
 
 std::unique_ptr<Op> make_hard_swish(const Attributes&) {
-  return unary([](float x) { return x * std::clamp(x / 6.0f + 0.5f, 0.0f, 1.0f); });
+  return unary([](float x) { return hard_swish(x); });
 }
 
 std::unique_ptr<Op> make_sigmoid(const Attributes&) {

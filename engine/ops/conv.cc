@@ -164,6 +164,13 @@ class ConvOp : public Op {
   }
 
   void run(std::span<const Tensor* const> in, std::span<Tensor* const> out) const override {
+    run_fused(in, out, Epilogue{});
+  }
+
+  bool fuses_epilogue() const override { return true; }
+
+  void run_fused(std::span<const Tensor* const> in, std::span<Tensor* const> out,
+                 const Epilogue& epilogue) const override {
     const ConvGeometry g = geometry(metas_of(in));
     const Window& w = g.w;
     const int64_t cg = g.c / group_, mg = g.m / group_;
@@ -181,15 +188,21 @@ class ConvOp : public Op {
       if (const DepthwiseKernel direct = direct_depthwise_kernel(w)) {
         padded_.reset(w);
         for (int64_t b = 0; b < g.n; ++b)
-          for (int64_t oc = 0; oc < g.m; ++oc)
-            direct(w, x + (b * g.c + oc / mg) * I, wt + oc * K, bias ? bias[oc] : 0.0f,
-                   y + (b * g.m + oc) * P, padded_);
+          for (int64_t oc = 0; oc < g.m; ++oc) {
+            const int64_t at = (b * g.m + oc) * P;
+            direct(w, x + (b * g.c + oc / mg) * I, wt + oc * K, bias ? bias[oc] : 0.0f, y + at,
+                   padded_);
+            epilogue.apply(y + at, at, P);
+          }
         return;
       }
       for (int64_t b = 0; b < g.n; ++b)
-        for (int64_t oc = 0; oc < g.m; ++oc)
-          depthwise(w, x + (b * g.c + oc / mg) * I, wt + oc * K, bias ? bias[oc] : 0.0f,
-                    y + (b * g.m + oc) * P, planes_, scratch_, taps_);
+        for (int64_t oc = 0; oc < g.m; ++oc) {
+          const int64_t at = (b * g.m + oc) * P;
+          depthwise(w, x + (b * g.c + oc / mg) * I, wt + oc * K, bias ? bias[oc] : 0.0f, y + at,
+                    planes_, scratch_, taps_);
+          epilogue.apply(y + at, at, P);
+        }
       return;
     }
     // GEMM per group, over tiles of output rows (first spatial dim) so that the columns and
@@ -208,14 +221,19 @@ class ConvOp : public Op {
           for (int64_t oc = 0; oc < mg; ++oc) fill_bias(yg + oc * P + p0, grp * mg + oc, n);
           if (pointwise) {
             sgemm(false, false, mg, n, cg, 1.0f, wg, cg, xg + p0, P, 1.0f, yg + p0, P);
-            continue;
+          } else {
+            Window tile = w;  // the same geometry for output rows [r0, r0 + rows)
+            tile.out[0] = n / row;
+            tile.pad_begin[0] -= r0 * w.stride[0];
+            im2col(tile, cg, xg, scratch_.data());
+            sgemm(false, false, mg, n, cg * K, 1.0f, wg, cg * K, scratch_.data(), n, 1.0f,
+                  yg + p0, P);
           }
-          Window tile = w;  // the same geometry for output rows [r0, r0 + rows)
-          tile.out[0] = n / row;
-          tile.pad_begin[0] -= r0 * w.stride[0];
-          im2col(tile, cg, xg, scratch_.data());
-          sgemm(false, false, mg, n, cg * K, 1.0f, wg, cg * K, scratch_.data(), n, 1.0f, yg + p0,
-                P);
+          if (epilogue.empty()) continue;
+          for (int64_t oc = 0; oc < mg; ++oc) {
+            const int64_t at = (b * g.m + grp * mg + oc) * P + p0;
+            epilogue.apply(y + at, at, n);
+          }
         }
       }
     }

@@ -102,6 +102,12 @@ std::vector<Tensor> StreamSession::process(std::span<const Tensor> inputs) {
     // Frame skipping: the network does not run; every linear input pixel "sends nothing".
     out = cache_.outputs();
     cost_.pixels_per_bits[0] = model_->total_pixels();
+  } else if (active_.bits.scheme == QuantScheme::kFloat) {
+    // No runner: the executor may fuse element-wise nodes into the convolutions.
+    out = executor_.run(inputs);
+    cost_.bops = static_cast<double>(model_->total_macs()) * 32 * 32;
+    cost_.pixels_per_bits[32] = model_->total_pixels();
+    if (bit_map_layer_) std::fill(bit_map_.begin(), bit_map_.end(), 32);
   } else {
     try {
       out = executor_.run(inputs, this);
@@ -150,13 +156,6 @@ void StreamSession::run_linear(size_t node, const Op& op, std::span<const Tensor
   const int64_t pixels = model_->pixels(li).pixels();
   const bool mapped = bit_map_layer_ == li;
 
-  if (b.scheme == QuantScheme::kFloat) {
-    op.run(in, out);
-    cost_.bops += macs * 32 * 32;
-    cost_.pixels_per_bits[32] += pixels;
-    if (mapped) std::fill(bit_map_.begin(), bit_map_.end(), 32);
-    return;
-  }
   if (!residual_frame()) {
     // Frame quantization, and keyframes: z_k = q(x_k; Phi_a) * q(w; Phi_w) + bias.
     std::optional<UniformQuantizer> q_a;

@@ -4,11 +4,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <functional>
 #include <string>
 #include <vector>
 
 #include "engine/error.h"
+#include "tests/unit/op_testing.h"
 
 namespace resq {
 namespace {
@@ -209,6 +211,82 @@ TEST(Executor, LinearLayerRunnerComputesLinearNodes) {
   out = ex.run(in);  // without a runner the op's own result
   EXPECT_EQ(std::vector<float>(out[0].floats().begin(), out[0].floats().end()),
             (std::vector<float>{0, 0, 0, 2}));
+}
+
+// Runs the linear ops unchanged: with a runner the executor fuses nothing into them.
+struct PlainRunner : LinearLayerRunner {
+  void run_linear(size_t, const Op& op, std::span<const Tensor* const> in,
+                  std::span<Tensor* const> out) override {
+    op.run(in, out);
+  }
+};
+
+// conv1 -> Add(x, .) -> Relu; conv2 -> HardSwish; conv3 (depthwise) -> Clip(0, 0.5); conv6 ->
+// HardSigmoid and Mul of both; conv4 read twice (not fused); conv5 a graph output followed by
+// Relu (not fused).
+Graph fusable_graph() {
+  Graph g;
+  g.source = "fusable.onnx";
+  Value x = named("x");
+  x.shape = {1, 4, 6, 6};
+  x.shape_known = true;
+  const int xi = g.add_value(x);
+  g.inputs.push_back(xi);
+  int seed = 1;
+  auto conv = [&](const std::string& name, int in, Shape w, int64_t group, int64_t pad) {
+    const int wt = g.add_constant(name + "/w", testing::random_tensor(w, static_cast<uint32_t>(seed++)));
+    const int b = g.add_constant(name + "/b", testing::random_tensor({w[0]}, static_cast<uint32_t>(seed++)));
+    const int y = g.add_value(named(name));
+    Attributes a;
+    a.set("group", group);
+    a.set("pads", std::vector<int64_t>{pad, pad, pad, pad});
+    g.nodes.push_back({name, "Conv", {in, wt, b}, {y}, a});
+    return y;
+  };
+  auto node = [&](const std::string& name, const std::string& type, std::vector<int> in) {
+    const int y = g.add_value(named(name));
+    g.nodes.push_back({name, type, std::move(in), {y}, {}});
+    return y;
+  };
+  const int c1 = conv("conv1", xi, {4, 4, 3, 3}, 1, 1);
+  const int r1 = node("relu1", "Relu", {node("add1", "Add", {xi, c1})});
+  const int h2 = node("hswish2", "HardSwish", {conv("conv2", r1, {4, 4, 1, 1}, 1, 0)});
+  const int k3 = node("clip3", "Clip", {conv("conv3", h2, {4, 1, 3, 3}, 4, 1),
+                                        g.add_constant("lo", Tensor::from_floats({}, std::vector<float>{0})),
+                                        g.add_constant("hi", Tensor::from_floats({}, std::vector<float>{0.5f}))});
+  const int c6 = conv("conv6", k3, {4, 4, 3, 3}, 1, 1);
+  Attributes hs;
+  hs.set("alpha", 1.0f / 6);
+  hs.set("beta", 0.5f);
+  const int s6 = g.add_value(named("hsigmoid6"));
+  g.nodes.push_back({"hsigmoid6", "HardSigmoid", {c6}, {s6}, hs});
+  const int m6 = node("mul6", "Mul", {s6, c6});
+  const int c4 = conv("conv4", m6, {4, 4, 1, 1}, 1, 0);
+  const int y4 = node("add4", "Add", {c4, node("relu4", "Relu", {c4})});
+  const int c5 = conv("conv5", y4, {2, 4, 3, 3}, 1, 0);
+  g.outputs = {y4, c5, node("relu5", "Relu", {c5})};
+  return g;
+}
+
+TEST(Executor, FusedEpiloguesGiveTheUnfusedOutputs) {
+  Executor ex(std::make_shared<Graph>(fusable_graph()));
+  std::vector<int> fused;
+  for (size_t i = 0; i < ex.graph().nodes.size(); ++i)
+    if (ex.graph().nodes[i].op_type == "Conv") fused.push_back(ex.fused_after(i));
+  EXPECT_EQ(fused, (std::vector<int>{2, 1, 1, 2, 0, 0}));
+  PlainRunner plain;
+  for (uint32_t seed : {7u, 8u}) {
+    std::vector<Tensor> in = {testing::random_tensor({1, 4, 6, 6}, seed)};
+    const std::vector<Tensor> unfused = ex.run(in, &plain);
+    const std::vector<Tensor> fused_out = ex.run(in);
+    ASSERT_EQ(fused_out.size(), 3u);
+    for (size_t o = 0; o < 3; ++o) {
+      ASSERT_EQ(fused_out[o].shape(), unfused[o].shape());
+      EXPECT_EQ(0, std::memcmp(fused_out[o].f32(), unfused[o].f32(),
+                               static_cast<size_t>(unfused[o].numel()) * sizeof(float)))
+          << "output " << o;
+    }
+  }
 }
 
 }  // namespace
