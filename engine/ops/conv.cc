@@ -4,7 +4,7 @@
 #include <string>
 
 #include "engine/error.h"
-#include "engine/ops/gemm.h"
+#include "engine/ops/conv_gemm.h"
 #include "engine/ops/window.h"
 
 namespace resq {
@@ -180,10 +180,6 @@ class ConvOp : public Op {
     const float* bias = in.size() > 2 && in[2] ? in[2]->f32() : nullptr;
     float* y = out[0]->f32();
 
-    auto fill_bias = [&](float* dst, int64_t oc, int64_t count) {
-      std::fill(dst, dst + count, bias ? bias[oc] : 0.0f);
-    };
-
     if (cg == 1 && w.rank() == 2) {  // depthwise (any channel multiplier)
       if (const DepthwiseKernel direct = direct_depthwise_kernel(w)) {
         padded_.reset(w);
@@ -215,19 +211,18 @@ class ConvOp : public Op {
       for (int64_t grp = 0; grp < group_; ++grp) {
         const float* xg = x + (b * g.c + grp * cg) * I;
         const float* wg = wt + grp * mg * cg * K;
+        const float* bg = bias ? bias + grp * mg : nullptr;
         float* yg = y + (b * g.m + grp * mg) * P;
         for (int64_t r0 = 0; r0 < w.out[0]; r0 += tile_rows) {
           const int64_t p0 = r0 * row, n = std::min(tile_rows, w.out[0] - r0) * row;
-          for (int64_t oc = 0; oc < mg; ++oc) fill_bias(yg + oc * P + p0, grp * mg + oc, n);
           if (pointwise) {
-            sgemm(false, false, mg, n, cg, 1.0f, wg, cg, xg + p0, P, 1.0f, yg + p0, P);
+            conv_gemm(mg, n, cg, wg, cg, xg + p0, P, bg, yg + p0, P);
           } else {
             Window tile = w;  // the same geometry for output rows [r0, r0 + rows)
             tile.out[0] = n / row;
             tile.pad_begin[0] -= r0 * w.stride[0];
             im2col(tile, cg, xg, scratch_.data());
-            sgemm(false, false, mg, n, cg * K, 1.0f, wg, cg * K, scratch_.data(), n, 1.0f,
-                  yg + p0, P);
+            conv_gemm(mg, n, cg * K, wg, cg * K, scratch_.data(), n, bg, yg + p0, P);
           }
           if (epilogue.empty()) continue;
           for (int64_t oc = 0; oc < mg; ++oc) {

@@ -1,0 +1,69 @@
+#include "engine/ops/conv_gemm.h"
+
+#include <cstring>
+
+namespace resq {
+namespace {
+
+// 16 floats: one AVX-512 register, two AVX2 ones; GCC lowers it for whatever -march allows.
+using Vec = float __attribute__((vector_size(64)));
+constexpr int kLanes = 16;
+
+inline Vec load(const float* p) {
+  Vec v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+inline void store(float* p, Vec v) { std::memcpy(p, &v, sizeof v); }
+
+// C[R x V*16] = bias + A[R x k] * B[k x V*16]: the R*V accumulators live in registers.
+template <int R, int V>
+void block(int64_t k, const float* a, int64_t lda, const float* b, int64_t ldb, const float* bias,
+           float* c, int64_t ldc) {
+  Vec acc[R][V];
+  for (int r = 0; r < R; ++r)
+    for (int v = 0; v < V; ++v) acc[r][v] = Vec{} + (bias ? bias[r] : 0.0f);
+  for (int64_t p = 0; p < k; ++p) {
+    Vec bv[V];
+    for (int v = 0; v < V; ++v) bv[v] = load(b + p * ldb + v * kLanes);
+    for (int r = 0; r < R; ++r) {
+      const float w = a[r * lda + p];
+      for (int v = 0; v < V; ++v) acc[r][v] += w * bv[v];
+    }
+  }
+  for (int r = 0; r < R; ++r)
+    for (int v = 0; v < V; ++v) store(c + r * ldc + v * kLanes, acc[r][v]);
+}
+
+// All rows of C for one column block, in panels of 8, 4, 2 and 1 rows.
+template <int V>
+void column_block(int64_t m, int64_t k, const float* a, int64_t lda, const float* b, int64_t ldb,
+                  const float* bias, float* c, int64_t ldc) {
+  auto panel = [&]<int R>(int64_t i) {
+    block<R, V>(k, a + i * lda, lda, b, ldb, bias ? bias + i : nullptr, c + i * ldc, ldc);
+  };
+  int64_t i = 0;
+  for (; i + 8 <= m; i += 8) panel.template operator()<8>(i);
+  if (i + 4 <= m) panel.template operator()<4>(i), i += 4;
+  if (i + 2 <= m) panel.template operator()<2>(i), i += 2;
+  if (i < m) panel.template operator()<1>(i);
+}
+
+}  // namespace
+
+void conv_gemm(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b,
+               int64_t ldb, const float* bias, float* c, int64_t ldc) {
+  int64_t j = 0;
+  for (; j + 2 * kLanes <= n; j += 2 * kLanes)
+    column_block<2>(m, k, a, lda, b + j, ldb, bias, c + j, ldc);
+  if (j + kLanes <= n) column_block<1>(m, k, a, lda, b + j, ldb, bias, c + j, ldc), j += kLanes;
+  // Fewer than 16 columns left (n == 1 for squeeze-excitation convs): dot products.
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t jj = j; jj < n; ++jj) {
+      float s = bias ? bias[i] : 0.0f;
+      for (int64_t p = 0; p < k; ++p) s += a[i * lda + p] * b[p * ldb + jj];
+      c[i * ldc + jj] = s;
+    }
+}
+
+}  // namespace resq

@@ -1,0 +1,16 @@
+// The float GEMM of convolutions: C[m x n] = bias[i] + A[m x k] * B[k x n], row-major with row
+// strides lda, ldb, ldc, where m (output channels) is small and n (pixels) large. B is read where
+// it lies (input planes or im2col columns) instead of being packed into a copy first as Eigen's
+// GEMM does for every call; blocks of 8 rows x 32 columns of C start at the bias and stay in
+// registers over all of k, so C is written once and never read.
+#pragma once
+
+#include <cstdint>
+
+namespace resq {
+
+// bias: m values, or nullptr for none.
+void conv_gemm(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b,
+               int64_t ldb, const float* bias, float* c, int64_t ldc);
+
+}  // namespace resq

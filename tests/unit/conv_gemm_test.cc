@@ -1,0 +1,69 @@
+#include "engine/ops/conv_gemm.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <vector>
+
+#include "tests/unit/op_testing.h"
+
+namespace resq {
+namespace {
+
+struct GemmShape {
+  int64_t m, n, k;
+};
+
+// Every row panel (8, 4, 2, 1) and column case (32-wide blocks, one 16-wide block, a tail below
+// 16), on sub-matrices whose row strides exceed their widths: C = bias + A * B against a double
+// sum (with and without bias), and the C elements outside the n columns untouched.
+TEST(ConvGemm, MatchesTheProductInEveryBlockAndTail) {
+  const std::vector<GemmShape> shapes = {{1, 1, 1},   {3, 15, 27},  {8, 16, 9},   {13, 17, 5},
+                                         {16, 32, 27}, {15, 33, 16}, {72, 100, 16}, {24, 64, 128},
+                                         {7, 49, 3}};
+  uint32_t seed = 1;
+  for (const GemmShape& s : shapes) {
+    const int64_t lda = s.k + 3, ldb = s.n + 5, ldc = s.n + 7;
+    const Tensor a = testing::random_tensor({s.m, lda}, seed++);
+    const Tensor b = testing::random_tensor({s.k, ldb}, seed++);
+    const Tensor c0 = testing::random_tensor({s.m, ldc}, seed++);
+    const Tensor bias = testing::random_tensor({s.m}, seed++);
+    const bool with_bias = seed % 2 == 0;
+    Tensor c = c0;
+    conv_gemm(s.m, s.n, s.k, a.f32(), lda, b.f32(), ldb, with_bias ? bias.f32() : nullptr, c.f32(),
+              ldc);
+    for (int64_t i = 0; i < s.m; ++i)
+      for (int64_t j = 0; j < ldc; ++j) {
+        const float got = c.f32()[i * ldc + j];
+        if (j >= s.n) {
+          ASSERT_EQ(got, c0.f32()[i * ldc + j]) << "column " << j << " beyond n = " << s.n;
+          continue;
+        }
+        double want = with_bias ? bias.f32()[i] : 0.0;
+        for (int64_t p = 0; p < s.k; ++p)
+          want += static_cast<double>(a.f32()[i * lda + p]) * b.f32()[p * ldb + j];
+        ASSERT_NEAR(got, want, 1e-5 * static_cast<double>(s.k + 1))
+            << "m=" << s.m << " n=" << s.n << " k=" << s.k << " at (" << i << ", " << j << ")";
+      }
+  }
+}
+
+// Integer-valued operands, as the quantized layers' levels: every sum is exact, so the result
+// must equal the exact product bit for bit (the float-sums path relies on it).
+TEST(ConvGemm, ExactOnIntegerLevels) {
+  const int64_t m = 16, n = 40, k = 128;
+  std::vector<float> a(m * k), b(k * n), c(m * n);
+  for (size_t i = 0; i < a.size(); ++i) a[i] = static_cast<float>(static_cast<int>(i * 37 % 255) - 127);
+  for (size_t i = 0; i < b.size(); ++i) b[i] = static_cast<float>(static_cast<int>(i * 91 % 255) - 128);
+  conv_gemm(m, n, k, a.data(), k, b.data(), n, nullptr, c.data(), n);
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j < n; ++j) {
+      int64_t want = 0;
+      for (int64_t p = 0; p < k; ++p)
+        want += static_cast<int64_t>(a[i * k + p]) * static_cast<int64_t>(b[p * n + j]);
+      ASSERT_EQ(c[i * n + j], static_cast<float>(want)) << "(" << i << ", " << j << ")";
+    }
+}
+
+}  // namespace
+}  // namespace resq
