@@ -271,7 +271,8 @@ std::vector<Tensor> Executor::run(std::span<const Tensor> inputs, LinearLayerRun
         if (!out_meta || out_meta->size() < n.outputs.size())
           throw OpError("could not determine output shapes from the inputs");
         const bool by_runner = linear && linear_[i];
-        const Fusion* fusion = fusion_[i].nodes > 0 && !by_runner ? &fusion_[i] : nullptr;
+        const bool fuse = fusion_[i].nodes > 0 && (!by_runner || linear->fuses_epilogue());
+        const Fusion* fusion = fuse ? &fusion_[i] : nullptr;
         in_ptrs.clear();
         for (int v : n.inputs) in_ptrs.push_back(v == kNoValue ? nullptr : current_[static_cast<size_t>(v)]);
         out_ptrs.clear();
@@ -284,13 +285,16 @@ std::vector<Tensor> Executor::run(std::span<const Tensor> inputs, LinearLayerRun
           out_ptrs.push_back(&slots_[ov]);
           current_[ov] = &slots_[ov];
         }
-        if (by_runner) {
-          linear->run_linear(i, *ops_[i], in_ptrs, out_ptrs);
-        } else if (fusion) {
+        if (fusion) {
           Epilogue e = fusion->epilogue;
           if (fusion->addend != kNoValue) e.addend = current_[static_cast<size_t>(fusion->addend)]->f32();
-          ops_[i]->run_fused(in_ptrs, out_ptrs, e);
+          if (by_runner)
+            linear->run_linear_fused(i, *ops_[i], in_ptrs, out_ptrs, e);
+          else
+            ops_[i]->run_fused(in_ptrs, out_ptrs, e);
           fused_left = static_cast<size_t>(fusion->nodes);
+        } else if (by_runner) {
+          linear->run_linear(i, *ops_[i], in_ptrs, out_ptrs);
         } else {
           ops_[i]->run(in_ptrs, out_ptrs);
         }

@@ -19,6 +19,14 @@ class LinearLayerRunner {
   virtual ~LinearLayerRunner() = default;
   virtual void run_linear(size_t node, const Op& op, std::span<const Tensor* const> in,
                           std::span<Tensor* const> out) = 0;
+  // A runner that returns true is handed the element-wise nodes fused after a linear node (see
+  // Executor::fused_after) and writes their output: run_linear, then the epilogue on out[0].
+  virtual bool fuses_epilogue() const { return false; }
+  void run_linear_fused(size_t node, const Op& op, std::span<const Tensor* const> in,
+                        std::span<Tensor* const> out, const Epilogue& epilogue) {
+    run_linear(node, op, in, out);
+    epilogue.apply(out[0]->f32(), 0, out[0]->numel());
+  }
 };
 
 class Executor {
@@ -43,8 +51,8 @@ class Executor {
   bool is_linear(size_t node) const { return linear_[node]; }
 
   // How many element-wise nodes right after `node` run inside it (Add of a same-shape tensor,
-  // then Relu / Clip / HardSwish) when no LinearLayerRunner takes it; they report no time of
-  // their own in node_ms().
+  // then Relu / Clip / HardSwish / x * HardSigmoid(x)) when no LinearLayerRunner takes it or the
+  // runner fuses epilogues; they report no time of their own in node_ms().
   int fused_after(size_t node) const { return fusion_[node].nodes; }
 
   // Inputs in graph-input order; returns outputs in graph-output order. With `linear`, linear
@@ -74,7 +82,8 @@ class Executor {
   std::vector<std::vector<size_t>> release_after_;
   std::vector<Tensor> free_;
   // Element-wise nodes that run inside the op before them (Op::fuses_epilogue) when no
-  // LinearLayerRunner takes that op: the op writes the last fused node's output directly.
+  // LinearLayerRunner takes that op or the runner fuses epilogues: the op (runner) writes the
+  // last fused node's output directly.
   struct Fusion {
     int nodes = 0;           // how many nodes right after this one are fused into it
     int addend = kNoValue;   // a fused Add's other input

@@ -73,6 +73,8 @@ class StreamSession : private LinearLayerRunner {
  private:
   void run_linear(size_t node, const Op& op, std::span<const Tensor* const> in,
                   std::span<Tensor* const> out) override;
+  // The activation / skip-add after a layer runs on its output in place (z_k is kept before it).
+  bool fuses_epilogue() const override { return true; }
   // op(q_a(x), w) with the layer's own bias when `with_bias`; q_a = nullptr keeps x as is.
   void run_quantized(const Op& op, std::span<const Tensor* const> in, std::span<Tensor* const> out,
                      const Tensor& x, const UniformQuantizer* q_a, const Tensor& w, bool with_bias);

@@ -221,6 +221,16 @@ struct PlainRunner : LinearLayerRunner {
   }
 };
 
+struct FusingRunner : PlainRunner {
+  bool fuses_epilogue() const override { return true; }
+  void run_linear(size_t node, const Op& op, std::span<const Tensor* const> in,
+                  std::span<Tensor* const> out) override {
+    ++calls;
+    PlainRunner::run_linear(node, op, in, out);
+  }
+  int calls = 0;
+};
+
 // conv1 -> Add(x, .) -> Relu; conv2 -> HardSwish; conv3 (depthwise) -> Clip(0, 0.5); conv6 ->
 // HardSigmoid and Mul of both; conv4 read twice (not fused); conv5 a graph output followed by
 // Relu (not fused).
@@ -279,13 +289,19 @@ TEST(Executor, FusedEpiloguesGiveTheUnfusedOutputs) {
     std::vector<Tensor> in = {testing::random_tensor({1, 4, 6, 6}, seed)};
     const std::vector<Tensor> unfused = ex.run(in, &plain);
     const std::vector<Tensor> fused_out = ex.run(in);
+    FusingRunner fusing;
+    const std::vector<Tensor> runner_fused = ex.run(in, &fusing);
     ASSERT_EQ(fused_out.size(), 3u);
     for (size_t o = 0; o < 3; ++o) {
       ASSERT_EQ(fused_out[o].shape(), unfused[o].shape());
       EXPECT_EQ(0, std::memcmp(fused_out[o].f32(), unfused[o].f32(),
                                static_cast<size_t>(unfused[o].numel()) * sizeof(float)))
           << "output " << o;
+      EXPECT_EQ(0, std::memcmp(runner_fused[o].f32(), unfused[o].f32(),
+                               static_cast<size_t>(unfused[o].numel()) * sizeof(float)))
+          << "output " << o << " with a runner that fuses";
     }
+    EXPECT_EQ(fusing.calls, 6);
   }
 }
 
