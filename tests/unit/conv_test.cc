@@ -122,6 +122,13 @@ INSTANTIATE_TEST_SUITE_P(
              {0, 1, 1, 0},
              false},
         Case{"stride2", {1, 3, 9, 8}, {2, 3, 3, 3}, 1, {2, 2}, {}, {1, 1, 1, 1}, true},
+        // Rows wide enough for conv_gemm's 32- and 16-column blocks and its tails: the first
+        // layer's 3x3 stride 2 with a pad at the end only, stride 1 5x5 groups, batch 2, a 2x4
+        // kernel with asymmetric pads.
+        Case{"image_stride2", {1, 3, 12, 64}, {16, 3, 3, 3}, 1, {2, 2}, {}, {0, 0, 1, 1}, true},
+        Case{"wide_groups5x5", {2, 4, 6, 21}, {6, 2, 5, 5}, 2, {}, {}, {2, 2, 2, 2}, false},
+        Case{"wide_stride2_tail", {1, 5, 7, 67}, {9, 5, 3, 3}, 1, {2, 2}, {}, {1, 1, 1, 1}, true},
+        Case{"wide_asym", {2, 3, 5, 40}, {4, 3, 2, 4}, 1, {}, {}, {1, 0, 0, 3}, true},
         Case{"asymmetric_pads", {1, 2, 6, 7}, {3, 2, 3, 2}, 1, {2, 1}, {}, {0, 2, 1, 0}, true},
         Case{"dilation", {1, 2, 9, 9}, {2, 2, 3, 3}, 1, {}, {2, 3}, {2, 1, 0, 3}, true},
         Case{"conv1d", {2, 3, 11}, {4, 3, 3}, 1, {2}, {}, {1, 2}, true},
