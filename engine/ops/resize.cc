@@ -56,7 +56,41 @@ struct AxisPlan {
   std::vector<float> weight;   // taps * out
   std::vector<uint8_t> outside;
   bool identity = true;
+  // Per block of kBlock outputs along the last axis: the first of kBlock consecutive inputs that
+  // hold all the block's taps, or -1 (an input span too wide, an outside output, a short axis);
+  // local[(b * taps + k) * kBlock + i] = index of tap k of output b * kBlock + i minus that.
+  std::vector<int32_t> block_start, local;
 };
+
+// Outputs per block of the last-axis pass: one vector of floats.
+constexpr int64_t kBlock = 16;
+
+// Fills block_start / local (see AxisPlan) from the indices.
+void plan_blocks(AxisPlan& p) {
+  const int64_t blocks = p.out / kBlock;
+  p.block_start.assign(static_cast<size_t>(blocks), -1);
+  p.local.assign(static_cast<size_t>(blocks * p.taps * kBlock), 0);
+  if (p.in < kBlock) return;
+  for (int64_t b = 0; b < blocks; ++b) {
+    int64_t lo = p.in, hi = -1;
+    bool outside = false;
+    for (int64_t o = b * kBlock; o < (b + 1) * kBlock; ++o) {
+      outside = outside || p.outside[static_cast<size_t>(o)];
+      for (int k = 0; k < p.taps; ++k) {
+        const int64_t i = p.index[static_cast<size_t>(k * p.out + o)];
+        lo = std::min(lo, i);
+        hi = std::max(hi, i);
+      }
+    }
+    const int64_t start = std::min(lo, p.in - kBlock);
+    if (outside || hi - start >= kBlock) continue;
+    p.block_start[static_cast<size_t>(b)] = static_cast<int32_t>(start);
+    for (int k = 0; k < p.taps; ++k)
+      for (int64_t i = 0; i < kBlock; ++i)
+        p.local[static_cast<size_t>((b * p.taps + k) * kBlock + i)] =
+            static_cast<int32_t>(p.index[static_cast<size_t>(k * p.out + b * kBlock + i)] - start);
+  }
+}
 
 // Keys' cubic convolution weights for taps at offsets -1, 0, 1, 2 from floor(x), t = frac(x).
 void cubic_weights(double t, double a, double w[4]) {
@@ -170,11 +204,17 @@ AxisPlan plan_axis(int64_t in, int64_t out, double scale, double roi_start, doub
     }
     if (in != out || own != 1 || !others_zero) p.identity = false;
   }
+  plan_blocks(p);
   return p;
 }
 
-// Resamples the last axis of the rows s (p.in floats) into d (p.out floats): a loop over o
-// of gathers that vectorises.
+using FloatBlock = float __attribute__((vector_size(kBlock * sizeof(float))));
+using IndexBlock = int32_t __attribute__((vector_size(kBlock * sizeof(int32_t))));
+
+// Resamples the last axis of the rows s (p.in floats) into d (p.out floats). A block of outputs
+// whose taps lie in one vector of inputs loads that vector once and permutes it per tap (when
+// upsampling, nearly every block); the others gather element by element. Both sum the taps in
+// the same order.
 template <int kTaps>
 void resample_last_axis(const float* s, float* __restrict d, const AxisPlan& p,
                         float extrapolation) {
@@ -182,11 +222,33 @@ void resample_last_axis(const float* s, float* __restrict d, const AxisPlan& p,
   const int64_t* idx = p.index.data();
   const float* w = p.weight.data();
   const uint8_t* outside = p.outside.data();
-  for (int64_t o = 0; o < n; ++o) {
+  auto one = [&](int64_t o) {
     float acc = w[o] * s[idx[o]];
     for (int k = 1; k < kTaps; ++k) acc += w[k * n + o] * s[idx[k * n + o]];
     d[o] = outside[o] ? extrapolation : acc;
+  };
+  int64_t o = 0;
+  for (int64_t b = 0; o + kBlock <= n; ++b, o += kBlock) {
+    const int32_t start = p.block_start[static_cast<size_t>(b)];
+    if (start < 0) {
+      for (int64_t i = o; i < o + kBlock; ++i) one(i);
+      continue;
+    }
+    FloatBlock src, wk, acc;
+    IndexBlock at;
+    std::memcpy(&src, s + start, sizeof src);
+    for (int k = 0; k < kTaps; ++k) {
+      std::memcpy(&at, p.local.data() + (b * kTaps + k) * kBlock, sizeof at);
+      std::memcpy(&wk, w + k * n + o, sizeof wk);
+      const FloatBlock tap = __builtin_shuffle(src, at);
+      if (k == 0)
+        acc = wk * tap;
+      else
+        acc += wk * tap;
+    }
+    std::memcpy(d + o, &acc, sizeof acc);
   }
+  for (; o < n; ++o) one(o);
 }
 
 // Resamples the middle axis of src viewed as [outer, p.in, inner] into dst [outer, p.out,

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <stdexcept>
@@ -114,9 +115,8 @@ double keys(double d, double a) {
   return 0;
 }
 
-// Direct 2-D cubic reference on [H,W]: sum over the 4x4 neighbourhood, clamped indices.
-TEST(Resize, Cubic2DMatchesNaive) {
-  const int64_t h = 4, w = 5, oh = 7, ow = 9;
+void cubic_2d_matches_naive(int64_t h, int64_t w, int64_t oh, int64_t ow) {
+  SCOPED_TRACE(std::to_string(w) + " -> " + std::to_string(ow));
   std::vector<float> v(static_cast<size_t>(h * w));
   for (size_t i = 0; i < v.size(); ++i) v[i] = std::cos(static_cast<float>(i)) * 5;
   Tensor x = floats({1, 1, h, w}, v), s = sizes({1, 1, oh, ow});
@@ -137,9 +137,15 @@ TEST(Resize, Cubic2DMatchesNaive) {
     }
 }
 
-// The default model's case: 2x bilinear half_pixel on 1xCxHxW, against a direct formula.
-TEST(Resize, BilinearHalfPixel2xNCHWMatchesNaive) {
-  const int64_t c = 3, h = 5, w = 6;
+// Direct 2-D cubic reference on [H,W]: sum over the 4x4 neighbourhood, clamped indices. Wide
+// rows take the last-axis pass's vector blocks (upsampling) or its gathers (downsampling).
+TEST(Resize, Cubic2DMatchesNaive) {
+  for (const auto [h, w, oh, ow] : {std::array<int64_t, 4>{4, 5, 7, 9}, {3, 20, 5, 53}, {2, 64, 3, 20}})
+    cubic_2d_matches_naive(h, w, oh, ow);
+}
+
+void bilinear_2x_matches_naive(int64_t c, int64_t h, int64_t w) {
+  SCOPED_TRACE(std::to_string(c) + "x" + std::to_string(h) + "x" + std::to_string(w));
   std::vector<float> v(static_cast<size_t>(c * h * w));
   for (size_t i = 0; i < v.size(); ++i) v[i] = static_cast<float>((i * 37) % 11) - 5;
   Tensor x = floats({1, c, h, w}, v), s = scales({1, 1, 2, 2});
@@ -161,6 +167,14 @@ TEST(Resize, BilinearHalfPixel2xNCHWMatchesNaive) {
         EXPECT_NEAR(y[0].f32()[(ch * 2 * h + i) * 2 * w + j],
                     sample(ch, (i + 0.5) / 2 - 0.5, (j + 0.5) / 2 - 0.5), 1e-5)
             << ch << "," << i << "," << j;
+}
+
+// The default model's case: 2x bilinear half_pixel on 1xCxHxW, against a direct formula; rows of
+// 6 (gathers only), 16 (one vector block) and 37 (blocks, the last one shifted back, a tail).
+TEST(Resize, BilinearHalfPixel2xNCHWMatchesNaive) {
+  bilinear_2x_matches_naive(3, 5, 6);
+  bilinear_2x_matches_naive(2, 3, 16);
+  bilinear_2x_matches_naive(2, 3, 37);
 }
 
 // Only a middle axis resampled, with a batch of 2: whole rows of the last axis are blended.
