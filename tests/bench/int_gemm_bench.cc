@@ -1,12 +1,14 @@
-// The integer GEMM of quantized convolutions against the float GEMM on the same levels, at the
-// default model's pointwise shapes (M output channels, K input channels, N pixels) and its
-// first 3x3 conv (K = 27): what the integer kernels save per layer, measured in one process.
+// The integer GEMM of quantized convolutions against the float GEMMs on the same levels (Eigen's
+// sgemm, and conv_gemm, which the FP32 convolutions use), at the default model's pointwise
+// shapes (M output channels, K input channels, N pixels) and its first 3x3 conv (K = 27): what
+// the integer kernels save per layer, measured in one process.
 #include <benchmark/benchmark.h>
 
 #include <array>
 #include <random>
 #include <vector>
 
+#include "engine/ops/conv_gemm.h"
 #include "engine/ops/gemm.h"
 #include "engine/quant/int_gemm.h"
 
@@ -55,6 +57,19 @@ void BM_FloatGemmOnLevels(benchmark::State& state) {
                                                 benchmark::Counter::kIsIterationInvariantRate);
 }
 BENCHMARK(BM_FloatGemmOnLevels)->Apply(shapes);
+
+void BM_ConvGemmOnLevels(benchmark::State& state) {
+  const int64_t m = state.range(0), k = state.range(1), n = state.range(2);
+  const std::vector<float> a = levels(m * k, 1), b = levels(k * n, 2);
+  std::vector<float> c(static_cast<size_t>(m * n));
+  for (auto _ : state) {
+    conv_gemm(m, n, k, a.data(), k, b.data(), n, nullptr, c.data(), n);
+    benchmark::DoNotOptimize(c.data());
+  }
+  state.counters["GMAC/s"] = benchmark::Counter(static_cast<double>(m * k * n) * 1e-9,
+                                                benchmark::Counter::kIsIterationInvariantRate);
+}
+BENCHMARK(BM_ConvGemmOnLevels)->Apply(shapes);
 
 }  // namespace
 }  // namespace resq
