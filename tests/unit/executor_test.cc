@@ -21,15 +21,21 @@ Value named(const std::string& name) {
   return v;
 }
 
+// Adds graph input "x" of a known shape; returns its value index.
+int add_input(Graph& g, Shape shape) {
+  Value x = named("x");
+  x.shape = std::move(shape);
+  x.shape_known = true;
+  const int xi = g.add_value(x);
+  g.inputs.push_back(xi);
+  return xi;
+}
+
 // x -> Relu -> r; r + bias -> y
 Graph relu_add_graph(Shape input_shape = {1, 3}) {
   Graph g;
   g.source = "mini.onnx";
-  Value x;
-  x.name = "x";
-  x.shape = std::move(input_shape);
-  x.shape_known = true;
-  g.inputs.push_back(g.add_value(x));
+  add_input(g, std::move(input_shape));
   int r = g.add_value(named("r"));
   int bias = g.add_constant("bias", Tensor::from_floats({3}, std::vector<float>{1, 2, 3}));
   int y = g.add_value(named("y"));
@@ -67,10 +73,7 @@ TEST(Executor, RunsNodesInOrderAndReusesBuffers) {
 TEST(Executor, ReleasedStorageNeverHoldsALiveValue) {
   Graph g;
   g.source = "chain.onnx";
-  Value x = named("x");
-  x.shape = {2, 40};
-  x.shape_known = true;
-  g.inputs.push_back(g.add_value(x));
+  add_input(g, {2, 40});
   const int a = g.add_value(named("a")), b = g.add_value(named("b")), c = g.add_value(named("c"));
   const int d = g.add_value(named("d")), e = g.add_value(named("e"));
   g.nodes.push_back({"relu_a", "Relu", {g.inputs[0]}, {a}, {}});
@@ -172,10 +175,7 @@ TEST(Executor, ShapeKnownOnlyAtRunTime) {
 Graph conv_relu_graph() {
   Graph g;
   g.source = "conv.onnx";
-  Value x = named("x");
-  x.shape = {1, 1, 2, 2};
-  x.shape_known = true;
-  g.inputs.push_back(g.add_value(x));
+  add_input(g, {1, 1, 2, 2});
   int w = g.add_constant("w", Tensor::from_floats({1, 1, 1, 1}, std::vector<float>{2}));
   int c = g.add_value(named("c"));
   int y = g.add_value(named("y"));
@@ -237,11 +237,7 @@ struct FusingRunner : PlainRunner {
 Graph fusable_graph() {
   Graph g;
   g.source = "fusable.onnx";
-  Value x = named("x");
-  x.shape = {1, 4, 6, 6};
-  x.shape_known = true;
-  const int xi = g.add_value(x);
-  g.inputs.push_back(xi);
+  const int xi = add_input(g, {1, 4, 6, 6});
   int seed = 1;
   auto conv = [&](const std::string& name, int in, Shape w, int64_t group, int64_t pad) {
     const int wt = g.add_constant(name + "/w", testing::random_tensor(w, static_cast<uint32_t>(seed++)));
