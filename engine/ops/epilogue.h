@@ -1,7 +1,7 @@
 // What Conv applies to each part of its output while that part is still in cache, in place of
 // the element-wise nodes that follow it: the executor fuses Conv -> Add (of a tensor of the
-// output's shape) and Conv [-> Add] -> Relu / Clip / HardSwish / x * HardSigmoid(x). Results are the same as running
-// those nodes: the element functions below are the ones the ops use.
+// output's shape) and Conv [-> Add] -> Relu / Clip / HardSwish / x * HardSigmoid(x). Results are
+// the same as running those nodes: the element functions below are the ones the ops use.
 #pragma once
 
 #include <algorithm>

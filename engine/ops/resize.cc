@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
 
 #include "engine/error.h"
 
@@ -70,7 +71,7 @@ void plan_blocks(AxisPlan& p) {
   const int64_t blocks = p.out / kBlock;
   p.block_start.assign(static_cast<size_t>(blocks), -1);
   p.local.assign(static_cast<size_t>(blocks * p.taps * kBlock), 0);
-  if (p.in < kBlock) return;
+  if (p.in < kBlock || p.in > std::numeric_limits<int32_t>::max()) return;
   for (int64_t b = 0; b < blocks; ++b) {
     int64_t lo = p.in, hi = -1;
     bool outside = false;
