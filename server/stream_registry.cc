@@ -96,6 +96,12 @@ grpc::Status StreamRegistry::open(const std::string& id, const std::string& orig
                                   const v1::StreamConfig& config, const TargetFactory& make_target,
                                   std::shared_ptr<StreamEntry>* opened) {
   if (id.empty()) return {grpc::StatusCode::INVALID_ARGUMENT, "stream_id: empty"};
+  // A duplicate id or a full server is refused before the target is built (a pipeline target
+  // starts a GStreamer pipeline); checked again below, as another open may have won meanwhile.
+  {
+    std::lock_guard lock(mutex_);
+    if (grpc::Status refused = admission(id); !refused.ok()) return refused;
+  }
   std::unique_ptr<StreamTarget> target;
   StreamSettings settings;
   try {
@@ -105,17 +111,22 @@ grpc::Status StreamRegistry::open(const std::string& id, const std::string& orig
     return {grpc::StatusCode::INVALID_ARGUMENT, std::string("config: ") + e.what()};
   }
   std::lock_guard lock(mutex_);
-  if (streams_.contains(id))
-    return {grpc::StatusCode::ALREADY_EXISTS, "stream_id: \"" + id + "\" is already open"};
-  if (streams_.size() >= max_streams_)
-    return {grpc::StatusCode::RESOURCE_EXHAUSTED,
-            "the server runs its maximum of " + std::to_string(max_streams_) + " streams"};
+  if (grpc::Status refused = admission(id); !refused.ok()) return refused;
   // max_streams_ also caps the `stream` label's cardinality: series live while a stream is open.
   auto entry = std::make_shared<StreamEntry>(id, origin, std::move(settings), std::move(target),
                                              metrics_.open_stream(id));
   streams_.emplace(id, entry);
   metrics_.set_streams_active(streams_.size());
   *opened = std::move(entry);
+  return grpc::Status::OK;
+}
+
+grpc::Status StreamRegistry::admission(const std::string& id) const {
+  if (streams_.contains(id))
+    return {grpc::StatusCode::ALREADY_EXISTS, "stream_id: \"" + id + "\" is already open"};
+  if (streams_.size() >= max_streams_)
+    return {grpc::StatusCode::RESOURCE_EXHAUSTED,
+            "the server runs its maximum of " + std::to_string(max_streams_) + " streams"};
   return grpc::Status::OK;
 }
 

@@ -91,6 +91,9 @@ class StreamRegistry {
   std::vector<std::shared_ptr<StreamEntry>> list() const;  // ordered by id
 
  private:
+  // OK, ALREADY_EXISTS or RESOURCE_EXHAUSTED for opening `id` now; mutex_ held.
+  grpc::Status admission(const std::string& id) const;
+
   const std::shared_ptr<const LoadedModel> model_;
   const StreamSettings defaults_;
   const size_t max_streams_;
