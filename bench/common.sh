@@ -1,7 +1,9 @@
 # Sourced by the bench/ scripts: paths (overridable from the environment) and option parsing.
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 resq=${RESQ:-$root/build/release/engine/cli/resq}
-assets=${RESQ_ASSET_DIR:-$HOME/.cache/resq/assets}
+# shellcheck source=scripts/asset_dir.sh
+source "$root/scripts/asset_dir.sh"
+assets=$resq_asset_dir
 script=$(basename "$0")
 
 # parse_options "OPTION VAR ..." ARGS...: `--OPTION N` sets VAR=N (a positive integer); --help

@@ -7,7 +7,9 @@ bash scripts/deps.sh
 bash scripts/fetch_assets.sh
 cmake --preset release >/dev/null
 cmake --build --preset release --target resq
-assets="${RESQ_ASSET_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/resq/assets}"
+# shellcheck source=scripts/asset_dir.sh
+source scripts/asset_dir.sh
+assets=$resq_asset_dir
 mkdir -p out
 build/release/engine/cli/resq run --model "$assets/selfie_segmentation.tflite" \
   --video "$assets/movie.avi" --out out/annotated.mp4 --json out/summary.json "$@"

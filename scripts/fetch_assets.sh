@@ -5,7 +5,9 @@
 #   RESQ_ASSET_DIR  cache directory (default ${XDG_CACHE_HOME:-$HOME/.cache}/resq/assets)
 set -euo pipefail
 
-dir="${RESQ_ASSET_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/resq/assets}"
+# shellcheck source=scripts/asset_dir.sh
+source "$(dirname "$0")/asset_dir.sh"
+dir=$resq_asset_dir
 mkdir -p "$dir"
 
 # name | sha256 of the file | how to get it

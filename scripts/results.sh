@@ -11,7 +11,9 @@ cmake --preset release >/dev/null
 cmake --build --preset release --target resq
 
 resq=build/release/engine/cli/resq
-assets=${RESQ_ASSET_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/resq/assets}
+# shellcheck source=scripts/asset_dir.sh
+source scripts/asset_dir.sh
+assets=$resq_asset_dir
 model=$assets/selfie_segmentation.tflite
 out=docs/results
 work=build/results
