@@ -154,6 +154,25 @@ TEST(SkipScheme, Fp32KeyframesAreExact) {
   EXPECT_EQ(skip.last_cost().pixels_per_bits.at(32), f.model->total_pixels());
 }
 
+// fp32 frames run without a LinearLayerRunner (the executor fuses the element-wise nodes into
+// the convs), and their cost is still every layer at 32 x 32 bits.
+TEST(StreamSession, Fp32FramesEqualTheExecutorAndCostFp32) {
+  Fixture& f = fixture();
+  StreamSession fp32(f.model, config("fp32", 1));
+  fp32.record_bit_map(3);
+  Executor reference(f.graph);
+  for (size_t t = 0; t < 2; ++t) {
+    EXPECT_EQ(max_diff(fp32.process(f.frames[t])[0], reference.run(f.frames[t])[0]), 0.0);
+    const FrameCost& cost = fp32.last_cost();
+    EXPECT_EQ(cost.bops, cost.bops_fp32);
+    EXPECT_EQ(cost.pixels_per_bits.at(32), f.model->total_pixels());
+    EXPECT_EQ(cost.pixels_per_bits.size(), 1u);
+    EXPECT_EQ(std::count(fp32.bit_map().begin(), fp32.bit_map().end(), 32),
+              static_cast<long>(fp32.bit_map().size()));
+    EXPECT_FALSE(fp32.bit_map().empty());
+  }
+}
+
 TEST(StreamSession, PixelsPerBitsCoverEveryLayerInput) {
   Fixture& f = fixture();
   StreamSession resq(f.model, config("W8A8->W4A4", 2));
