@@ -133,7 +133,7 @@ void Executor::plan_fusion() {
   };
   fusion_.assign(g.nodes.size(), Fusion{});
   for (size_t i = 0; i < g.nodes.size(); ++i) {
-    if (!ops_[i]->fuses_epilogue() || g.nodes[i].outputs.size() != 1) continue;
+    if (!linear_[i] || g.nodes[i].outputs.size() != 1) continue;
     Fusion f;
     int cur = g.nodes[i].outputs[0];
     size_t j = i + 1;

@@ -50,9 +50,9 @@ class Executor {
   const std::vector<size_t>& linear_nodes() const { return linear_nodes_; }
   bool is_linear(size_t node) const { return linear_[node]; }
 
-  // How many element-wise nodes right after `node` run inside it (Add of a same-shape tensor,
-  // then Relu / Clip / HardSwish / x * HardSigmoid(x)) when no LinearLayerRunner takes it or the
-  // runner fuses epilogues; they report no time of their own in node_ms().
+  // How many element-wise nodes right after linear `node` run inside it (Add of a same-shape
+  // tensor, then Relu / Clip / HardSwish / x * HardSigmoid(x)) when no LinearLayerRunner takes it
+  // or the runner fuses epilogues; they report no time of their own in node_ms().
   int fused_after(size_t node) const { return fusion_[node].nodes; }
 
   // Inputs in graph-input order; returns outputs in graph-output order. With `linear`, linear
@@ -81,8 +81,8 @@ class Executor {
   // node's output, so outputs are written into memory that is still in cache.
   std::vector<std::vector<size_t>> release_after_;
   std::vector<Tensor> free_;
-  // Element-wise nodes that run inside the op before them (Op::fuses_epilogue) when no
-  // LinearLayerRunner takes that op or the runner fuses epilogues: the op (runner) writes the
+  // Element-wise nodes that run inside the linear node before them (Op::run_fused) when no
+  // LinearLayerRunner takes that node or the runner fuses epilogues: the op (runner) writes the
   // last fused node's output directly.
   struct Fusion {
     int nodes = 0;           // how many nodes right after this one are fused into it

@@ -37,10 +37,9 @@ class Op {
   // were already resized to what infer() returned.
   virtual void run(std::span<const Tensor* const> in, std::span<Tensor* const> out) const = 0;
 
-  // Whether run_fused() applies an epilogue itself (to each part of the output while in cache);
-  // the executor fuses the element-wise nodes after an op only when it does.
-  virtual bool fuses_epilogue() const { return false; }
-  // run() with `epilogue` applied to output 0.
+  // run() with `epilogue` applied to output 0 (the executor fuses element-wise nodes after linear
+  // layers). This default applies it to the whole output after run(); Conv overrides it to apply
+  // it to each part of the output while in cache.
   virtual void run_fused(std::span<const Tensor* const> in, std::span<Tensor* const> out,
                          const Epilogue& epilogue) const {
     run(in, out);

@@ -167,8 +167,6 @@ class ConvOp : public Op {
     run_fused(in, out, Epilogue{});
   }
 
-  bool fuses_epilogue() const override { return true; }
-
   void run_fused(std::span<const Tensor* const> in, std::span<Tensor* const> out,
                  const Epilogue& epilogue) const override {
     const ConvGeometry g = geometry(metas_of(in));
