@@ -48,7 +48,8 @@ void inspect(const Options& opt) {
     int64_t macs = ex.node_macs(i);
     total_macs += macs;
     layers.push_back({{"index", i}, {"name", n.name}, {"op", n.op_type}, {"inputs", in_shapes},
-                      {"outputs", out_shapes}, {"params", params}, {"macs", macs}});
+                      {"outputs", out_shapes}, {"params", params}, {"macs", macs},
+                      {"fused_after", ex.fused_after(i)}});
   }
 
   if (opt.json) {

@@ -25,6 +25,7 @@ model="$assets/selfie_segmentation.tflite"
 "$resq" inspect --json "$model" > "$work/inspect.json"
 check "inspect --json totals: 59215744 MACs" grep -q '"macs": 59215744' "$work/inspect.json"
 check "inspect --json totals: 106413 params" grep -q '"params": 106413' "$work/inspect.json"
+check "inspect --json: convs with fused element-wise nodes" grep -q '"fused_after": 1' "$work/inspect.json"
 
 conv="$data/onnx-node/test_conv_with_strides_padding"
 check "run-tensors writes y.pb" "$resq" run-tensors --model "$conv/model.onnx" \
