@@ -20,10 +20,11 @@ class LinearLayerRunner {
   virtual void run_linear(size_t node, const Op& op, std::span<const Tensor* const> in,
                           std::span<Tensor* const> out) = 0;
   // A runner that returns true is handed the element-wise nodes fused after a linear node (see
-  // Executor::fused_after) and writes their output: run_linear, then the epilogue on out[0].
+  // Executor::fused_after) and writes their output: by default run_linear, then the epilogue on
+  // out[0]; a runner may apply it while the output is in cache instead.
   virtual bool fuses_epilogue() const { return false; }
-  void run_linear_fused(size_t node, const Op& op, std::span<const Tensor* const> in,
-                        std::span<Tensor* const> out, const Epilogue& epilogue) {
+  virtual void run_linear_fused(size_t node, const Op& op, std::span<const Tensor* const> in,
+                                std::span<Tensor* const> out, const Epilogue& epilogue) {
     run_linear(node, op, in, out);
     epilogue.apply(out[0]->f32(), 0, out[0]->numel());
   }

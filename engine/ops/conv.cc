@@ -42,8 +42,9 @@ void accumulate_taps(const float* const* taps, const float* k, int64_t t_count, 
 // Depthwise 2-D conv of one input plane x into the output plane y, on phase planes (see
 // PhasePlanes): one vectorised pass over the wide output grid per channel.
 void depthwise(const Window& w, const float* x, const float* k, float bias, float* y,
-               PhasePlanes& planes, std::vector<float>& wide, std::vector<const float*>& taps) {
-  planes.build(w, x, 0.0f);
+               PhasePlanes& planes, std::vector<float>& wide, std::vector<const float*>& taps,
+               const LevelGrid* grid) {
+  planes.build(w, x, 0.0f, grid);
   const int64_t kh = w.kernel[0], kw = w.kernel[1], n = planes.wide_size();
   taps.resize(static_cast<size_t>(kh * kw));
   for (int64_t ky = 0; ky < kh; ++ky)
@@ -82,18 +83,26 @@ struct PaddedPlane {
   }
 
   // Copies the part of plane x that the windows see (image pixel (iy, ix) goes to padded
-  // (iy + pad_top, ix + pad_left)).
-  void copy(const Window& w, const float* x) {
+  // (iy + pad_top, ix + pad_left)), as the grid's levels when there is one.
+  void copy(const Window& w, const float* x, const LevelGrid* grid) {
     const int64_t top = w.pad_begin[0], left = w.pad_begin[1];
     const int64_t y1 = std::min(w.in[0], rows - top), x1 = std::min(w.in[1], cols - left);
     if (x1 <= 0) return;
+    auto copy_row = [&](const float* __restrict from, float* __restrict to) {
+      if (!grid) {
+        std::copy(from, from + x1, to);
+        return;
+      }
+      const LevelGrid g = *grid;
+      for (int64_t i = 0; i < x1; ++i) to[i] = g.level(from[i]);
+    };
     for (int64_t iy = 0; iy < y1; ++iy) {
       float* __restrict d = buf.data() + (iy + top) * cols;
       if (w.stride[1] == 1) {
-        std::copy(x + iy * w.in[1], x + iy * w.in[1] + x1, d + left);
+        copy_row(x + iy * w.in[1], d + left);
         continue;
       }
-      std::copy(x + iy * w.in[1], x + iy * w.in[1] + x1, row.data() + left);
+      copy_row(x + iy * w.in[1], row.data() + left);
       const float* __restrict r = row.data();
       for (int64_t j = 0; j < cols / 2; ++j) {
         d[j] = r[2 * j];
@@ -110,8 +119,8 @@ struct PaddedPlane {
 // planes (fewer copies) and sums the taps in the same order as depthwise().
 template <int KH, int KW, int S>
 void depthwise_direct(const Window& w, const float* x, const float* k, float bias, float* y,
-                      PaddedPlane& plane) {
-  plane.copy(w, x);
+                      PaddedPlane& plane, const LevelGrid* grid) {
+  plane.copy(w, x, grid);
   const int64_t oh = w.out[0], ow = w.out[1];
   for (int64_t oy = 0; oy < oh; ++oy) {
     const float* rows[KH][S];  // padded row oy * S + ky, column phase p
@@ -131,7 +140,7 @@ void depthwise_direct(const Window& w, const float* x, const float* k, float bia
 // The depthwise_direct instance for w, or nullptr when there is none (dilation, other strides
 // or kernel sizes): those take the phase-plane path.
 using DepthwiseKernel = void (*)(const Window&, const float*, const float*, float, float*,
-                                 PaddedPlane&);
+                                 PaddedPlane&, const LevelGrid*);
 DepthwiseKernel direct_depthwise_kernel(const Window& w) {
   if (w.dilation[0] != 1 || w.dilation[1] != 1 || w.stride[0] != w.stride[1] ||
       w.kernel[0] != w.kernel[1])
@@ -178,23 +187,26 @@ class ConvOp : public Op {
     const float* bias = in.size() > 2 && in[2] ? in[2]->f32() : nullptr;
     float* y = out[0]->f32();
 
-    if (cg == 1 && w.rank() == 2) {  // depthwise (any channel multiplier)
-      if (const DepthwiseKernel direct = direct_depthwise_kernel(w)) {
-        padded_.reset(w);
-        for (int64_t b = 0; b < g.n; ++b)
-          for (int64_t oc = 0; oc < g.m; ++oc) {
-            const int64_t at = (b * g.m + oc) * P;
-            direct(w, x + (b * g.c + oc / mg) * I, wt + oc * K, bias ? bias[oc] : 0.0f, y + at,
-                   padded_);
-            epilogue.apply(y + at, at, P);
-          }
-        return;
-      }
+    const bool depthwise_2d = cg == 1 && w.rank() == 2;
+    // The depthwise kernels map the input to levels as they copy it; the GEMM path does not.
+    if (epilogue.input_grid && !depthwise_2d) return Op::run_fused(in, out, epilogue);
+    if (const DepthwiseKernel direct = depthwise_2d ? direct_depthwise_kernel(w) : nullptr) {
+      padded_.reset(w);
+      for (int64_t b = 0; b < g.n; ++b)
+        for (int64_t oc = 0; oc < g.m; ++oc) {
+          const int64_t at = (b * g.m + oc) * P;
+          direct(w, x + (b * g.c + oc / mg) * I, wt + oc * K, bias ? bias[oc] : 0.0f, y + at,
+                 padded_, epilogue.input_grid);
+          epilogue.apply(y + at, at, P);
+        }
+      return;
+    }
+    if (depthwise_2d) {  // any channel multiplier, on phase planes
       for (int64_t b = 0; b < g.n; ++b)
         for (int64_t oc = 0; oc < g.m; ++oc) {
           const int64_t at = (b * g.m + oc) * P;
           depthwise(w, x + (b * g.c + oc / mg) * I, wt + oc * K, bias ? bias[oc] : 0.0f, y + at,
-                    planes_, scratch_, taps_);
+                    planes_, scratch_, taps_, epilogue.input_grid);
           epilogue.apply(y + at, at, P);
         }
       return;

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "engine/error.h"
+#include "engine/quant/uniform_quantizer.h"
 
 namespace resq {
 namespace {
@@ -267,7 +268,7 @@ void col2im(const Window& w, int64_t channels, const float* col, float* image) {
                });
 }
 
-void PhasePlanes::build(const Window& w, const float* x, float pad_value) {
+void PhasePlanes::build(const Window& w, const float* x, float pad_value, const LevelGrid* grid) {
   sh_ = w.stride[0], sw_ = w.stride[1], dh_ = w.dilation[0], dw_ = w.dilation[1];
   oh_ = w.out[0], ow_ = w.out[1];
   pw_ = ((ow_ - 1) * sw_ + w.extent(1) + sw_ - 1) / sw_;      // >= ow
@@ -286,7 +287,13 @@ void PhasePlanes::build(const Window& w, const float* x, float pad_value) {
       continue;
     }
     std::fill(t, t + x0, pad_value);
-    std::copy(x + iy * in_w, x + iy * in_w + cols, t + x0);
+    if (grid) {
+      const LevelGrid g = *grid;
+      const float* __restrict from = x + iy * in_w;
+      for (int64_t j = 0; j < cols; ++j) t[x0 + j] = g.level(from[j]);
+    } else {
+      std::copy(x + iy * in_w, x + iy * in_w + cols, t + x0);
+    }
     std::fill(t + x0 + cols, t + row_len, pad_value);
     if (sw_ == 1) {
       std::copy(t, t + pw_, d);

@@ -12,6 +12,8 @@
 
 namespace resq {
 
+struct LevelGrid;
+
 enum class AutoPad { kNotSet, kSameUpper, kSameLower, kValid };
 
 // The window attributes of a node, validated when the op is created. Empty vectors mean
@@ -76,7 +78,8 @@ void col2im(const Window& w, int64_t channels, const float* col, float* image);
 // each wide row are scratch, dropped by narrow().
 class PhasePlanes {
  public:
-  void build(const Window& w, const float* image, float pad_value);
+  // With a grid, the image's pixels are stored as its levels (a quantized conv's input).
+  void build(const Window& w, const float* image, float pad_value, const LevelGrid* grid = nullptr);
   const float* tap(int64_t ky, int64_t kx) const;
   int64_t wide_cols() const { return pw_; }
   int64_t wide_size() const { return oh_ * pw_; }

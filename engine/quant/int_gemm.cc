@@ -29,9 +29,23 @@ int16_t to_level(float v) {
   return static_cast<int16_t>(v);
 }
 
-// Columns [j0, j0 + cols) of B as int16 pairs: [pair][kCols][2], zeros past k and past cols.
-void pack_tile(const float* b, int64_t ldb, int64_t k, int64_t j0, int64_t cols, int16_t* dst) {
+// Columns [j0, j0 + cols) of B as int16 pairs: [pair][kCols][2], zeros past k and past cols;
+// B's values mapped to the grid's levels first when there is one (kGrid).
+template <bool kGrid>
+void pack_tile(const float* b, int64_t ldb, int64_t k, int64_t j0, int64_t cols, int16_t* dst,
+               const LevelGrid& grid) {
   const int64_t pairs = (k + 1) / 2;
+  auto level = [&](float v) { return static_cast<int16_t>(kGrid ? grid.level(v) : v); };
+#if defined(__AVX2__)
+  // Rounding to nearest even (the default MXCSR mode), as std::nearbyint does.
+  const __m256 scale = _mm256_set1_ps(grid.scale), lo_level = _mm256_set1_ps(grid.lo),
+               hi_level = _mm256_set1_ps(grid.hi);
+  auto levels8 = [&](const float* from) {
+    __m256 v = _mm256_loadu_ps(from);
+    if (kGrid) v = _mm256_min_ps(_mm256_max_ps(_mm256_div_ps(v, scale), lo_level), hi_level);
+    return _mm256_cvtps_epi32(v);
+  };
+#endif
   for (int64_t p = 0; p < pairs; ++p) {
     const float* r0 = b + 2 * p * ldb + j0;
     const float* r1 = 2 * p + 1 < k ? r0 + ldb : nullptr;
@@ -41,16 +55,16 @@ void pack_tile(const float* b, int64_t ldb, int64_t k, int64_t j0, int64_t cols,
     // Full tiles: 8 columns of both rows into 8 int32 lanes (row 2p low half, 2p + 1 high).
     if (cols == kCols)
       for (; j < kCols; j += 8) {
-        const __m256i lo = _mm256_cvtps_epi32(_mm256_loadu_ps(r0 + j));
-        const __m256i hi = r1 ? _mm256_cvtps_epi32(_mm256_loadu_ps(r1 + j)) : _mm256_setzero_si256();
+        const __m256i lo = levels8(r0 + j);
+        const __m256i hi = r1 ? levels8(r1 + j) : _mm256_setzero_si256();
         const __m256i pairs16 = _mm256_or_si256(_mm256_and_si256(lo, _mm256_set1_epi32(0xFFFF)),
                                                 _mm256_slli_epi32(hi, 16));
         _mm256_storeu_si256(reinterpret_cast<__m256i*>(d + 2 * j), pairs16);
       }
 #endif
     for (; j < cols; ++j) {
-      d[2 * j] = static_cast<int16_t>(r0[j]);
-      d[2 * j + 1] = r1 ? static_cast<int16_t>(r1[j]) : int16_t{0};
+      d[2 * j] = level(r0[j]);
+      d[2 * j + 1] = r1 ? level(r1[j]) : int16_t{0};
     }
     for (; j < kCols; ++j) d[2 * j] = d[2 * j + 1] = 0;
   }
@@ -178,7 +192,7 @@ const int16_t* PackedLevels::block(int64_t mb) const {
 }
 
 void int_gemm(const PackedLevels& a, const float* b, int64_t ldb, int64_t n, float* c, int64_t ldc,
-              IntGemmScratch& s, const GemmEpilogue* ep) {
+              IntGemmScratch& s, const Epilogue* ep, int64_t offset, const LevelGrid* grid) {
   const int64_t m = a.rows(), k = a.depth(), pairs = (k + 1) / 2;
   const int64_t tile = pairs * kCols * 2;  // int16 of one packed column tile
   const int64_t tiles_per_block = std::max<int64_t>(1, kPackedBlock / std::max<int64_t>(tile, 1));
@@ -186,28 +200,23 @@ void int_gemm(const PackedLevels& a, const float* b, int64_t ldb, int64_t n, flo
     const int64_t cols = std::min(tiles_per_block * kCols, n - j0);
     const int64_t tiles = (cols + kCols - 1) / kCols;
     s.packed_b.resize(static_cast<size_t>(tiles * tile));
-    for (int64_t t = 0; t < tiles; ++t)
-      pack_tile(b, ldb, k, j0 + t * kCols, std::min(kCols, cols - t * kCols),
-                s.packed_b.data() + t * tile);
+    for (int64_t t = 0; t < tiles; ++t) {
+      const int64_t jt = j0 + t * kCols, tile_cols = std::min(kCols, cols - t * kCols);
+      if (grid)
+        pack_tile<true>(b, ldb, k, jt, tile_cols, s.packed_b.data() + t * tile, *grid);
+      else
+        pack_tile<false>(b, ldb, k, jt, tile_cols, s.packed_b.data() + t * tile, LevelGrid{});
+    }
     for (int64_t r0 = 0; r0 < m; r0 += kRows) {
       const int64_t rows = std::min(kRows, m - r0);
       for (int64_t t = 0; t < tiles; ++t) {
         const int64_t jt = j0 + t * kCols, tile_cols = std::min(kCols, n - jt);
         micro_kernel(a.block(r0 / kRows), s.packed_b.data() + t * tile, pairs, c + r0 * ldc + jt,
                      ldc, rows, tile_cols);
-        if (!ep) continue;
-        for (int64_t r = r0; r < r0 + rows; ++r) {
-          float* row = c + r * ldc + jt;
-          const float m_r = ep->multiplier[r];
-          if (ep->base) {
-            const float* base = ep->base + r * ldc + jt;
-            for (int64_t j = 0; j < tile_cols; ++j) row[j] = scale_affine(row[j], m_r, base[j]);
-          } else {
-            const float add = ep->bias ? ep->bias[r] : 0.0f;
-            for (int64_t j = 0; j < tile_cols; ++j) row[j] = scale_affine(row[j], m_r, add);
-          }
-        }
       }
+      // The block's rows are still in cache.
+      if (ep)
+        for (int64_t r = r0; r < r0 + rows; ++r) ep->apply(c + r * ldc + j0, offset + r * ldc + j0, cols);
     }
   }
 }

@@ -12,6 +12,9 @@
 #include <cstdint>
 #include <vector>
 
+#include "engine/ops/epilogue.h"
+#include "engine/quant/uniform_quantizer.h"
+
 namespace resq {
 
 // True when a length-k dot product of a-bit and w-bit levels cannot leave the integers float
@@ -35,30 +38,17 @@ class PackedLevels {
   std::vector<int16_t> data_;  // [row block][k pair][kRows][2]
 };
 
-// A quantized layer's output from its sum of levels: acc * (s_a * s_w) + bias (or z_k), one
-// fused multiply-add, used by the integer kernels' epilogue and the float path alike so that
-// equal sums give equal outputs.
-inline float scale_affine(float acc, float multiplier, float addend) {
-  return std::fma(acc, multiplier, addend);
-}
-
-// Applied to each output as it is written (while in cache): c = scale_affine(c, multiplier[row],
-// base[row * ldc + col], or bias[row], or 0). base has C's layout and must not overlap C (the
-// sums are written before the epilogue reads it).
-struct GemmEpilogue {
-  const float* multiplier = nullptr;
-  const float* bias = nullptr;
-  const float* base = nullptr;
-};
-
 // Scratch of one caller (not shared between threads).
 struct IntGemmScratch {
   std::vector<int16_t> packed_b;
 };
 
-// C (m x n, row stride ldc) = A * B, B = k x n float levels in [-128, 127] with row stride ldb.
-// Overwrites C; with an epilogue, C then holds its scaled result.
+// C (m x n, row stride ldc) = A * B, B = k x n float levels in [-128, 127] with row stride ldb,
+// or with a grid, k x n values that are mapped to its levels as B is packed (no levels pass).
+// Overwrites C. An epilogue is applied to each part of C as it is written (while in cache), C's
+// element (r, j) being output element `offset + r * ldc + j` (its index in base and addend).
 void int_gemm(const PackedLevels& a, const float* b, int64_t ldb, int64_t n, float* c, int64_t ldc,
-              IntGemmScratch& scratch, const GemmEpilogue* epilogue = nullptr);
+              IntGemmScratch& scratch, const Epilogue* epilogue = nullptr, int64_t offset = 0,
+              const LevelGrid* grid = nullptr);
 
 }  // namespace resq

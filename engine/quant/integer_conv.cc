@@ -22,7 +22,7 @@ std::optional<IntegerConv> IntegerConv::make(const Node& node, const Shape& x_sh
 }
 
 void IntegerConv::run(const Tensor& x_levels, Tensor& acc, IntegerConvScratch& s,
-                      const GemmEpilogue* ep) const {
+                      const Epilogue* ep, const LevelGrid* grid) const {
   const Window& w = window_;
   const int64_t m = weights_.rows(), P = w.out_size(), I = w.in_size(), K = depth();
   Shape y = {n_, m};
@@ -30,18 +30,9 @@ void IntegerConv::run(const Tensor& x_levels, Tensor& acc, IntegerConvScratch& s
   acc.resize(y);
   const float* x = x_levels.f32();
   float* out = acc.f32();
-  // The epilogue of the output block at `offset` (base moves with it).
-  auto epilogue_at = [&](int64_t offset) {
-    if (!ep) return GemmEpilogue{};
-    GemmEpilogue e = *ep;
-    if (e.base) e.base += offset;
-    return e;
-  };
   if (w.is_pointwise()) {
-    for (int64_t b = 0; b < n_; ++b) {
-      const GemmEpilogue e = epilogue_at(b * m * P);
-      int_gemm(weights_, x + b * c_ * I, I, P, out + b * m * P, P, s.gemm, ep ? &e : nullptr);
-    }
+    for (int64_t b = 0; b < n_; ++b)
+      int_gemm(weights_, x + b * c_ * I, I, P, out + b * m * P, P, s.gemm, ep, b * m * P, grid);
     return;
   }
   // Tiles of output rows (first spatial dim), as the float Conv does, so columns stay in cache.
@@ -55,9 +46,9 @@ void IntegerConv::run(const Tensor& x_levels, Tensor& acc, IntegerConvScratch& s
       tile.pad_begin[0] -= r0 * w.stride[0];
       const int64_t n = tile.out[0] * row;
       im2col(tile, c_, x + b * c_ * I, s.columns.data());
-      const GemmEpilogue e = epilogue_at(b * m * P + r0 * row);
-      int_gemm(weights_, s.columns.data(), n, n, out + b * m * P + r0 * row, P, s.gemm,
-               ep ? &e : nullptr);
+      // im2col's zero padding is level 0 of any grid.
+      int_gemm(weights_, s.columns.data(), n, n, out + b * m * P + r0 * row, P, s.gemm, ep,
+               b * m * P + r0 * row, grid);
     }
 }
 

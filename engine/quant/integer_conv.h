@@ -37,10 +37,11 @@ class IntegerConv {
   // the sums of just those outputs.
   void run_columns(const float* columns, int64_t n, float* acc, IntGemmScratch& scratch) const;
   // acc [N, M, out...] = Conv(x_levels, weight levels), no bias. x_levels has the static input
-  // shape and holds levels of an activation quantizer of at most 8 bits. With an epilogue
-  // (multiplier and bias per output channel, base shaped like acc), acc holds its result.
+  // shape and holds levels of an activation quantizer of at most 8 bits, or with a grid, values
+  // that are mapped to its levels as they are packed. With an epilogue (indexed like acc;
+  // plane = output positions, channels = M), acc holds its result.
   void run(const Tensor& x_levels, Tensor& acc, IntegerConvScratch& scratch,
-           const GemmEpilogue* epilogue = nullptr) const;
+           const Epilogue* epilogue = nullptr, const LevelGrid* grid = nullptr) const;
 
  private:
   IntegerConv(Window window, int64_t n, int64_t c, PackedLevels weights)

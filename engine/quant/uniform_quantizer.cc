@@ -59,16 +59,20 @@ void check_sizes(std::span<const float> in, std::span<float> out) {
 // by s. Inlined per caller so that each loop vectorises.
 template <class Value>
 void UniformQuantizer::levels_of(Value value, std::span<float> out) const {
-  if (bits_ > 8)
-    throw std::logic_error("quantizer: " + std::to_string(bits_) +
-                           " bits has no integer levels (at most 8 bits)");
-  if (scale_ == 0) {
+  const std::optional<LevelGrid> g = grid();
+  if (!g) {
     std::fill(out.begin(), out.end(), 0.0f);
     return;
   }
-  const float s = scale_f_;
-  const float lo = static_cast<float>(level_min_), hi = static_cast<float>(level_max_);
-  for (size_t i = 0; i < out.size(); ++i) out[i] = std::nearbyint(std::clamp(value(i) / s, lo, hi));
+  for (size_t i = 0; i < out.size(); ++i) out[i] = g->level(value(i));
+}
+
+std::optional<LevelGrid> UniformQuantizer::grid() const {
+  if (bits_ > 8)
+    throw std::logic_error("quantizer: " + std::to_string(bits_) +
+                           " bits has no integer levels (at most 8 bits)");
+  if (scale_ == 0) return std::nullopt;
+  return LevelGrid{scale_f_, static_cast<float>(level_min_), static_cast<float>(level_max_)};
 }
 
 void UniformQuantizer::levels(std::span<const float> in, std::span<float> out) const {

@@ -10,7 +10,10 @@
 // computed in double so 32 bits reproduces float inputs). A zero range gives q(x) = 0.
 #pragma once
 
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 
@@ -20,6 +23,13 @@ namespace resq {
 bool is_valid_bits(int bits);
 // "{0, 2..8, 16, 32}", for error messages.
 std::string valid_bits_text();
+
+// The map of a quantizer of at most 8 bits and a non-zero scale from values to its grid indices:
+// the one expression behind UniformQuantizer::levels and the kernels that quantize as they read.
+struct LevelGrid {
+  float scale, lo, hi;
+  float level(float x) const { return std::nearbyint(std::clamp(x / scale, lo, hi)); }
+};
 
 class UniformQuantizer {
  public:
@@ -50,6 +60,9 @@ class UniformQuantizer {
   // one would be): ResQ's residual x_t - x_k in one pass. `out` may alias `a` or `b` exactly.
   void levels_of_difference(std::span<const float> a, std::span<const float> b,
                             std::span<float> out) const;
+  // levels() as a LevelGrid; std::nullopt when all levels are 0 (0 bits, a zero range). Throws
+  // as levels() does for 16 and 32 bits.
+  std::optional<LevelGrid> grid() const;
 
  private:
   template <class Value>

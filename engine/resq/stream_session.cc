@@ -133,7 +133,8 @@ std::vector<Tensor> StreamSession::process(std::span<const Tensor> inputs) {
 
 void StreamSession::run_quantized(const Op& op, std::span<const Tensor* const> in,
                                   std::span<Tensor* const> out, const Tensor& x,
-                                  const UniformQuantizer* q_a, const Tensor& w, bool with_bias) {
+                                  const UniformQuantizer* q_a, const Tensor& w, bool with_bias,
+                                  const Epilogue& post) {
   const Tensor* layer_input = &x;
   if (q_a) {
     activation_.resize(x.shape());
@@ -144,11 +145,11 @@ void StreamSession::run_quantized(const Op& op, std::span<const Tensor* const> i
   args[0] = layer_input;
   args[1] = &w;
   if (!with_bias && args.size() > 2) args[2] = nullptr;
-  op.run(args, out);
+  op.run_fused(args, out, post);
 }
 
-void StreamSession::run_linear(size_t node, const Op& op, std::span<const Tensor* const> in,
-                               std::span<Tensor* const> out) {
+void StreamSession::run_linear_fused(size_t node, const Op& op, std::span<const Tensor* const> in,
+                                     std::span<Tensor* const> out, const Epilogue& post) {
   const size_t li = model_->linear_index(node);
   const double macs = static_cast<double>(model_->macs(li));
   const BitConfig& b = active_.bits;
@@ -160,22 +161,22 @@ void StreamSession::run_linear(size_t node, const Op& op, std::span<const Tensor
     // Frame quantization, and keyframes: z_k = q(x_k; Phi_a) * q(w; Phi_w) + bias.
     std::optional<UniformQuantizer> q_a;
     if (!QuantizedModel::passes_through(key_a_)) q_a = model_->key_activation(li, key_a_);
+    Epilogue e = post;
+    if (keyframe_ && b.scheme != QuantScheme::kSkip) {
+      KeyframeCache::Layer& l = cache_.layer(li);
+      l.x_k = x;
+      l.z_k.resize(out[0]->shape());
+      e.keep = l.z_k.f32();  // z_k is the layer's output before the fused nodes
+    }
     if (q_a && integer_form(li, key_w_)) {
-      activation_.resize(x.shape());
-      q_a->levels(x.floats(), activation_.floats());
       const float* bias = in.size() > 2 && in[2] ? in[2]->f32() : nullptr;
-      sum_scaled(li, op, in, activation_, *q_a, key_w_, nullptr, bias, *out[0]);
+      sum_scaled(li, op, in, x, true, *q_a, key_w_, nullptr, bias, *out[0], e);
     } else {
-      run_quantized(op, in, out, x, q_a ? &*q_a : nullptr, model_->weight(li, key_w_), true);
+      run_quantized(op, in, out, x, q_a ? &*q_a : nullptr, model_->weight(li, key_w_), true, e);
     }
     cost_.bops += macs * key_w_ * key_a_;
     cost_.pixels_per_bits[key_a_] += pixels;
     if (mapped) std::fill(bit_map_.begin(), bit_map_.end(), key_a_);
-    if (keyframe_ && b.scheme != QuantScheme::kSkip) {
-      KeyframeCache::Layer& l = cache_.layer(li);
-      l.x_k = x;
-      l.z_k = *out[0];
-    }
     return;
   }
   // Residual frame (Eq. 5): z_t = q(x_t - x_k; Theta_a) * q(w; Theta_w) + z_k.
@@ -184,12 +185,13 @@ void StreamSession::run_linear(size_t node, const Op& op, std::span<const Tensor
     throw OpError("input shape " + shape_str(x.shape()) + " differs from the keyframe's " +
                   shape_str(l.x_k.shape()));
   Tensor& y = *out[0];
+  auto apply_post = [&] { post.apply(y.f32(), 0, y.numel()); };
   if (b.scheme == QuantScheme::kDynamicResQ) {
     cost_.bops += choose_residual_bits(li, macs, x, l.x_k);
     activation_.resize(x.shape());
     if (integer_form(li, b.res_w) && model_->conv_window(li) && model_->pixels(li).outer == 1) {
       sparse_groups(li, op, in, l.z_k, y);
-      return;
+      return apply_post();
     }
     if (integer_form(li, b.res_w)) {
       // One sum per bit-width group (the pixels of other groups are 0 in it), added to z_k.
@@ -201,7 +203,7 @@ void StreamSession::run_linear(size_t node, const Op& op, std::span<const Tensor
         base = &y;
       }
       if (base != &y) y = l.z_k;  // every pixel at 0 bits
-      return;
+      return apply_post();
     }
     write_chosen_residual(li);
   } else {
@@ -213,7 +215,7 @@ void StreamSession::run_linear(size_t node, const Op& op, std::span<const Tensor
     activation_.resize(x.shape());
     if (q_r && integer_form(li, b.res_w)) {
       q_r->levels_of_difference(x.floats(), l.x_k.floats(), activation_.floats());
-      sum_scaled(li, op, in, activation_, *q_r, b.res_w, &l.z_k, nullptr, y);
+      sum_scaled(li, op, in, activation_, false, *q_r, b.res_w, &l.z_k, nullptr, y, post);
       return;
     }
     const float* xt = x.f32();
@@ -222,10 +224,11 @@ void StreamSession::run_linear(size_t node, const Op& op, std::span<const Tensor
     for (int64_t i = 0; i < x.numel(); ++i) d[i] = xt[i] - xk[i];
     if (q_r) q_r->apply(activation_.floats());
   }
-  run_quantized(op, in, out, activation_, nullptr, model_->weight(li, b.res_w), false);
+  run_quantized(op, in, out, activation_, nullptr, model_->weight(li, b.res_w), false, Epilogue{});
   float* z = y.f32();
   const float* zk = l.z_k.f32();
   for (int64_t i = 0; i < y.numel(); ++i) z[i] += zk[i];
+  apply_post();
 }
 
 bool StreamSession::integer_form(size_t li, int w_bits) const {
@@ -276,17 +279,39 @@ void StreamSession::set_multipliers(size_t li, const UniformQuantizer& q_a, int 
 }
 
 void StreamSession::sum_scaled(size_t li, const Op& op, std::span<const Tensor* const> in,
-                               const Tensor& levels, const UniformQuantizer& q_a, int w_bits,
-                               const Tensor* base, const float* bias, Tensor& y) {
-  if (const IntegerConv* conv = integer_conv(li, q_a.bits(), w_bits)) {
-    set_multipliers(li, q_a, w_bits, y.shape()[1]);
-    const GemmEpilogue ep{multipliers_.data(), bias, base ? base->f32() : nullptr};
-    conv->run(levels, y, conv_scratch_, &ep);
+                               const Tensor& input, bool quantize, const UniformQuantizer& q_a,
+                               int w_bits, const Tensor* base, const float* bias, Tensor& y,
+                               const Epilogue& post) {
+  const ChannelView v = channel_view(li, y);
+  set_multipliers(li, q_a, w_bits, v.channels);
+  Epilogue e = post;
+  e.multiplier = multipliers_.data();
+  e.bias = bias;
+  e.base = base ? base->f32() : nullptr;
+  e.plane = v.inner;
+  e.channels = v.channels;
+  const IntegerConv* conv = integer_conv(li, q_a.bits(), w_bits);
+  // The kernels map the input to levels as they read it; all levels 0: a levels pass first.
+  const std::optional<LevelGrid> grid = quantize ? q_a.grid() : std::nullopt;
+  const Tensor* levels = &input;
+  if (quantize && !grid) {
+    activation_.resize(input.shape());
+    q_a.levels(input.floats(), activation_.floats());
+    levels = &activation_;
+  }
+  if (conv) {
+    conv->run(*levels, y, conv_scratch_, &e, grid ? &*grid : nullptr);
     ++cost_.integer_layers;
     return;
   }
-  sum_levels(li, op, in, levels, q_a.bits(), w_bits, y.shape(), y);
-  scale_add(li, y, q_a, w_bits, base, bias, y);
+  // The float op on levels and without bias sums exactly what sum_levels does.
+  e.input_grid = grid ? &*grid : nullptr;
+  std::vector<const Tensor*> args(in.begin(), in.end());
+  args[0] = levels;
+  args[1] = &model_->weight_levels(li, w_bits).levels;
+  if (args.size() > 2) args[2] = nullptr;
+  Tensor* out = &y;
+  op.run_fused(args, std::span<Tensor* const>(&out, 1), e);
 }
 
 void StreamSession::scale_add(size_t li, const Tensor& acc, const UniformQuantizer& q_a,

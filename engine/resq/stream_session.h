@@ -65,6 +65,9 @@ class StreamSession : private LinearLayerRunner {
   // Integer kernels (on by default) compute the quantized convolutions' sums in int32 instead of
   // float; the outputs are the same bit for bit (see int_gemm.h). Off is for tests and benches.
   void set_integer_kernels(bool on) { integer_kernels_ = on; }
+  // Fused epilogues (on by default) apply the element-wise nodes after a layer inside it, in
+  // cache; off, the executor runs them as nodes. Same outputs; off is for tests.
+  void set_fused_epilogues(bool on) { fused_epilogues_ = on; }
 
   // Per-graph-node time over the frames since profiling was turned on (Executor::set_node_timing).
   void set_node_timing(bool on) { executor_.set_node_timing(on); }
@@ -72,12 +75,18 @@ class StreamSession : private LinearLayerRunner {
 
  private:
   void run_linear(size_t node, const Op& op, std::span<const Tensor* const> in,
-                  std::span<Tensor* const> out) override;
-  // The activation / skip-add after a layer runs on its output in place (z_k is kept before it).
-  bool fuses_epilogue() const override { return true; }
-  // op(q_a(x), w) with the layer's own bias when `with_bias`; q_a = nullptr keeps x as is.
+                  std::span<Tensor* const> out) override {
+    run_linear_fused(node, op, in, out, Epilogue{});
+  }
+  // The activation / skip-add after a layer (`post`) runs on its output while in cache where the
+  // layer's kernel allows, else in place after it; a keyframe's z_k is kept before it.
+  bool fuses_epilogue() const override { return fused_epilogues_; }
+  void run_linear_fused(size_t node, const Op& op, std::span<const Tensor* const> in,
+                        std::span<Tensor* const> out, const Epilogue& post) override;
+  // op(q_a(x), w) with the layer's own bias when `with_bias`, then `post`; q_a = nullptr keeps x.
   void run_quantized(const Op& op, std::span<const Tensor* const> in, std::span<Tensor* const> out,
-                     const Tensor& x, const UniformQuantizer* q_a, const Tensor& w, bool with_bias);
+                     const Tensor& x, const UniformQuantizer* q_a, const Tensor& w, bool with_bias,
+                     const Epilogue& post);
   // Integer form (QuantizedModel::has_integer_form) of the current frame's layer at weight bits
   // w_bits <= 8: y = acc * s_a * s_w[channel] + (bias or z_k), acc = levels(x) * levels(w).
   bool integer_form(size_t li, int w_bits) const;
@@ -87,11 +96,13 @@ class StreamSession : private LinearLayerRunner {
   // one and its sums are exact, else the float op on the levels (the simulation).
   void sum_levels(size_t li, const Op& op, std::span<const Tensor* const> in, const Tensor& levels,
                   int a_bits, int w_bits, const Shape& shape, Tensor& acc);
-  // y = sums of `levels` scaled: the integer kernel with the scaling in its epilogue where there
-  // is one, else sum_levels then scale_add (the same arithmetic).
-  void sum_scaled(size_t li, const Op& op, std::span<const Tensor* const> in, const Tensor& levels,
-                  const UniformQuantizer& q_a, int w_bits, const Tensor* base, const float* bias,
-                  Tensor& y);
+  // y = post(sums of the input's levels scaled as scale_add does), the scaling and `post`
+  // applied while in cache: by the integer kernel where there is one, else by the op's fused
+  // epilogue. `input` holds levels, or with `quantize` values whose q_a levels are meant (the
+  // integer kernel then maps them as it packs them: no levels pass).
+  void sum_scaled(size_t li, const Op& op, std::span<const Tensor* const> in, const Tensor& input,
+                  bool quantize, const UniformQuantizer& q_a, int w_bits, const Tensor* base,
+                  const float* bias, Tensor& y, const Epilogue& post);
   // y = acc * (s_a * s_w[c]) + (base element-wise, or bias[c], or 0); y may alias acc or base.
   void scale_add(size_t li, const Tensor& acc, const UniformQuantizer& q_a, int w_bits,
                  const Tensor* base, const float* bias, Tensor& y);
@@ -129,6 +140,7 @@ class StreamSession : private LinearLayerRunner {
   FrameCost cost_;
   Tensor activation_;             // quantized layer input or its levels (scratch)
   bool integer_kernels_ = true;
+  bool fused_epilogues_ = true;
   IntegerConvScratch conv_scratch_;
   std::vector<float> multipliers_;  // s_a * s_w per output channel (scratch)
   PixelBitPolicy policy_;            // Dynamic-ResQ: the last layer's decisions

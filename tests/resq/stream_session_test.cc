@@ -426,6 +426,17 @@ TEST(SharedModel, ConcurrentStreamsMatchSequentialRuns) {
   }
 }
 
+// Runs frame t through both sessions and checks the outputs are the same bit for bit.
+void expect_same_frame(StreamSession& got_session, StreamSession& want_session, size_t t,
+                       const std::string& what) {
+  Fixture& f = fixture();
+  const Tensor got = got_session.process(f.frames[t])[0];
+  const Tensor want = want_session.process(f.frames[t])[0];
+  ASSERT_EQ(got.shape(), want.shape());
+  EXPECT_EQ(std::memcmp(got.f32(), want.f32(), sizeof(float) * static_cast<size_t>(got.numel())), 0)
+      << what << ", frame " << t << ": outputs differ by up to " << max_diff(got, want);
+}
+
 // Issue #7, integer execution: keyframe and residual convolutions computed in int32 give the
 // float simulation's outputs bit for bit, and the integer kernels really ran.
 TEST(IntegerKernels, SameOutputsAsTheFloatSimulation) {
@@ -434,16 +445,28 @@ TEST(IntegerKernels, SameOutputsAsTheFloatSimulation) {
     StreamSession integer(f.model, config(bits, 3)), simulated(f.model, config(bits, 3));
     simulated.set_integer_kernels(false);
     for (size_t t = 0; t < 6; ++t) {
-      const Tensor got = integer.process(f.frames[t])[0];
-      const Tensor want = simulated.process(f.frames[t])[0];
-      ASSERT_EQ(got.shape(), want.shape());
-      EXPECT_EQ(std::memcmp(got.f32(), want.f32(), sizeof(float) * static_cast<size_t>(got.numel())), 0)
-          << bits << ", frame " << t << ": outputs differ by up to " << max_diff(got, want);
+      expect_same_frame(integer, simulated, t, bits);
       EXPECT_EQ(simulated.last_cost().integer_layers, 0);
       // Group-1 convs; depthwise ones and the ConvTranspose sum in float on levels (exact too).
       EXPECT_GE(integer.last_cost().integer_layers, 20) << bits << ", frame " << t;
     }
   }
+}
+
+// The skip-adds and activations a quantized layer applies while its output is in cache (with
+// z_k kept before them on keyframes) give what the executor's own nodes give, bit for bit, with
+// the integer kernels and with the float sums.
+TEST(FusedEpilogues, SameOutputsAsTheUnfusedNodes) {
+  Fixture& f = fixture();
+  for (const char* bits : {"W8A8", "W4A4", "W8A8->W4A4", "W8A8->W8A{0,4,8}", "W8A8->W32A32"})
+    for (bool integer : {true, false}) {
+      StreamSession fused(f.model, config(bits, 3)), unfused(f.model, config(bits, 3));
+      unfused.set_fused_epilogues(false);
+      fused.set_integer_kernels(integer);
+      unfused.set_integer_kernels(integer);
+      for (size_t t = 0; t < 6; ++t)
+        expect_same_frame(fused, unfused, t, std::string(bits) + (integer ? " int" : " float sums"));
+    }
 }
 
 }  // namespace

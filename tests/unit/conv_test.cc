@@ -207,6 +207,46 @@ TEST(Conv, RepeatedRunsReuseScratch) {
   }
 }
 
+// A quantized layer's input grid: the op sums the levels of its input as if they had been
+// computed first, bit for bit, on the kernels that map as they copy (direct depthwise) and on
+// the rest (the default maps a copy first), with the epilogue's scaling after.
+TEST(Conv, InputGridSumsTheLevels) {
+  const UniformQuantizer q(8, -1.0, 1.0);
+  const LevelGrid grid = *q.grid();
+  struct GridCase {
+    Shape w;
+    int64_t group, stride, pad;
+  };
+  for (const GridCase& c : {GridCase{{6, 1, 3, 3}, 6, 1, 1}, GridCase{{6, 1, 3, 3}, 6, 2, 1},
+                            GridCase{{6, 1, 5, 5}, 6, 1, 2}, GridCase{{6, 1, 5, 5}, 6, 2, 2},
+                            GridCase{{4, 6, 3, 3}, 1, 1, 1}}) {
+    auto op = find_op("Conv")(attrs({{"group", c.group},
+                                     {"strides", Ints{c.stride, c.stride}},
+                                     {"pads", Ints{c.pad, c.pad, c.pad, c.pad}}}));
+    Tensor x = random_tensor({1, 6, 11, 13}, 4), levels(x.shape());
+    for (float& v : x.floats()) v *= 1.3f;  // some values past the range
+    q.levels(x.floats(), levels.floats());
+    Tensor w = random_tensor(c.w, 5);
+    for (float& v : w.floats()) v = std::round(v * 100);
+    std::vector<TensorMeta> m = {{DType::kFloat32, x.shape(), &x}, {DType::kFloat32, w.shape(), &w}};
+    const Shape y_shape = (*op->infer(m))[0].shape;
+    Tensor want(y_shape), got(y_shape);
+    const Tensor* on_levels[] = {&levels, &w};
+    Tensor* want_out[] = {&want};
+    op->run(on_levels, want_out);
+    const std::vector<float> multiplier(static_cast<size_t>(c.w[0]), 0.25f);
+    for (float& v : want.floats()) v = relu(scale_affine(v, 0.25f, 0.0f));
+    Epilogue e{.input_grid = &grid, .multiplier = multiplier.data(), .plane = y_shape[2] * y_shape[3],
+               .channels = c.w[0], .activation = Epilogue::Activation::kRelu};
+    const Tensor* on_values[] = {&x, &w};
+    Tensor* got_out[] = {&got};
+    op->run_fused(on_values, got_out, e);
+    EXPECT_EQ(std::vector<float>(got.floats().begin(), got.floats().end()),
+              std::vector<float>(want.floats().begin(), want.floats().end()))
+        << "kernel " << c.w[2] << " stride " << c.stride << " group " << c.group;
+  }
+}
+
 // Each malformed configuration throws OpError (never crashes).
 TEST(Conv, Errors_n) {
   Tensor x = random_tensor({1, 4, 6, 6}, 1), w = random_tensor({4, 4, 3, 3}, 2),

@@ -90,6 +90,8 @@ TEST(IntGemm, WritesIntoStridedSubMatrix) {
       EXPECT_EQ(c[i * ldc + j], j < n ? want[i * n + j] : 5.0f) << i << "," << j;
 }
 
+// The epilogue scales each row (channel) with bias or base, keeps the scaled value, then adds and
+// activates; row r of C is output plane r.
 TEST(IntGemm, EpilogueScalesWithBiasOrBase) {
   std::mt19937 rng(4);
   const int64_t m = 8, n = 45, k = 19;
@@ -102,16 +104,48 @@ TEST(IntGemm, EpilogueScalesWithBiasOrBase) {
   const PackedLevels packed(a.data(), m, k);
   IntGemmScratch scratch;
   std::vector<float> with_bias(static_cast<size_t>(m * n)), with_base(static_cast<size_t>(m * n));
-  const GemmEpilogue by_bias{multiplier.data(), bias.data(), nullptr};
+  std::vector<float> kept(static_cast<size_t>(m * n)), addend(static_cast<size_t>(m * n));
+  for (float& v : addend) v = u(rng);
+  Epilogue by_bias{.multiplier = multiplier.data(), .bias = bias.data(), .plane = n, .channels = m};
   int_gemm(packed, b.data(), n, n, with_bias.data(), n, scratch, &by_bias);
-  const GemmEpilogue by_base{multiplier.data(), nullptr, base.data()};
+  Epilogue by_base = by_bias;
+  by_base.bias = nullptr;
+  by_base.base = base.data();
+  by_base.keep = kept.data();
+  by_base.addend = addend.data();
+  by_base.activation = Epilogue::Activation::kRelu;
   int_gemm(packed, b.data(), n, n, with_base.data(), n, scratch, &by_base);
   for (int64_t r = 0; r < m; ++r)
     for (int64_t j = 0; j < n; ++j) {
       const float s = sums[r * n + j];
+      const float scaled = scale_affine(s, multiplier[r], base[r * n + j]);
       ASSERT_EQ(with_bias[r * n + j], scale_affine(s, multiplier[r], bias[r])) << r << "," << j;
-      ASSERT_EQ(with_base[r * n + j], scale_affine(s, multiplier[r], base[r * n + j])) << r << "," << j;
+      ASSERT_EQ(kept[r * n + j], scaled) << r << "," << j;
+      ASSERT_EQ(with_base[r * n + j], relu(scaled + addend[r * n + j])) << r << "," << j;
     }
+}
+
+// B given as values and a grid is packed as its levels: the same sums as B's levels, for values
+// between levels (ties round to even), past the range and in the columns past the last full tile.
+TEST(IntGemm, QuantizesValuesAsItPacks) {
+  std::mt19937 rng(5);
+  const int64_t m = 7, n = 83, k = 21;
+  const std::vector<float> a = random_levels(m * k, 8, rng);
+  const UniformQuantizer q(8, -3.0, 3.0);
+  std::vector<float> values(static_cast<size_t>(k * n)), levels(values.size());
+  std::uniform_real_distribution<float> u(-3.5f, 3.5f);
+  for (float& v : values) v = u(rng);
+  const auto s = static_cast<float>(q.scale());
+  for (float h : {0.5f, 1.5f, -2.5f, 126.5f}) values[static_cast<size_t>(h * 8 + 40)] = h * s;
+  q.levels(values, levels);
+  const PackedLevels packed(a.data(), m, k);
+  IntGemmScratch scratch;
+  std::vector<float> want(static_cast<size_t>(m * n)), got(want.size());
+  int_gemm(packed, levels.data(), n, n, want.data(), n, scratch);
+  const LevelGrid grid = *q.grid();
+  int_gemm(packed, values.data(), n, n, got.data(), n, scratch, nullptr, 0, &grid);
+  EXPECT_EQ(got, want);
+  EXPECT_EQ(want, reference(a, levels, m, n, k));
 }
 
 TEST(IntGemm, FloatSumsExactBound) {
