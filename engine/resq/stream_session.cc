@@ -373,23 +373,25 @@ void StreamSession::sparse_groups(size_t li, const Op& op, std::span<const Tenso
         for (size_t g = 0; g < group_.size(); ++g)
           image[c * hw + group_[g]] = lv[c * n_cand + group_index_[g]];
     };
-    int64_t n;
-    if (pointwise) {  // output p reads input p only: the columns are the group's levels
+    if (pointwise)  // output p reads input p only
       outputs_ = group_;
-      n = static_cast<int64_t>(group_.size());
+    else
+      affected_outputs(win, group_, mark_, outputs_);
+    const auto n = static_cast<int64_t>(outputs_.size());
+    // Many outputs: the dense sums are cheaper than gathering; for a depthwise conv (a few taps
+    // per output, each gathered at the cost of several dense ones) already at 1/16.
+    if (!sparse_residuals_ || (!pointwise && (cg == 1 ? 16 : 4) * n > positions)) {
+      std::fill(activation_.floats().begin(), activation_.floats().end(), 0.0f);
+      place(activation_.f32());
+      sum_levels(li, op, in, activation_, q.bits(), b.res_w, y.shape(), acc_);
+      scale_add(li, acc_, q, b.res_w, &y, nullptr, y);
+      continue;
+    }
+    if (pointwise) {  // the columns are the group's levels
       columns_.resize(static_cast<size_t>(c_in * n));
       for (int64_t c = 0; c < c_in; ++c)
         for (int64_t g = 0; g < n; ++g) columns_[c * n + g] = lv[c * n_cand + group_index_[g]];
     } else {
-      affected_outputs(win, group_, mark_, outputs_);
-      n = static_cast<int64_t>(outputs_.size());
-      if (4 * n > positions) {  // most outputs: the dense sums are cheaper than gathering
-        std::fill(activation_.floats().begin(), activation_.floats().end(), 0.0f);
-        place(activation_.f32());
-        sum_levels(li, op, in, activation_, q.bits(), b.res_w, y.shape(), acc_);
-        scale_add(li, acc_, q, b.res_w, &y, nullptr, y);
-        continue;
-      }
       place(sparse_image_.data());
       columns_.resize(static_cast<size_t>(c_in * taps * n));
       gather_columns(win, c_in, sparse_image_.data(), outputs_, columns_.data(), origins_);

@@ -68,6 +68,9 @@ class StreamSession : private LinearLayerRunner {
   // Fused epilogues (on by default) apply the element-wise nodes after a layer inside it, in
   // cache; off, the executor runs them as nodes. Same outputs; off is for tests.
   void set_fused_epilogues(bool on) { fused_epilogues_ = on; }
+  // Sparse residuals (on by default): Dynamic-ResQ convs compute only the outputs a non-zero
+  // bit-width pixel reaches; off, every group's sums are dense. Same outputs; off is for tests.
+  void set_sparse_residuals(bool on) { sparse_residuals_ = on; }
 
   // Per-graph-node time over the frames since profiling was turned on (Executor::set_node_timing).
   void set_node_timing(bool on) { executor_.set_node_timing(on); }
@@ -141,6 +144,7 @@ class StreamSession : private LinearLayerRunner {
   Tensor activation_;             // quantized layer input or its levels (scratch)
   bool integer_kernels_ = true;
   bool fused_epilogues_ = true;
+  bool sparse_residuals_ = true;
   IntegerConvScratch conv_scratch_;
   std::vector<float> multipliers_;  // s_a * s_w per output channel (scratch)
   PixelBitPolicy policy_;            // Dynamic-ResQ: the last layer's decisions

@@ -437,6 +437,22 @@ void expect_same_frame(StreamSession& got_session, StreamSession& want_session, 
       << what << ", frame " << t << ": outputs differ by up to " << max_diff(got, want);
 }
 
+// Dynamic-ResQ's sparse convolutions (gathered receptive fields, scattered outputs; 1x1 convs on
+// the group's pixels only) give what dense sums over each group's image give, bit for bit.
+TEST(DynamicResQ, SparseResidualsEqualDenseSums) {
+  for (double tau : {3.0, 0.5, 30.0})
+    for (bool integer : {true, false}) {
+      StreamConfig c = config("W8A8->W8A{0,4,8}", 4);
+      c.tau = tau;
+      StreamSession sparse(fixture().model, c), dense(fixture().model, c);
+      dense.set_sparse_residuals(false);
+      sparse.set_integer_kernels(integer);
+      dense.set_integer_kernels(integer);
+      for (size_t t = 0; t < 6; ++t)
+        expect_same_frame(sparse, dense, t, "tau " + std::to_string(tau) + (integer ? " int" : " float sums"));
+    }
+}
+
 // Issue #7, integer execution: keyframe and residual convolutions computed in int32 give the
 // float simulation's outputs bit for bit, and the integer kernels really ran.
 TEST(IntegerKernels, SameOutputsAsTheFloatSimulation) {

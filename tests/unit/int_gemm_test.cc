@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdint>
 #include <limits>
 #include <random>
@@ -136,7 +137,15 @@ TEST(IntGemm, QuantizesValuesAsItPacks) {
   std::uniform_real_distribution<float> u(-3.5f, 3.5f);
   for (float& v : values) v = u(rng);
   const auto s = static_cast<float>(q.scale());
-  for (float h : {0.5f, 1.5f, -2.5f, 126.5f}) values[static_cast<size_t>(h * 8 + 40)] = h * s;
+  // Ties, and values one ulp either side of them (the packing's multiplication by 1 / s must
+  // not decide those), in full tiles and in the tail.
+  size_t at = 0;
+  for (float h : {0.5f, 1.5f, -2.5f, 126.5f, -127.5f, 3.5f, 7.5f})
+    for (float v : {h * s, std::nextafter(h * s, -INFINITY), std::nextafter(h * s, INFINITY)}) {
+      values[at] = v;
+      values[values.size() - 1 - at] = v;
+      at += 37;
+    }
   q.levels(values, levels);
   const PackedLevels packed(a.data(), m, k);
   IntGemmScratch scratch;
