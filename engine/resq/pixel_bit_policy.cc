@@ -39,9 +39,16 @@ void PixelBitPolicy::choose(std::span<const float> x, std::span<const float> x_k
           }
         }
       }
-    if (entries > 1)
-      for (int64_t p = 0; p < pixels; ++p)
-        if (std::sqrt(first_error_[static_cast<size_t>(p)]) * w_norm > tau) candidates_.push_back(p);
+    if (entries > 1) {
+      // The test is sqrt(e) * ||q(w)|| > tau; away from the threshold e against its square
+      // decides the same (a relative margin of 1e-9 dwarfs the rounding of the square root and
+      // the products), so the square root runs only near it.
+      const double at = (tau / w_norm) * (tau / w_norm), below = at * (1 - 1e-9), above = at * (1 + 1e-9);
+      for (int64_t p = 0; p < pixels; ++p) {
+        const double e = first_error_[static_cast<size_t>(p)];
+        if (e > above || (e >= below && std::sqrt(e) * w_norm > tau)) candidates_.push_back(p);
+      }
+    }
   } else {
     for (int64_t p = 0; p < pixels; ++p) candidates_.push_back(p);
   }
@@ -84,13 +91,14 @@ void PixelBitPolicy::choose(std::span<const float> x, std::span<const float> x_k
         err[j] += r * r;
       }
   }
+  for (double& e : error_) e = std::sqrt(e);  // the bounds' norms, in one vectorised pass
   choice_.assign(static_cast<size_t>(n), 0);
   for (int64_t j = 0; j < n; ++j) {
     size_t k = 0;
     // ">" rather than the paper's ">= tau" to stop: a quantizer that does not reduce the bound
     // at all is never worth its bits, which matters at tau = 0 (a zero residual takes 0 bits).
-    while (k + 1 < entries && (std::sqrt(error_[k * static_cast<size_t>(n) + static_cast<size_t>(j)]) -
-                               std::sqrt(error_[(k + 1) * static_cast<size_t>(n) + static_cast<size_t>(j)])) *
+    while (k + 1 < entries && (error_[k * static_cast<size_t>(n) + static_cast<size_t>(j)] -
+                               error_[(k + 1) * static_cast<size_t>(n) + static_cast<size_t>(j)]) *
                                       w_norm > tau)
       ++k;
     choice_[static_cast<size_t>(j)] = static_cast<int>(k);

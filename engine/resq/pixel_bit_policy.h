@@ -41,7 +41,7 @@ class PixelBitPolicy {
   std::vector<float> residual_;
   std::vector<std::vector<float>> levels_;  // by pool entry
   std::vector<double> first_error_;         // entry 0's squared error per pixel
-  std::vector<double> error_;               // [entry][candidate]
+  std::vector<double> error_;               // [entry][candidate]: squared error, then its root
 };
 
 }  // namespace resq

@@ -1,5 +1,6 @@
 #include "engine/resq/quantized_model.h"
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 #include <string>
@@ -60,6 +61,19 @@ QuantizedModel::QuantizedModel(std::shared_ptr<const Graph> graph, const Calibra
           forward_window(parse_window_attrs(n.attrs), Shape(x.meta.shape.begin() + 2, x.meta.shape.end()),
                          Shape(w.shape().begin() + 2, w.shape().end())),
           n.attrs.get_int("group", 1)};
+    if (n.op_type == "ConvTranspose" && w.rank() == 4) {
+      const Shape kernel(w.shape().begin() + 2, w.shape().end());
+      auto all = [&](const char* name, int64_t v) {
+        const std::vector<int64_t> a = n.attrs.get_ints(name, {});
+        return std::all_of(a.begin(), a.end(), [v](int64_t e) { return e == v; });
+      };
+      const Shape& xs = x.meta.shape;
+      const Shape tiled = {xs[0], w.shape()[1], xs[2] * kernel[0], xs[3] * kernel[1]};
+      if (n.attrs.get_int("group", 1) == 1 && n.attrs.get_ints("strides", {}) == kernel &&
+          all("pads", 0) && all("dilations", 1) && all("output_padding", 0) &&
+          n.attrs.get_ints("output_shape", {}).empty() && y == tiled)
+        layer.transpose_tile = kernel;
+    }
     for (int bits : kWeightBits) {
       // 32 bits are the float weights themselves, so W32A32 runs exactly as fp32.
       QuantizedWeight qw;

@@ -58,6 +58,12 @@ class QuantizedModel {
   const ConvWindow* conv_window(size_t li) const {
     return layers_[li].conv_window ? &*layers_[li].conv_window : nullptr;
   }
+  // The tile a 2-D ConvTranspose writes each input pixel to, when the tiles do not overlap
+  // (group 1, strides = kernel, no pads, dilations, output padding or output_shape): the kernel's
+  // {height, width}; nullptr for other layers.
+  const Shape* transpose_tile(size_t li) const {
+    return layers_[li].transpose_tile ? &*layers_[li].transpose_tile : nullptr;
+  }
   // Shape of the layer's input (static, from the load-time check).
   const Shape& input_shape(size_t li) const { return layers_[li].input_shape; }
   // Dynamic-ResQ geometry of the layer's input (see pixel_layout.h).
@@ -82,6 +88,7 @@ class QuantizedModel {
     std::map<int, WeightLevels> levels;  // by bits <= 8, integer-form layers only
     int out_channel_axis = -1;           // -1: no integer form
     std::optional<ConvWindow> conv_window;
+    std::optional<Shape> transpose_tile;
     Shape input_shape;
     PixelLayout pixels;
     std::vector<double> mac_shares;

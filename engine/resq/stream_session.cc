@@ -193,6 +193,12 @@ void StreamSession::run_linear_fused(size_t node, const Op& op, std::span<const 
       sparse_groups(li, op, in, l.z_k, y);
       return apply_post();
     }
+    // Tiles' sums are length-C dot products: exact in float at <= 8 bits (as the dense op's).
+    if (integer_form(li, b.res_w) && model_->transpose_tile(li) && model_->pixels(li).outer == 1 &&
+        sparse_residuals_ && float_sums_exact(model_->pixels(li).channels, 8, b.res_w)) {
+      sparse_tiles(li, l.z_k, y);
+      return apply_post();
+    }
     if (integer_form(li, b.res_w)) {
       // One sum per bit-width group (the pixels of other groups are 0 in it), added to z_k.
       const Tensor* base = &l.z_k;
@@ -358,15 +364,7 @@ void StreamSession::sparse_groups(size_t li, const Op& op, std::span<const Tenso
     sparse_image_.assign(static_cast<size_t>(c_in * hw), 0.0f);
   for (size_t k = 0; k < pool_q_.size(); ++k) {
     const UniformQuantizer& q = *pool_q_[k];
-    if (q.bits() == 0) continue;
-    group_.clear();
-    group_index_.clear();
-    for (int64_t j = 0; j < n_cand; ++j)
-      if (policy_.choice(static_cast<size_t>(j)) == static_cast<int>(k)) {
-        group_.push_back(cand[static_cast<size_t>(j)]);
-        group_index_.push_back(j);
-      }
-    if (group_.empty()) continue;
+    if (q.bits() == 0 || !collect_group(k)) continue;
     const float* lv = policy_.levels(k);
     auto place = [&](float* image) {
       for (int64_t c = 0; c < c_in; ++c)
@@ -388,9 +386,7 @@ void StreamSession::sparse_groups(size_t li, const Op& op, std::span<const Tenso
       continue;
     }
     if (pointwise) {  // the columns are the group's levels
-      columns_.resize(static_cast<size_t>(c_in * n));
-      for (int64_t c = 0; c < c_in; ++c)
-        for (int64_t g = 0; g < n; ++g) columns_[c * n + g] = lv[c * n_cand + group_index_[g]];
+      group_columns(k, c_in);
     } else {
       place(sparse_image_.data());
       columns_.resize(static_cast<size_t>(c_in * taps * n));
@@ -426,6 +422,63 @@ void StreamSession::sparse_groups(size_t li, const Op& op, std::span<const Tenso
       }
     }
   }
+}
+
+void StreamSession::sparse_tiles(size_t li, const Tensor& z_k, Tensor& y) {
+  const BitConfig& b = active_.bits;
+  const QuantizedModel::WeightLevels& w = model_->weight_levels(li, b.res_w);
+  const Shape& tile = *model_->transpose_tile(li);
+  const int64_t c_in = model_->pixels(li).channels, in_w = model_->input_shape(li)[3];
+  const int64_t kh = tile[0], kw = tile[1], taps = kh * kw, out_w = in_w * kw;
+  const int64_t m = y.shape()[1], positions = y.numel() / m;
+  std::copy(z_k.floats().begin(), z_k.floats().end(), y.floats().begin());
+  for (size_t k = 0; k < pool_q_.size(); ++k) {
+    const UniformQuantizer& q = *pool_q_[k];
+    if (q.bits() == 0 || !collect_group(k)) continue;
+    group_columns(k, c_in);
+    const auto n = static_cast<int64_t>(group_.size());
+    // W [C, M * taps] transposed times the columns: row r * taps + t is channel r, tap t.
+    sparse_acc_.resize(static_cast<size_t>(m * taps * n));
+    sgemm(true, false, m * taps, n, c_in, 1.0f, w.levels.f32(), columns_.data(), 0.0f,
+          sparse_acc_.data());
+    set_multipliers(li, q, b.res_w, m);
+    float* yv = y.f32();
+    for (int64_t r = 0; r < m; ++r) {
+      const float mult = multipliers_[static_cast<size_t>(r)];
+      float* out = yv + r * positions;
+      for (int64_t t = 0; t < taps; ++t) {
+        const float* a = sparse_acc_.data() + (r * taps + t) * n;
+        const int64_t offset = t / kw * out_w + t % kw;
+        for (int64_t j = 0; j < n; ++j) {
+          const int64_t p = group_[static_cast<size_t>(j)];
+          const int64_t pos = p / in_w * kh * out_w + p % in_w * kw + offset;
+          out[pos] = scale_affine(a[j], mult, out[pos]);
+        }
+      }
+    }
+  }
+}
+
+bool StreamSession::collect_group(size_t k) {
+  const std::vector<int64_t>& cand = policy_.candidates();
+  group_.clear();
+  group_index_.clear();
+  for (size_t j = 0; j < cand.size(); ++j)
+    if (policy_.choice(j) == static_cast<int>(k)) {
+      group_.push_back(cand[j]);
+      group_index_.push_back(static_cast<int64_t>(j));
+    }
+  return !group_.empty();
+}
+
+void StreamSession::group_columns(size_t k, int64_t c_in) {
+  const float* lv = policy_.levels(k);
+  const auto n_cand = static_cast<int64_t>(policy_.candidates().size());
+  const auto n = static_cast<int64_t>(group_.size());
+  columns_.resize(static_cast<size_t>(c_in * n));
+  for (int64_t c = 0; c < c_in; ++c)
+    for (int64_t g = 0; g < n; ++g)
+      columns_[static_cast<size_t>(c * n + g)] = lv[c * n_cand + group_index_[static_cast<size_t>(g)]];
 }
 
 double StreamSession::choose_residual_bits(size_t li, double macs, const Tensor& x,

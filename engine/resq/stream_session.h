@@ -114,6 +114,14 @@ class StreamSession : private LinearLayerRunner {
   // outputs whose receptive field holds a pixel of a non-zero bit-width group.
   void sparse_groups(size_t li, const Op& op, std::span<const Tensor* const> in, const Tensor& z_k,
                      Tensor& y);
+  // The same for a ConvTranspose with non-overlapping tiles (QuantizedModel::transpose_tile):
+  // each pixel of a group adds its sums to its own tile of outputs.
+  void sparse_tiles(size_t li, const Tensor& z_k, Tensor& y);
+  // group_ (pixels) and group_index_ (their candidate indices) = the pixels that chose pool
+  // entry k; false when none did.
+  bool collect_group(size_t k);
+  // columns_ [c_in, group] = the levels of the group's pixels at pool entry k.
+  void group_columns(size_t k, int64_t c_in);
   struct ChannelView {
     int64_t outer, channels, inner;
   };

@@ -438,8 +438,13 @@ void expect_same_frame(StreamSession& got_session, StreamSession& want_session, 
 }
 
 // Dynamic-ResQ's sparse convolutions (gathered receptive fields, scattered outputs; 1x1 convs on
-// the group's pixels only) give what dense sums over each group's image give, bit for bit.
+// the group's pixels only; the model's 2x2-stride-2 ConvTranspose tile by tile) give what dense
+// sums over each group's image give, bit for bit.
 TEST(DynamicResQ, SparseResidualsEqualDenseSums) {
+  const QuantizedModel& model = *fixture().model;
+  int tiled = 0;
+  for (size_t li = 0; li < model.linear_nodes().size(); ++li) tiled += model.transpose_tile(li) != nullptr;
+  EXPECT_EQ(tiled, 1);  // "segment"
   for (double tau : {3.0, 0.5, 30.0})
     for (bool integer : {true, false}) {
       StreamConfig c = config("W8A8->W8A{0,4,8}", 4);
