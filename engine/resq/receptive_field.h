@@ -17,7 +17,7 @@ void affected_outputs(const Window& w, std::span<const int64_t> input_pixels,
 
 // columns [channels * taps][n] (row c * taps + t): for each of the n `outputs`, the pixel of
 // `image` ([channels][in_h * in_w]) that tap t reads, 0 in the padding; im2col restricted to
-// those positions. 2-D windows only. `origins` is scratch.
+// those positions. 2-D windows only. `origins` is scratch (3 n entries).
 void gather_columns(const Window& w, int64_t channels, const float* image,
                     std::span<const int64_t> outputs, float* columns,
                     std::vector<int64_t>& origins);

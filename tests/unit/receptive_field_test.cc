@@ -54,6 +54,7 @@ TEST(ReceptiveField, MatchesIm2col) {
   check(window(12, 12, 5, 2, 2, 1), pixels);
   check(window(12, 12, 3, 1, 2, 2), pixels);   // dilated
   check(window(12, 12, 1, 1, 0, 1), pixels);   // pointwise
+  check(window(12, 12, 2, 3, 0, 1), pixels);   // stride > kernel: some pixels read by none
   check(window(12, 12, 3, 1, 1, 1), {});       // nothing active: no outputs
 }
 
