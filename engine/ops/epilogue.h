@@ -33,7 +33,8 @@ struct Epilogue {
   enum class Activation { kNone, kRelu, kClip, kHardSwish, kTimesHardSigmoid };
 
   // A quantized layer's input: the op sums the levels of its input 0 under this grid instead of
-  // the values, mapping them as it reads them where it can (Op::run_fused).
+  // the values, mapping them as it reads them where it can (depthwise Conv); others map a copy
+  // first (Op::run_fused), no cheaper than the caller's own levels pass.
   const LevelGrid* input_grid = nullptr;
   // Quantized layers whose op summed integer levels: first y = scale_affine(y, multiplier[c],
   // base[index] or bias[c] or 0), c = (index / plane) % channels the output channel.

@@ -297,8 +297,11 @@ void StreamSession::sum_scaled(size_t li, const Op& op, std::span<const Tensor* 
   e.plane = v.inner;
   e.channels = v.channels;
   const IntegerConv* conv = integer_conv(li, q_a.bits(), w_bits);
-  // The kernels map the input to levels as they read it; all levels 0: a levels pass first.
-  const std::optional<LevelGrid> grid = quantize ? q_a.grid() : std::nullopt;
+  // The integer kernel and depthwise convs map the input to levels as they read it; other ops
+  // (and all-zero levels) get a levels pass into the session's buffer, hot in cache.
+  const QuantizedModel::ConvWindow* cw = model_->conv_window(li);
+  const bool maps_input = conv || (cw && model_->pixels(li).channels == cw->group);
+  const std::optional<LevelGrid> grid = quantize && maps_input ? q_a.grid() : std::nullopt;
   const Tensor* levels = &input;
   if (quantize && !grid) {
     activation_.resize(input.shape());
