@@ -38,19 +38,17 @@ class Op {
   virtual void run(std::span<const Tensor* const> in, std::span<Tensor* const> out) const = 0;
 
   // run() with `epilogue` applied to output 0 (the executor fuses element-wise nodes after linear
-  // layers). This default maps input 0 to the epilogue's input grid first (into a copy) and
-  // applies the rest to the whole output after run(); Conv overrides it to apply it to each part
-  // of the output while in cache.
+  // layers). This default maps input 0 to the epilogue's input grid first (into a new tensor:
+  // callers with a buffer of their own do better to pass levels) and applies the rest to the
+  // whole output after run(); Conv overrides it to apply it to each part of the output while in
+  // cache.
   virtual void run_fused(std::span<const Tensor* const> in, std::span<Tensor* const> out,
                          const Epilogue& epilogue) const {
     if (epilogue.input_grid) {
-      grid_levels_.resize(in[0]->shape());
-      const LevelGrid g = *epilogue.input_grid;
-      const float* __restrict x = in[0]->f32();
-      float* __restrict l = grid_levels_.f32();
-      for (int64_t i = 0; i < grid_levels_.numel(); ++i) l[i] = g.level(x[i]);
+      Tensor levels(in[0]->shape());
+      epilogue.input_grid->map(in[0]->f32(), levels.numel(), levels.f32());
       std::vector<const Tensor*> args(in.begin(), in.end());
-      args[0] = &grid_levels_;
+      args[0] = &levels;
       Epilogue rest = epilogue;
       rest.input_grid = nullptr;
       run_fused(args, out, rest);
@@ -65,10 +63,6 @@ class Op {
                        std::span<const TensorMeta> /*out*/) const {
     return 0;
   }
-
- private:
-  // The default run_fused's levels of input 0 (an op instance runs one call at a time).
-  mutable Tensor grid_levels_;
 };
 
 using OpFactory = std::unique_ptr<Op> (*)(const Attributes& attrs);

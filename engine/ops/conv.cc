@@ -88,21 +88,13 @@ struct PaddedPlane {
     const int64_t top = w.pad_begin[0], left = w.pad_begin[1];
     const int64_t y1 = std::min(w.in[0], rows - top), x1 = std::min(w.in[1], cols - left);
     if (x1 <= 0) return;
-    auto copy_row = [&](const float* __restrict from, float* __restrict to) {
-      if (!grid) {
-        std::copy(from, from + x1, to);
-        return;
-      }
-      const LevelGrid g = *grid;
-      for (int64_t i = 0; i < x1; ++i) to[i] = g.level(from[i]);
-    };
     for (int64_t iy = 0; iy < y1; ++iy) {
       float* __restrict d = buf.data() + (iy + top) * cols;
       if (w.stride[1] == 1) {
-        copy_row(x + iy * w.in[1], d + left);
+        copy_or_map(x + iy * w.in[1], x1, d + left, grid);
         continue;
       }
-      copy_row(x + iy * w.in[1], row.data() + left);
+      copy_or_map(x + iy * w.in[1], x1, row.data() + left, grid);
       const float* __restrict r = row.data();
       for (int64_t j = 0; j < cols / 2; ++j) {
         d[j] = r[2 * j];

@@ -287,13 +287,7 @@ void PhasePlanes::build(const Window& w, const float* x, float pad_value, const 
       continue;
     }
     std::fill(t, t + x0, pad_value);
-    if (grid) {
-      const LevelGrid g = *grid;
-      const float* __restrict from = x + iy * in_w;
-      for (int64_t j = 0; j < cols; ++j) t[x0 + j] = g.level(from[j]);
-    } else {
-      std::copy(x + iy * in_w, x + iy * in_w + cols, t + x0);
-    }
+    copy_or_map(x + iy * in_w, cols, t + x0, grid);
     std::fill(t + x0 + cols, t + row_len, pad_value);
     if (sw_ == 1) {
       std::copy(t, t + pw_, d);

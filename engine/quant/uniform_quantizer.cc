@@ -96,10 +96,8 @@ void UniformQuantizer::apply(std::span<const float> in, std::span<float> out) co
   // Clamping before rounding is equivalent (the bounds are integers) and keeps the rounded
   // value in range for any input magnitude.
   if (bits_ <= 8) {
-    const float s = scale_f_;
-    const float lo = static_cast<float>(level_min_), hi = static_cast<float>(level_max_);
-    for (size_t i = 0; i < in.size(); ++i)
-      out[i] = s * std::nearbyint(std::clamp(in[i] / s, lo, hi));
+    const LevelGrid g = *grid();
+    for (size_t i = 0; i < in.size(); ++i) out[i] = g.scale * g.level(in[i]);
     return;
   }
   const double lo = static_cast<double>(level_min_), hi = static_cast<double>(level_max_);

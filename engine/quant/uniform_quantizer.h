@@ -29,7 +29,20 @@ std::string valid_bits_text();
 struct LevelGrid {
   float scale, lo, hi;
   float level(float x) const { return std::nearbyint(std::clamp(x / scale, lo, hi)); }
+  // to[0, n) = the levels of from[0, n) (inlined, so each caller's loop vectorises).
+  void map(const float* __restrict from, int64_t n, float* __restrict to) const {
+    const LevelGrid g = *this;  // in registers, not reloaded past the stores
+    for (int64_t i = 0; i < n; ++i) to[i] = g.level(from[i]);
+  }
 };
+
+// to[0, n) = from[0, n), or its levels when there is a grid (kernels that quantize as they copy).
+inline void copy_or_map(const float* from, int64_t n, float* to, const LevelGrid* grid) {
+  if (grid)
+    grid->map(from, n, to);
+  else
+    std::copy(from, from + n, to);
+}
 
 class UniformQuantizer {
  public:
