@@ -56,11 +56,13 @@ QuantizedModel::QuantizedModel(std::shared_ptr<const Graph> graph, const Calibra
     Layer layer;
     if (n.op_type == "Conv" || n.op_type == "ConvTranspose") layer.out_channel_axis = 1;
     if (n.op_type == "MatMul") layer.out_channel_axis = static_cast<int>(y.size()) - 1;
-    if (n.op_type == "Conv" && w.rank() == 4)
-      layer.conv_window = ConvWindow{
-          forward_window(parse_window_attrs(n.attrs), Shape(x.meta.shape.begin() + 2, x.meta.shape.end()),
-                         Shape(w.shape().begin() + 2, w.shape().end())),
-          n.attrs.get_int("group", 1)};
+    if (n.op_type == "Conv" && w.rank() == 4) {
+      Window window = forward_window(parse_window_attrs(n.attrs),
+                                     Shape(x.meta.shape.begin() + 2, x.meta.shape.end()),
+                                     Shape(w.shape().begin() + 2, w.shape().end()));
+      TapReach reach(window);
+      layer.conv_window = ConvWindow{std::move(window), n.attrs.get_int("group", 1), std::move(reach)};
+    }
     if (n.op_type == "ConvTranspose" && w.rank() == 4) {
       const Shape kernel(w.shape().begin() + 2, w.shape().end());
       auto all = [&](const char* name, int64_t v) {

@@ -14,6 +14,7 @@
 #include "engine/quant/weight_quantizer.h"
 #include "engine/resq/calibration.h"
 #include "engine/resq/pixel_layout.h"
+#include "engine/resq/receptive_field.h"
 
 namespace resq {
 
@@ -50,10 +51,11 @@ class QuantizedModel {
   // Of layer `li` at `bits` 2..8. Throws std::out_of_range for other bits or a layer without an
   // integer form.
   const WeightLevels& weight_levels(size_t li, int bits) const;
-  // The window of a 2-D Conv layer and its group count; nullptr for other layers.
+  // The window of a 2-D Conv layer, its group count and its TapReach; nullptr for other layers.
   struct ConvWindow {
     Window window;
     int64_t group = 1;
+    TapReach reach;
   };
   const ConvWindow* conv_window(size_t li) const {
     return layers_[li].conv_window ? &*layers_[li].conv_window : nullptr;

@@ -6,33 +6,31 @@ namespace resq {
 
 namespace {
 
-// Along one dim: taps[i * kernel + t] = the output position whose tap t reads input coordinate
-// i, or -1 when none does.
-void reachable(int64_t in, int64_t out, int64_t kernel, int64_t stride, int64_t pad, int64_t dilation,
-               std::vector<int64_t>& taps) {
-  taps.assign(static_cast<size_t>(in * kernel), -1);
-  for (int64_t o = 0; o < out; ++o)
+// Along spatial dim d: taps[i * kernel + t] = the output whose tap t reads input coordinate i,
+// or -1 when none does.
+std::vector<int64_t> reachable(const Window& w, size_t d) {
+  const int64_t kernel = w.kernel[d];
+  std::vector<int64_t> taps(static_cast<size_t>(w.in[d] * kernel), -1);
+  for (int64_t o = 0; o < w.out[d]; ++o)
     for (int64_t t = 0; t < kernel; ++t) {
-      const int64_t i = o * stride - pad + t * dilation;
-      if (i >= 0 && i < in) taps[static_cast<size_t>(i * kernel + t)] = o;
+      const int64_t i = o * w.stride[d] - w.pad_begin[d] + t * w.dilation[d];
+      if (i >= 0 && i < w.in[d]) taps[static_cast<size_t>(i * kernel + t)] = o;
     }
+  return taps;
 }
 
 }  // namespace
 
-void affected_outputs(const Window& w, std::span<const int64_t> input_pixels,
+TapReach::TapReach(const Window& w) : rows(reachable(w, 0)), cols(reachable(w, 1)) {}
+
+void affected_outputs(const Window& w, const TapReach& reach, std::span<const int64_t> input_pixels,
                       std::vector<uint8_t>& mark, std::vector<int64_t>& outputs) {
   const int64_t in_w = w.in[1], out_h = w.out[0], out_w = w.out[1], kh = w.kernel[0], kw = w.kernel[1];
-  // Per row and per column, the outputs each tap reaches: no division per pixel and tap. (Scratch
-  // of the calling thread.)
-  thread_local std::vector<int64_t> rows, cols;
-  reachable(w.in[0], out_h, kh, w.stride[0], w.pad_begin[0], w.dilation[0], rows);
-  reachable(in_w, out_w, kw, w.stride[1], w.pad_begin[1], w.dilation[1], cols);
   mark.assign(static_cast<size_t>(out_h * out_w), 0);
   for (int64_t p : input_pixels) {
     const int64_t iy = p / in_w, ix = p - iy * in_w;
-    const int64_t* ry = rows.data() + iy * kh;
-    const int64_t* cx = cols.data() + ix * kw;
+    const int64_t* ry = reach.rows.data() + iy * kh;
+    const int64_t* cx = reach.cols.data() + ix * kw;
     for (int64_t ky = 0; ky < kh; ++ky) {
       if (ry[ky] < 0) continue;
       uint8_t* row = mark.data() + ry[ky] * out_w;
@@ -51,7 +49,8 @@ void gather_columns(const Window& w, int64_t channels, const float* image,
   const int64_t in_h = w.in[0], in_w = w.in[1], out_w = w.out[1];
   const int64_t kh = w.kernel[0], kw = w.kernel[1], taps = kh * kw;
   const auto n = static_cast<int64_t>(outputs.size());
-  // Each position's window origin, once: (oy * s - pad) in [0, n), (ox * s - pad) in [n, 2n).
+  // Each position's window origin, once: (oy * s - pad) in [0, n), (ox * s - pad) in [n, 2n);
+  // [2n, 3n) holds one tap's source pixels.
   origins.resize(static_cast<size_t>(3 * n));
   int64_t* y0 = origins.data();
   int64_t* x0 = y0 + n;

@@ -10,9 +10,17 @@
 
 namespace resq {
 
+// For each row and each column of a 2-D window's input, the output row / column each kernel tap
+// reads it into (-1: none): what affected_outputs looks up instead of dividing per pixel and tap.
+// Depends on the geometry only, so it is built once per layer.
+struct TapReach {
+  explicit TapReach(const Window& w);
+  std::vector<int64_t> rows, cols;  // [in_h][kh], [in_w][kw]
+};
+
 // Output positions (oy * out_w + ox, increasing) whose window reads at least one of
-// `input_pixels` (iy * in_w + ix). `mark` is scratch. 2-D windows only.
-void affected_outputs(const Window& w, std::span<const int64_t> input_pixels,
+// `input_pixels` (iy * in_w + ix). `reach` is TapReach(w); `mark` is scratch. 2-D windows only.
+void affected_outputs(const Window& w, const TapReach& reach, std::span<const int64_t> input_pixels,
                       std::vector<uint8_t>& mark, std::vector<int64_t>& outputs);
 
 // columns [channels * taps][n] (row c * taps + t): for each of the n `outputs`, the pixel of

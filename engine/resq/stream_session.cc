@@ -377,7 +377,7 @@ void StreamSession::sparse_groups(size_t li, const Op& op, std::span<const Tenso
     if (pointwise)  // output p reads input p only
       outputs_ = group_;
     else
-      affected_outputs(win, group_, mark_, outputs_);
+      affected_outputs(win, cw.reach, group_, mark_, outputs_);
     const auto n = static_cast<int64_t>(outputs_.size());
     // Many outputs: the dense sums are cheaper than gathering; for a depthwise conv (a few taps
     // per output, each gathered at the cost of several dense ones) already at 1/16.
@@ -445,16 +445,19 @@ void StreamSession::sparse_tiles(size_t li, const Tensor& z_k, Tensor& y) {
     sgemm(true, false, m * taps, n, c_in, 1.0f, w.levels.f32(), columns_.data(), 0.0f,
           sparse_acc_.data());
     set_multipliers(li, q, b.res_w, m);
+    outputs_.resize(static_cast<size_t>(n));  // each pixel's tile origin in an output plane
+    for (int64_t j = 0; j < n; ++j) {
+      const int64_t p = group_[static_cast<size_t>(j)];
+      outputs_[static_cast<size_t>(j)] = p / in_w * kh * out_w + p % in_w * kw;
+    }
     float* yv = y.f32();
     for (int64_t r = 0; r < m; ++r) {
       const float mult = multipliers_[static_cast<size_t>(r)];
-      float* out = yv + r * positions;
       for (int64_t t = 0; t < taps; ++t) {
         const float* a = sparse_acc_.data() + (r * taps + t) * n;
-        const int64_t offset = t / kw * out_w + t % kw;
+        float* out = yv + r * positions + t / kw * out_w + t % kw;
         for (int64_t j = 0; j < n; ++j) {
-          const int64_t p = group_[static_cast<size_t>(j)];
-          const int64_t pos = p / in_w * kh * out_w + p % in_w * kw + offset;
+          const int64_t pos = outputs_[static_cast<size_t>(j)];
           out[pos] = scale_affine(a[j], mult, out[pos]);
         }
       }

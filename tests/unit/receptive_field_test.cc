@@ -35,7 +35,7 @@ void check(const Window& w, const std::vector<int64_t>& pixels) {
   }
   std::vector<uint8_t> mark;
   std::vector<int64_t> got;
-  affected_outputs(w, pixels, mark, got);
+  affected_outputs(w, TapReach(w), pixels, mark, got);
   EXPECT_EQ(got, want);
   const auto n = static_cast<int64_t>(got.size());
   std::vector<float> gathered(static_cast<size_t>(channels * taps * n));
