@@ -1,6 +1,7 @@
 #include "engine/quant/integer_conv.h"
 
 #include <algorithm>
+#include <stdexcept>
 
 namespace resq {
 namespace {
@@ -12,24 +13,58 @@ constexpr int64_t kTileFloats = 64 * 1024;
 
 std::optional<IntegerConv> IntegerConv::make(const Node& node, const Shape& x_shape,
                                              const Tensor& weight_levels) {
-  if (node.op_type != "Conv" || node.attrs.get_int("group", 1) != 1) return std::nullopt;
+  const bool transposed = node.op_type == "ConvTranspose";
+  if ((node.op_type != "Conv" && !transposed) || node.attrs.get_int("group", 1) != 1)
+    return std::nullopt;
   const Shape& ws = weight_levels.shape();
   const Shape kernel(ws.begin() + 2, ws.end());
-  Window w = forward_window(parse_window_attrs(node.attrs), Shape(x_shape.begin() + 2, x_shape.end()),
-                            kernel);
-  const int64_t m = ws[0], k = ws[1] * shape_numel(kernel);
-  return IntegerConv(std::move(w), x_shape[0], x_shape[1], PackedLevels(weight_levels.f32(), m, k));
+  const Shape spatial(x_shape.begin() + 2, x_shape.end());
+  const WindowAttrs attrs = parse_window_attrs(node.attrs);
+  const int64_t taps = shape_numel(kernel);
+  if (!transposed) {
+    const int64_t m = ws[0], k = ws[1] * taps;
+    return IntegerConv(forward_window(attrs, spatial, kernel), false, x_shape[0], x_shape[1],
+                       PackedLevels(weight_levels.f32(), m, k));
+  }
+  // Columns [M * taps, P_in] = W^T X, W stored [C, M * taps].
+  const int64_t c = ws[0], rows = ws[1] * taps;
+  std::vector<float> wt(static_cast<size_t>(rows * c));
+  const float* w = weight_levels.f32();
+  for (int64_t i = 0; i < c; ++i)
+    for (int64_t r = 0; r < rows; ++r) wt[static_cast<size_t>(r * c + i)] = w[i * rows + r];
+  Window window = transposed_window(attrs, spatial, kernel, node.attrs.get_ints("output_padding", {}),
+                                    node.attrs.get_ints("output_shape", {}));
+  return IntegerConv(std::move(window), true, x_shape[0], x_shape[1],
+                     PackedLevels(wt.data(), rows, c));
+}
+
+void IntegerConv::run_transposed(const float* x, float* out, IntegerConvScratch& s,
+                                 const Epilogue* ep, const LevelGrid* grid) const {
+  const Window& w = window_;
+  const int64_t rows = weights_.rows(), m = rows / w.kernel_size();
+  const int64_t p_in = w.out_size(), p_out = w.in_size();
+  s.columns.resize(static_cast<size_t>(rows * p_in));
+  std::fill(out, out + n_ * m * p_out, 0.0f);
+  for (int64_t b = 0; b < n_; ++b) {
+    int_gemm(weights_, x + b * c_ * p_in, p_in, p_in, s.columns.data(), p_in, s.gemm, nullptr, 0,
+             grid);
+    col2im(w, m, s.columns.data(), out + b * m * p_out);
+  }
+  // Overlapping taps add up in col2im: the epilogue can only follow it.
+  if (ep) ep->apply(out, 0, n_ * m * p_out);
 }
 
 void IntegerConv::run(const Tensor& x_levels, Tensor& acc, IntegerConvScratch& s,
                       const Epilogue* ep, const LevelGrid* grid) const {
   const Window& w = window_;
-  const int64_t m = weights_.rows(), P = w.out_size(), I = w.in_size(), K = depth();
+  const int64_t m = weights_.rows() / (transposed_ ? w.kernel_size() : 1);
   Shape y = {n_, m};
-  y.insert(y.end(), w.out.begin(), w.out.end());
+  y.insert(y.end(), transposed_ ? w.in.begin() : w.out.begin(), transposed_ ? w.in.end() : w.out.end());
   acc.resize(y);
   const float* x = x_levels.f32();
   float* out = acc.f32();
+  if (transposed_) return run_transposed(x, out, s, ep, grid);
+  const int64_t P = w.out_size(), I = w.in_size(), K = depth();
   if (w.is_pointwise()) {
     for (int64_t b = 0; b < n_; ++b)
       int_gemm(weights_, x + b * c_ * I, I, P, out + b * m * P, P, s.gemm, ep, b * m * P, grid);
@@ -54,6 +89,7 @@ void IntegerConv::run(const Tensor& x_levels, Tensor& acc, IntegerConvScratch& s
 
 void IntegerConv::run_columns(const float* columns, int64_t n, float* acc,
                               IntGemmScratch& scratch) const {
+  if (transposed_) throw std::logic_error("IntegerConv::run_columns: a ConvTranspose has no im2col columns");
   int_gemm(weights_, columns, n, n, acc, n, scratch);
 }
 

@@ -1,9 +1,10 @@
-// Conv on quantization levels in integer arithmetic: the integer kernel behind quantized
-// keyframes and residuals. It computes the accumulators sum(levels(x) * levels(w)) of a group-1
-// Conv (any spatial rank; 1x1 convs straight from the input planes, others via im2col) with
-// int_gemm, i.e. what the Conv op computes on the same level tensors without bias, and bit-exact
-// with it whenever float_sums_exact(depth(), a_bits, w_bits) (int_gemm.h). Depthwise and grouped
-// convs have no integer kernel here: the float op on levels computes their exact sums.
+// Conv and ConvTranspose on quantization levels in integer arithmetic: the integer kernel behind
+// quantized keyframes and residuals. It computes the accumulators sum(levels(x) * levels(w)) of
+// a group-1 Conv (any spatial rank; 1x1 convs straight from the input planes, others via im2col)
+// or ConvTranspose (columns W^T * X, then col2im) with int_gemm, i.e. what the op computes on the
+// same level tensors without bias, and bit-exact with it whenever float_sums_exact(depth(),
+// a_bits, w_bits) (int_gemm.h). Depthwise and grouped convs have no integer kernel here: the
+// float op on levels computes their exact sums.
 #pragma once
 
 #include <cstdint>
@@ -25,16 +26,18 @@ struct IntegerConvScratch {
 
 class IntegerConv {
  public:
-  // std::nullopt unless `node` is a Conv with group 1. `x_shape` is the layer's static input
-  // shape, `weight_levels` the weight's levels (Conv W [M, C, k...]). Throws what
-  // PackedLevels throws for values that are not levels.
+  // std::nullopt unless `node` is a Conv or ConvTranspose with group 1. `x_shape` is the
+  // layer's static input shape, `weight_levels` the weight's levels (Conv W [M, C, k...],
+  // ConvTranspose W [C, M, k...]). Throws what PackedLevels throws for values that are not
+  // levels.
   static std::optional<IntegerConv> make(const Node& node, const Shape& x_shape,
                                          const Tensor& weight_levels);
 
-  // Length of each output's dot product: C * kernel taps.
+  // Products summed into one output, at most: C * kernel taps (for ConvTranspose a bound: the
+  // taps of the input pixels that land on one output).
   int64_t depth() const { return c_ * window_.kernel_size(); }
-  // acc [M, n] = W * columns for im2col columns [C * taps, n] of n output positions (levels):
-  // the sums of just those outputs.
+  // Conv only: acc [M, n] = W * columns for im2col columns [C * taps, n] of n output positions
+  // (levels): the sums of just those outputs.
   void run_columns(const float* columns, int64_t n, float* acc, IntGemmScratch& scratch) const;
   // acc [N, M, out...] = Conv(x_levels, weight levels), no bias. x_levels has the static input
   // shape and holds levels of an activation quantizer of at most 8 bits, or with a grid, values
@@ -44,10 +47,13 @@ class IntegerConv {
            const Epilogue* epilogue = nullptr, const LevelGrid* grid = nullptr) const;
 
  private:
-  IntegerConv(Window window, int64_t n, int64_t c, PackedLevels weights)
-      : window_(std::move(window)), n_(n), c_(c), weights_(std::move(weights)) {}
+  IntegerConv(Window window, bool transposed, int64_t n, int64_t c, PackedLevels weights)
+      : window_(std::move(window)), transposed_(transposed), n_(n), c_(c), weights_(std::move(weights)) {}
+  void run_transposed(const float* x, float* out, IntegerConvScratch& scratch, const Epilogue* ep,
+                      const LevelGrid* grid) const;
 
-  Window window_;
+  Window window_;    // for ConvTranspose, `in` is the output's spatial shape (window.h)
+  bool transposed_;  // ConvTranspose: weights_ holds W^T [M * taps, C]
   int64_t n_, c_;
   PackedLevels weights_;
 };

@@ -4,6 +4,7 @@
 // the integer kernels save per layer, measured in one process.
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <array>
 #include <random>
 #include <vector>
@@ -23,6 +24,20 @@ std::vector<float> levels(int64_t count, unsigned seed) {
   return v;
 }
 
+// Activation-like values: normal, a few grid steps of 0.05 wide.
+std::vector<float> values(int64_t count, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> d(0.0f, 2.0f);
+  std::vector<float> v(static_cast<size_t>(count));
+  for (float& x : v) x = d(rng);
+  return v;
+}
+
+void count_macs(benchmark::State& state, int64_t macs) {
+  state.counters["GMAC/s"] = benchmark::Counter(static_cast<double>(macs) * 1e-9,
+                                                benchmark::Counter::kIsIterationInvariantRate);
+}
+
 void shapes(benchmark::internal::Benchmark* b) {
   for (auto [m, k, n] : {std::array<int64_t, 3>{16, 27, 16384}, {16, 16, 16384}, {72, 16, 4096},
                          {24, 72, 4096}, {96, 24, 1024}, {24, 96, 1024}, {128, 96, 256}})
@@ -40,8 +55,7 @@ void BM_IntGemm(benchmark::State& state) {
     int_gemm(packed, b.data(), n, n, c.data(), n, scratch);
     benchmark::DoNotOptimize(c.data());
   }
-  state.counters["GMAC/s"] = benchmark::Counter(static_cast<double>(m * k * n) * 1e-9,
-                                                benchmark::Counter::kIsIterationInvariantRate);
+  count_macs(state, m * k * n);
 }
 BENCHMARK(BM_IntGemm)->Apply(shapes);
 
@@ -53,8 +67,7 @@ void BM_FloatGemmOnLevels(benchmark::State& state) {
     sgemm(false, false, m, n, k, 1.0f, a.data(), b.data(), 0.0f, c.data());
     benchmark::DoNotOptimize(c.data());
   }
-  state.counters["GMAC/s"] = benchmark::Counter(static_cast<double>(m * k * n) * 1e-9,
-                                                benchmark::Counter::kIsIterationInvariantRate);
+  count_macs(state, m * k * n);
 }
 BENCHMARK(BM_FloatGemmOnLevels)->Apply(shapes);
 
@@ -66,10 +79,53 @@ void BM_ConvGemmOnLevels(benchmark::State& state) {
     conv_gemm(m, n, k, a.data(), k, b.data(), n, nullptr, c.data(), n);
     benchmark::DoNotOptimize(c.data());
   }
-  state.counters["GMAC/s"] = benchmark::Counter(static_cast<double>(m * k * n) * 1e-9,
-                                                benchmark::Counter::kIsIterationInvariantRate);
+  count_macs(state, m * k * n);
 }
 BENCHMARK(BM_ConvGemmOnLevels)->Apply(shapes);
+
+// What a quantized layer runs (the input mapped to levels as it is packed, then the rescale
+// and a ReLU applied to each output block) against what an FP32 layer runs (conv_gemm with its
+// bias, then the ReLU per row): the per-layer comparison of the model, without the model.
+void BM_IntGemmQuantizingFused(benchmark::State& state) {
+  const int64_t m = state.range(0), k = state.range(1), n = state.range(2);
+  const std::vector<float> a = levels(m * k, 1), b = values(k * n, 2);
+  const std::vector<float> multiplier(static_cast<size_t>(m), 0.01f), bias = values(m, 3);
+  const PackedLevels packed(a.data(), m, k);
+  const LevelGrid grid{0.05f, -128.0f, 127.0f};
+  Epilogue e;
+  e.multiplier = multiplier.data();
+  e.bias = bias.data();
+  e.plane = n;
+  e.channels = m;
+  e.activation = Epilogue::Activation::kRelu;
+  std::vector<float> c(static_cast<size_t>(m * n));
+  IntGemmScratch scratch;
+  for (auto _ : state) {
+    int_gemm(packed, b.data(), n, n, c.data(), n, scratch, &e, 0, &grid);
+    benchmark::DoNotOptimize(c.data());
+  }
+  count_macs(state, m * k * n);
+}
+BENCHMARK(BM_IntGemmQuantizingFused)->Apply(shapes);
+
+void BM_ConvGemmFused(benchmark::State& state) {
+  const int64_t m = state.range(0), k = state.range(1), n = state.range(2);
+  const std::vector<float> a = values(m * k, 1), b = values(k * n, 2), bias = values(m, 3);
+  Epilogue e;
+  e.activation = Epilogue::Activation::kRelu;
+  std::vector<float> c(static_cast<size_t>(m * n));
+  const int64_t tile = std::max<int64_t>(64, 64 * 1024 / (k + m) / 64 * 64);  // as Conv tiles rows
+  for (auto _ : state) {
+    for (int64_t j = 0; j < n; j += tile) {
+      const int64_t cols = std::min(tile, n - j);
+      conv_gemm(m, cols, k, a.data(), k, b.data() + j, n, bias.data(), c.data() + j, n);
+      for (int64_t r = 0; r < m; ++r) e.apply(c.data() + r * n + j, r * n + j, cols);
+    }
+    benchmark::DoNotOptimize(c.data());
+  }
+  count_macs(state, m * k * n);
+}
+BENCHMARK(BM_ConvGemmFused)->Apply(shapes);
 
 }  // namespace
 }  // namespace resq
