@@ -56,15 +56,15 @@ Window transposed_window(const WindowAttrs& a, const Shape& in_spatial, const Sh
                          const std::vector<int64_t>& output_padding,
                          const std::vector<int64_t>& output_shape);
 
-// Copies `channels` images (each w.in_size() floats) into columns: row (c, k...) of
-// w.out_size() floats holds the pixel each window position sees through kernel tap k (0 in the
-// padding). col has channels * w.kernel_size() rows.
 // Checks what Conv and ConvTranspose share: inputs X, W and optional B, all float32, X of rank
 // >= 3 and W of the same rank.
 void check_conv_operands(std::span<const TensorMeta> in);
 // W's spatial dims, checked against the kernel_shape attribute; and B against `out_channels`.
 Shape conv_kernel(std::span<const TensorMeta> in, const WindowAttrs& a, int64_t out_channels);
 
+// Copies `channels` images (each w.in_size() floats) into columns: row (c, k...) of
+// w.out_size() floats holds the pixel each window position sees through kernel tap k (0 in the
+// padding). col has channels * w.kernel_size() rows.
 void im2col(const Window& w, int64_t channels, const float* image, float* col);
 // The adjoint of im2col: adds each column entry into the pixel it came from (taps that fall in
 // the padding are dropped). Does not clear `image` first.
