@@ -70,16 +70,23 @@ void pack_tile(const float* b, int64_t ldb, int64_t k, int64_t j0, int64_t cols,
   }
 }
 
+// The rescale of a row block's sums, applied as they leave the registers: row r's outputs are
+// scale_affine(sum, mult[r], add[r]) (1 and 0 when the caller scales nothing).
+struct RowScale {
+  float mult[kRows];
+  float add[kRows];
+};
+
 #if defined(__AVX512BW__) && defined(__AVX512VNNI__)
 // int32 -> float of all 16 lanes. The zero-masked form: GCC 12 reports the plain
 // _mm512_cvtepi32_ps's undefined pass-through operand as maybe-uninitialized (a false positive).
 inline __m512 to_float(__m512i v) { return _mm512_maskz_cvtepi32_ps(static_cast<__mmask16>(0xFFFF), v); }
 
-// c[r][j] = sum_p a-pair(r, p) . b-pair(p, j) as float for the `rows` x `cols` corner of a
-// kRows x kCols tile (vpdpwssd: 32 multiply-adds per instruction); full tiles are stored
-// straight from the registers.
-void micro_kernel(const int16_t* a, const int16_t* b, int64_t pairs, float* c, int64_t ldc,
-                  int64_t rows, int64_t cols) {
+// c[r][j] = scale_affine(sum_p a-pair(r, p) . b-pair(p, j), mult[r], add[r]) for the `rows` x
+// `cols` corner of a kRows x kCols tile (vpdpwssd: 32 multiply-adds per instruction); full tiles
+// are stored straight from the registers.
+void micro_kernel(const int16_t* a, const int16_t* b, int64_t pairs, const RowScale& scale, float* c,
+                  int64_t ldc, int64_t rows, int64_t cols) {
   __m512i acc[kRows][2];
   for (auto& row : acc) row[0] = row[1] = _mm512_setzero_si512();
   for (int64_t p = 0; p < pairs; ++p) {
@@ -94,21 +101,24 @@ void micro_kernel(const int16_t* a, const int16_t* b, int64_t pairs, float* c, i
       acc[r][1] = _mm512_dpwssd_epi32(acc[r][1], av, b1);
     }
   }
+  auto scaled = [&](int64_t r, int v) {
+    return _mm512_fmadd_ps(to_float(acc[r][v]), _mm512_set1_ps(scale.mult[r]), _mm512_set1_ps(scale.add[r]));
+  };
   if (rows == kRows && cols == kCols) {
     for (int64_t r = 0; r < kRows; ++r) {
-      _mm512_storeu_ps(c + r * ldc, to_float(acc[r][0]));
-      _mm512_storeu_ps(c + r * ldc + 16, to_float(acc[r][1]));
+      _mm512_storeu_ps(c + r * ldc, scaled(r, 0));
+      _mm512_storeu_ps(c + r * ldc + 16, scaled(r, 1));
     }
     return;
   }
   alignas(64) float tile[kRows][kCols];
   for (int64_t r = 0; r < kRows; ++r) {
-    _mm512_store_ps(tile[r], to_float(acc[r][0]));
-    _mm512_store_ps(tile[r] + 16, to_float(acc[r][1]));
+    _mm512_store_ps(tile[r], scaled(r, 0));
+    _mm512_store_ps(tile[r] + 16, scaled(r, 1));
   }
   for (int64_t r = 0; r < rows; ++r) std::copy(tile[r], tile[r] + cols, c + r * ldc);
 }
-#elif defined(__AVX2__)
+#elif defined(__AVX2__) && defined(__FMA__)
 // acc += pairwise products of a and b, summed per int32 lane.
 inline __m256i dot_pairs(__m256i acc, __m256i a, __m256i b) {
 #if defined(__AVXVNNI__)
@@ -120,10 +130,10 @@ inline __m256i dot_pairs(__m256i acc, __m256i a, __m256i b) {
 #endif
 }
 
-// c[r][j] = sum_p a-pair(r, p) . b-pair(p, j) as float for the `rows` x `cols` corner of a
-// kRows x kCols tile; full tiles are stored straight from the registers.
-void micro_kernel(const int16_t* a, const int16_t* b, int64_t pairs, float* c, int64_t ldc,
-                  int64_t rows, int64_t cols) {
+// c[r][j] = scale_affine(sum_p a-pair(r, p) . b-pair(p, j), mult[r], add[r]) for the `rows` x
+// `cols` corner of a kRows x kCols tile; full tiles are stored straight from the registers.
+void micro_kernel(const int16_t* a, const int16_t* b, int64_t pairs, const RowScale& scale, float* c,
+                  int64_t ldc, int64_t rows, int64_t cols) {
   __m256i acc[kRows][2];
   for (auto& row : acc) row[0] = row[1] = _mm256_setzero_si256();
   for (int64_t p = 0; p < pairs; ++p) {
@@ -138,30 +148,34 @@ void micro_kernel(const int16_t* a, const int16_t* b, int64_t pairs, float* c, i
       acc[r][1] = dot_pairs(acc[r][1], av, b1);
     }
   }
+  auto scaled = [&](int64_t r, int v) {
+    return _mm256_fmadd_ps(_mm256_cvtepi32_ps(acc[r][v]), _mm256_set1_ps(scale.mult[r]),
+                           _mm256_set1_ps(scale.add[r]));
+  };
   if (rows == kRows && cols == kCols) {
     for (int64_t r = 0; r < kRows; ++r) {
-      _mm256_storeu_ps(c + r * ldc, _mm256_cvtepi32_ps(acc[r][0]));
-      _mm256_storeu_ps(c + r * ldc + 8, _mm256_cvtepi32_ps(acc[r][1]));
+      _mm256_storeu_ps(c + r * ldc, scaled(r, 0));
+      _mm256_storeu_ps(c + r * ldc + 8, scaled(r, 1));
     }
     return;
   }
   alignas(32) float tile[kRows][kCols];
   for (int64_t r = 0; r < kRows; ++r) {
-    _mm256_store_ps(tile[r], _mm256_cvtepi32_ps(acc[r][0]));
-    _mm256_store_ps(tile[r] + 8, _mm256_cvtepi32_ps(acc[r][1]));
+    _mm256_store_ps(tile[r], scaled(r, 0));
+    _mm256_store_ps(tile[r] + 8, scaled(r, 1));
   }
   for (int64_t r = 0; r < rows; ++r) std::copy(tile[r], tile[r] + cols, c + r * ldc);
 }
 #else
-void micro_kernel(const int16_t* a, const int16_t* b, int64_t pairs, float* c, int64_t ldc,
-                  int64_t rows, int64_t cols) {
+void micro_kernel(const int16_t* a, const int16_t* b, int64_t pairs, const RowScale& scale, float* c,
+                  int64_t ldc, int64_t rows, int64_t cols) {
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t j = 0; j < cols; ++j) {
       int32_t sum = 0;
       for (int64_t p = 0; p < pairs; ++p)
         sum += a[(p * kRows + r) * 2] * b[(p * kCols + j) * 2] +
                a[(p * kRows + r) * 2 + 1] * b[(p * kCols + j) * 2 + 1];
-      c[r * ldc + j] = static_cast<float>(sum);
+      c[r * ldc + j] = scale_affine(static_cast<float>(sum), scale.mult[r], scale.add[r]);
     }
 }
 #endif
@@ -194,6 +208,18 @@ const int16_t* PackedLevels::block(int64_t mb) const {
 void int_gemm(const PackedLevels& a, const float* b, int64_t ldb, int64_t n, float* c, int64_t ldc,
               IntGemmScratch& s, const Epilogue* ep, int64_t offset, const LevelGrid* grid) {
   const int64_t m = a.rows(), k = a.depth(), pairs = (k + 1) / 2;
+  // The rescale by a per-channel multiplier and bias moves into the micro-kernel when each row
+  // of C lies in one channel plane (as for convolutions: ldc = plane); a base (z_k) stays in
+  // the epilogue, which then applies the rest.
+  const bool in_kernel = ep && ep->multiplier && !ep->base && ldc == ep->plane &&
+                         offset % ep->plane + n <= ep->plane;
+  const int64_t ep_plane = in_kernel ? ep->plane : 1, ep_channels = in_kernel ? ep->channels : 1;
+  Epilogue unscaled;
+  if (in_kernel) {
+    unscaled = *ep;
+    unscaled.multiplier = unscaled.bias = nullptr;
+  }
+  const Epilogue* rest = in_kernel ? &unscaled : ep;
   const int64_t tile = pairs * kCols * 2;  // int16 of one packed column tile
   const int64_t tiles_per_block = std::max<int64_t>(1, kPackedBlock / std::max<int64_t>(tile, 1));
   for (int64_t j0 = 0; j0 < n; j0 += tiles_per_block * kCols) {
@@ -209,14 +235,21 @@ void int_gemm(const PackedLevels& a, const float* b, int64_t ldb, int64_t n, flo
     }
     for (int64_t r0 = 0; r0 < m; r0 += kRows) {
       const int64_t rows = std::min(kRows, m - r0);
+      RowScale scale;
+      for (int64_t r = 0; r < kRows; ++r) {
+        const bool scaled = r < rows && in_kernel;
+        const int64_t channel = (offset + (r0 + r) * ldc) / ep_plane % ep_channels;
+        scale.mult[r] = scaled ? ep->multiplier[channel] : 1.0f;
+        scale.add[r] = scaled && ep->bias ? ep->bias[channel] : 0.0f;
+      }
       for (int64_t t = 0; t < tiles; ++t) {
         const int64_t jt = j0 + t * kCols, tile_cols = std::min(kCols, n - jt);
-        micro_kernel(a.block(r0 / kRows), s.packed_b.data() + t * tile, pairs, c + r0 * ldc + jt,
-                     ldc, rows, tile_cols);
+        micro_kernel(a.block(r0 / kRows), s.packed_b.data() + t * tile, pairs, scale,
+                     c + r0 * ldc + jt, ldc, rows, tile_cols);
       }
       // The block's rows are still in cache.
-      if (ep)
-        for (int64_t r = r0; r < r0 + rows; ++r) ep->apply(c + r * ldc + j0, offset + r * ldc + j0, cols);
+      if (rest && !rest->empty())
+        for (int64_t r = r0; r < r0 + rows; ++r) rest->apply(c + r * ldc + j0, offset + r * ldc + j0, cols);
     }
   }
 }
