@@ -3,7 +3,9 @@
 # Dynamic-ResQ W8A8->W8A{0,4,8} T=6 tau=3 on the default model, the quantized ones with the
 # integer kernels and with --float-sums (same outputs), one stream on one thread, over vtest.avi
 # (first 200 frames) and movie.avi (68 frames x 3), RUNS times each, configurations interleaved;
-# prints markdown (median over the runs of each run's figures). JSON of every run in OUT_DIR.
+# prints markdown (median over the runs of each run's figures; "x fp32" is the median over the
+# runs of the ratio to that run's fp32, taken a few seconds apart, which the machine's drifting
+# speed moves far less than the times themselves). JSON of every run in OUT_DIR.
 # Usage: bash bench/tables.sh [--runs R]   (env: RESQ, RESQ_ASSET_DIR, OUT_DIR)
 set -euo pipefail
 runs=3
@@ -49,13 +51,15 @@ for clip in ("vtest", "movie"):
             for l in x["layers"]:
                 share[l["name"]] = share.get(l["name"], (l["op"], 0.0))[0], share.get(l["name"], (l["op"], 0.0))[1] + l["share"] / runs
         top = sorted(share.items(), key=lambda kv: -kv[1][1])[:5]
-        rows.append((label, med(x["latency_ms"]["median"] for x in ds), med(x["latency_ms"]["p95"] for x in ds),
+        fp32 = [json.load(open(f"{out}/{clip}_fp32_{r}.json"))["latency_ms"]["median"] for r in range(1, runs + 1)]
+        ratio = med(x["latency_ms"]["median"] / f for x, f in zip(ds, fp32))
+        rows.append((label, med(x["latency_ms"]["median"] for x in ds), ratio, med(x["latency_ms"]["p95"] for x in ds),
                      med(x["cpu_ms"]["median"] for x in ds), med(x["fps"] for x in ds), d["keyframe_share"],
                      d["keyframe_cache_bytes"], d["gbops_per_frame"],
                      ", ".join(f"{n} ({op}) {100 * s:.1f}%" for n, (op, s) in top), d["frames"]))
     print(f"\n{clip}.avi, {rows[0][-1]} frames per run, {runs} runs:\n")
-    print("| configuration | median ms | p95 ms | CPU median ms | fps | keyframe share | KeyframeCache bytes | GBOPs/frame | top-5 layers by share |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("| configuration | median ms | x fp32 | p95 ms | CPU median ms | fps | keyframe share | KeyframeCache bytes | GBOPs/frame | top-5 layers by share |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
-        print(f"| {r[0]} | {r[1]:.2f} | {r[2]:.2f} | {r[3]:.2f} | {r[4]:.1f} | {r[5]:.3f} | {r[6]:,} | {r[7]:.2f} | {r[8]} |")
+        print(f"| {r[0]} | {r[1]:.2f} | {r[2]:.3f} | {r[3]:.2f} | {r[4]:.2f} | {r[5]:.1f} | {r[6]:.3f} | {r[7]:,} | {r[8]:.2f} | {r[9]} |")
 PY
