@@ -29,11 +29,13 @@ int16_t to_level(float v) {
   return static_cast<int16_t>(v);
 }
 
-// Columns [j0, j0 + cols) of B as int16 pairs: [pair][kCols][2], zeros past k and past cols;
-// B's values mapped to the grid's levels first when there is one (kGrid).
+// Columns [j0, j0 + cols) of B as tiles of int16 pairs, tile t at dst + t * tile: [pair][kCols][2],
+// zeros past k and past cols; B's values mapped to the grid's levels first when there is one
+// (kGrid). Pair by pair, so that each row of B is read front to back: a stream per row the
+// prefetcher follows, not k streams at once.
 template <bool kGrid>
-void pack_tile(const float* b, int64_t ldb, int64_t k, int64_t j0, int64_t cols, int16_t* dst,
-               const LevelGrid& grid) {
+void pack_block(const float* b, int64_t ldb, int64_t k, int64_t j0, int64_t cols, int16_t* dst,
+                int64_t tile, const LevelGrid& grid) {
   const int64_t pairs = (k + 1) / 2;
   auto level = [&](float v) { return static_cast<int16_t>(kGrid ? grid.level(v) : v); };
 #if defined(__AVX2__)
@@ -46,28 +48,30 @@ void pack_tile(const float* b, int64_t ldb, int64_t k, int64_t j0, int64_t cols,
     return _mm256_cvtps_epi32(v);
   };
 #endif
-  for (int64_t p = 0; p < pairs; ++p) {
-    const float* r0 = b + 2 * p * ldb + j0;
-    const float* r1 = 2 * p + 1 < k ? r0 + ldb : nullptr;
-    int16_t* d = dst + p * kCols * 2;
-    int64_t j = 0;
+  for (int64_t p = 0; p < pairs; ++p)
+    for (int64_t t = 0; t * kCols < cols; ++t) {
+      const int64_t jt = j0 + t * kCols, tile_cols = std::min(kCols, cols - t * kCols);
+      const float* r0 = b + 2 * p * ldb + jt;
+      const float* r1 = 2 * p + 1 < k ? r0 + ldb : nullptr;
+      int16_t* d = dst + t * tile + p * kCols * 2;
+      int64_t j = 0;
 #if defined(__AVX2__)
-    // Full tiles: 8 columns of both rows into 8 int32 lanes (row 2p low half, 2p + 1 high).
-    if (cols == kCols)
-      for (; j < kCols; j += 8) {
-        const __m256i lo = levels8(r0 + j);
-        const __m256i hi = r1 ? levels8(r1 + j) : _mm256_setzero_si256();
-        const __m256i pairs16 = _mm256_or_si256(_mm256_and_si256(lo, _mm256_set1_epi32(0xFFFF)),
-                                                _mm256_slli_epi32(hi, 16));
-        _mm256_storeu_si256(reinterpret_cast<__m256i*>(d + 2 * j), pairs16);
-      }
+      // Full tiles: 8 columns of both rows into 8 int32 lanes (row 2p low half, 2p + 1 high).
+      if (tile_cols == kCols)
+        for (; j < kCols; j += 8) {
+          const __m256i lo = levels8(r0 + j);
+          const __m256i hi = r1 ? levels8(r1 + j) : _mm256_setzero_si256();
+          const __m256i pairs16 = _mm256_or_si256(_mm256_and_si256(lo, _mm256_set1_epi32(0xFFFF)),
+                                                  _mm256_slli_epi32(hi, 16));
+          _mm256_storeu_si256(reinterpret_cast<__m256i*>(d + 2 * j), pairs16);
+        }
 #endif
-    for (; j < cols; ++j) {
-      d[2 * j] = level(r0[j]);
-      d[2 * j + 1] = r1 ? level(r1[j]) : int16_t{0};
+      for (; j < tile_cols; ++j) {
+        d[2 * j] = level(r0[j]);
+        d[2 * j + 1] = r1 ? level(r1[j]) : int16_t{0};
+      }
+      for (; j < kCols; ++j) d[2 * j] = d[2 * j + 1] = 0;
     }
-    for (; j < kCols; ++j) d[2 * j] = d[2 * j + 1] = 0;
-  }
 }
 
 // The rescale of a row block's sums, applied as they leave the registers: row r's outputs are
@@ -226,13 +230,10 @@ void int_gemm(const PackedLevels& a, const float* b, int64_t ldb, int64_t n, flo
     const int64_t cols = std::min(tiles_per_block * kCols, n - j0);
     const int64_t tiles = (cols + kCols - 1) / kCols;
     s.packed_b.resize(static_cast<size_t>(tiles * tile));
-    for (int64_t t = 0; t < tiles; ++t) {
-      const int64_t jt = j0 + t * kCols, tile_cols = std::min(kCols, cols - t * kCols);
-      if (grid)
-        pack_tile<true>(b, ldb, k, jt, tile_cols, s.packed_b.data() + t * tile, *grid);
-      else
-        pack_tile<false>(b, ldb, k, jt, tile_cols, s.packed_b.data() + t * tile, LevelGrid{});
-    }
+    if (grid)
+      pack_block<true>(b, ldb, k, j0, cols, s.packed_b.data(), tile, *grid);
+    else
+      pack_block<false>(b, ldb, k, j0, cols, s.packed_b.data(), tile, LevelGrid{});
     for (int64_t r0 = 0; r0 < m; r0 += kRows) {
       const int64_t rows = std::min(kRows, m - r0);
       RowScale scale;
