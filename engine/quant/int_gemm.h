@@ -1,6 +1,7 @@
 // Integer GEMM of quantization levels: C = A * B with A (weights) and B (activations) holding
 // integer levels of quantizers of at most 8 bits, multiplied as int16 and summed in int32
-// (AVX2 `vpmaddwd`, or `vpdpwssd` where the CPU has VNNI). C is written as float.
+// (AVX2 + FMA `vpmaddwd`, or `vpdpwssd` where the CPU has VNNI; portable C++ elsewhere). C is
+// written as float, a convolution's per-channel rescale applied as the sums leave the registers.
 //
 // Why the result is bit-exact with the float simulation: every product of two levels is an
 // integer of magnitude <= 2^(a-1) * 2^(w-1), so a dot product of length k whose magnitudes sum
