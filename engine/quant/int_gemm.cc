@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <iterator>
 #include <stdexcept>
 #include <string>
 
@@ -217,7 +218,6 @@ void int_gemm(const PackedLevels& a, const float* b, int64_t ldb, int64_t n, flo
   // the epilogue, which then applies the rest.
   const bool in_kernel = ep && ep->multiplier && !ep->base && ldc == ep->plane &&
                          offset % ep->plane + n <= ep->plane;
-  const int64_t ep_plane = in_kernel ? ep->plane : 1, ep_channels = in_kernel ? ep->channels : 1;
   Epilogue unscaled;
   if (in_kernel) {
     unscaled = *ep;
@@ -237,11 +237,12 @@ void int_gemm(const PackedLevels& a, const float* b, int64_t ldb, int64_t n, flo
     for (int64_t r0 = 0; r0 < m; r0 += kRows) {
       const int64_t rows = std::min(kRows, m - r0);
       RowScale scale;
-      for (int64_t r = 0; r < kRows; ++r) {
-        const bool scaled = r < rows && in_kernel;
-        const int64_t channel = (offset + (r0 + r) * ldc) / ep_plane % ep_channels;
-        scale.mult[r] = scaled ? ep->multiplier[channel] : 1.0f;
-        scale.add[r] = scaled && ep->bias ? ep->bias[channel] : 0.0f;
+      std::fill(std::begin(scale.mult), std::end(scale.mult), 1.0f);
+      std::fill(std::begin(scale.add), std::end(scale.add), 0.0f);
+      for (int64_t r = 0; in_kernel && r < rows; ++r) {
+        const int64_t channel = (offset + (r0 + r) * ldc) / ep->plane % ep->channels;
+        scale.mult[r] = ep->multiplier[channel];
+        if (ep->bias) scale.add[r] = ep->bias[channel];
       }
       for (int64_t t = 0; t < tiles; ++t) {
         const int64_t jt = j0 + t * kCols, tile_cols = std::min(kCols, n - jt);
