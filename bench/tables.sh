@@ -39,6 +39,7 @@ out, runs = sys.argv[1], int(sys.argv[2])
 med = statistics.median
 for clip in ("vtest", "movie"):
     rows = []
+    fp32 = [json.load(open(f"{out}/{clip}_fp32_{r}.json"))["latency_ms"]["median"] for r in range(1, runs + 1)]
     for name in ("fp32", "w8a8", "w8a8_float", "resq", "resq_float", "dynamic", "dynamic_float"):
         ds = [json.load(open(f"{out}/{clip}_{name}_{r}.json")) for r in range(1, runs + 1)]
         d = ds[0]
@@ -51,7 +52,6 @@ for clip in ("vtest", "movie"):
             for l in x["layers"]:
                 share[l["name"]] = share.get(l["name"], (l["op"], 0.0))[0], share.get(l["name"], (l["op"], 0.0))[1] + l["share"] / runs
         top = sorted(share.items(), key=lambda kv: -kv[1][1])[:5]
-        fp32 = [json.load(open(f"{out}/{clip}_fp32_{r}.json"))["latency_ms"]["median"] for r in range(1, runs + 1)]
         ratio = med(x["latency_ms"]["median"] / f for x, f in zip(ds, fp32))
         rows.append((label, med(x["latency_ms"]["median"] for x in ds), ratio, med(x["latency_ms"]["p95"] for x in ds),
                      med(x["cpu_ms"]["median"] for x in ds), med(x["fps"] for x in ds), d["keyframe_share"],
