@@ -6,6 +6,7 @@
 #include <iterator>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 
 #if defined(__AVX2__)
 #include <immintrin.h>
@@ -14,64 +15,122 @@
 namespace resq {
 namespace {
 
-constexpr int64_t kRows = PackedLevels::kRows;
+// The micro-kernel: its register width, and how many depth values one int32 lane sums.
 #if defined(__AVX512BW__) && defined(__AVX512VNNI__)
+#define RESQ_INT_GEMM_512 1
+#define RESQ_INT_GEMM_U8 1
+#elif defined(__AVX2__) && defined(__FMA__)
+#define RESQ_INT_GEMM_256 1
+#if defined(__AVXVNNI__) || (defined(__AVX512VNNI__) && defined(__AVX512VL__))
+#define RESQ_INT_GEMM_U8 1
+#endif
+#endif
+
+constexpr int64_t kRows = PackedLevels::kRows;
+#if defined(RESQ_INT_GEMM_512)
 constexpr int64_t kCols = 32;  // columns per micro-kernel: two vectors of 16 int32
 #else
 constexpr int64_t kCols = 16;  // columns per micro-kernel: two vectors of 8 int32
 #endif
-// int16 of packed B per column block: about 128 KB, half of what L2 holds.
-constexpr int64_t kPackedBlock = 64 * 1024;
+#if defined(RESQ_INT_GEMM_U8)
+// u8 x s8 in groups of 4: B's levels + 128 as u8, A's as s8.
+constexpr int64_t kGroup = 4;
+constexpr int32_t kOffset = 128;
+#else
+// int16 pairs.
+constexpr int64_t kGroup = 2;
+constexpr int32_t kOffset = 0;
+#endif
+constexpr int kLaneBits = 32 / kGroup;
+constexpr uint32_t kLaneMask = (uint32_t{1} << kLaneBits) - 1;
+// Words of packed B per column block: about 128 KB, half of what L2 holds.
+constexpr int64_t kPackedBlock = 32 * 1024;
 
-int16_t to_level(float v) {
+int32_t to_level(float v) {
   if (!(v >= -128.0f && v <= 127.0f) || v != std::nearbyint(v))
     throw std::invalid_argument("integer GEMM: level " + std::to_string(v) +
                                 " is not an integer in [-128, 127]");
-  return static_cast<int16_t>(v);
+  return static_cast<int32_t>(v);
 }
 
-// Columns [j0, j0 + cols) of B as tiles of int16 pairs, tile t at dst + t * tile: [pair][kCols][2],
-// zeros past k and past cols; B's values mapped to the grid's levels first when there is one
-// (kGrid). Pair by pair, so that each row of B is read front to back: a stream per row the
-// prefetcher follows, not k streams at once.
+// Lane i of a word holds `level` (two's complement in kLaneBits bits).
+uint32_t in_lane(int32_t level, int64_t i) {
+  return (static_cast<uint32_t>(level) & kLaneMask) << (kLaneBits * i);
+}
+
+// Columns [j0, j0 + cols) of B as tiles of words, tile t at dst + t * tile: [group][kCols], each
+// word the group's kGroup levels of a column (+ kOffset), zeros past k and past cols; B's
+// values mapped to the grid's levels first when there is one (kGrid). Group by group, so that
+// each row of B is read front to back: a stream per row the prefetcher follows, not k at once.
 template <bool kGrid>
-void pack_block(const float* b, int64_t ldb, int64_t k, int64_t j0, int64_t cols, int16_t* dst,
+void pack_block(const float* b, int64_t ldb, int64_t k, int64_t j0, int64_t cols, int32_t* dst,
                 int64_t tile, const LevelGrid& grid) {
-  const int64_t pairs = (k + 1) / 2;
-  auto level = [&](float v) { return static_cast<int16_t>(kGrid ? grid.level(v) : v); };
-#if defined(__AVX2__)
+  const int64_t groups = (k + kGroup - 1) / kGroup;
+  auto level = [&](float v) { return static_cast<int32_t>(kGrid ? grid.level(v) : v) + kOffset; };
+#if defined(RESQ_INT_GEMM_512)
+  constexpr int64_t kWidth = 16;  // columns per vector
+  // Zero-masked forms with every lane selected: GCC 12 reports the plain forms' undefined
+  // pass-through operand as maybe-uninitialized (a false positive), as for to_float below.
+  constexpr auto all = static_cast<__mmask16>(0xFFFF);
   // Rounding to nearest even (the default MXCSR mode), as std::nearbyint does.
+  const __m512 scale = _mm512_set1_ps(grid.scale), lo_level = _mm512_set1_ps(grid.lo),
+               hi_level = _mm512_set1_ps(grid.hi);
+  const __m512i offset = _mm512_set1_epi32(kOffset), mask = _mm512_set1_epi32(kLaneMask);
+  auto levels = [&](const float* from) {
+    if (!from) return _mm512_setzero_si512();
+    __m512 v = _mm512_loadu_ps(from);
+    if (kGrid)
+      v = _mm512_maskz_min_ps(all, _mm512_maskz_max_ps(all, _mm512_div_ps(v, scale), lo_level), hi_level);
+    const __m512i l = _mm512_maskz_cvtps_epi32(all, v);
+    // Offset u8 lanes are in [0, 255] already; signed int16 ones need the mask.
+    return kOffset ? _mm512_add_epi32(l, offset) : _mm512_and_si512(l, mask);
+  };
+  auto shift = [&](__m512i v, auto bits) { return _mm512_maskz_slli_epi32(all, v, decltype(bits)::value); };
+  auto merge = [](__m512i x, __m512i y) { return _mm512_or_si512(x, y); };
+  auto store = [](int32_t* to, __m512i w) { _mm512_storeu_si512(to, w); };
+#elif defined(__AVX2__)
+  constexpr int64_t kWidth = 8;
   const __m256 scale = _mm256_set1_ps(grid.scale), lo_level = _mm256_set1_ps(grid.lo),
                hi_level = _mm256_set1_ps(grid.hi);
-  auto levels8 = [&](const float* from) {
+  const __m256i offset = _mm256_set1_epi32(kOffset), mask = _mm256_set1_epi32(kLaneMask);
+  auto levels = [&](const float* from) {
+    if (!from) return _mm256_setzero_si256();
     __m256 v = _mm256_loadu_ps(from);
     if (kGrid) v = _mm256_min_ps(_mm256_max_ps(_mm256_div_ps(v, scale), lo_level), hi_level);
-    return _mm256_cvtps_epi32(v);
+    const __m256i l = _mm256_cvtps_epi32(v);
+    return kOffset ? _mm256_add_epi32(l, offset) : _mm256_and_si256(l, mask);
   };
+  auto shift = [](__m256i v, auto bits) { return _mm256_slli_epi32(v, decltype(bits)::value); };
+  auto merge = [](__m256i x, __m256i y) { return _mm256_or_si256(x, y); };
+  auto store = [](int32_t* to, __m256i w) { _mm256_storeu_si256(reinterpret_cast<__m256i*>(to), w); };
 #endif
-  for (int64_t p = 0; p < pairs; ++p)
+  for (int64_t g = 0; g < groups; ++g)
     for (int64_t t = 0; t * kCols < cols; ++t) {
       const int64_t jt = j0 + t * kCols, tile_cols = std::min(kCols, cols - t * kCols);
-      const float* r0 = b + 2 * p * ldb + jt;
-      const float* r1 = 2 * p + 1 < k ? r0 + ldb : nullptr;
-      int16_t* d = dst + t * tile + p * kCols * 2;
+      const float* rows[kGroup];
+      for (int64_t i = 0; i < kGroup; ++i)
+        rows[i] = kGroup * g + i < k ? b + (kGroup * g + i) * ldb + jt : nullptr;
+      int32_t* d = dst + t * tile + g * kCols;
       int64_t j = 0;
 #if defined(__AVX2__)
-      // Full tiles: 8 columns of both rows into 8 int32 lanes (row 2p low half, 2p + 1 high).
+      // Full tiles: kWidth columns of the group's rows at once, row i in lane i of each word.
       if (tile_cols == kCols)
-        for (; j < kCols; j += 8) {
-          const __m256i lo = levels8(r0 + j);
-          const __m256i hi = r1 ? levels8(r1 + j) : _mm256_setzero_si256();
-          const __m256i pairs16 = _mm256_or_si256(_mm256_and_si256(lo, _mm256_set1_epi32(0xFFFF)),
-                                                  _mm256_slli_epi32(hi, 16));
-          _mm256_storeu_si256(reinterpret_cast<__m256i*>(d + 2 * j), pairs16);
+        for (; j < kCols; j += kWidth) {
+          auto at = [&](int64_t i) { return rows[i] ? rows[i] + j : nullptr; };
+          auto w = merge(levels(at(0)), shift(levels(at(1)), std::integral_constant<int, kLaneBits>{}));
+          if constexpr (kGroup == 4)
+            w = merge(w, merge(shift(levels(at(2)), std::integral_constant<int, 16>{}),
+                               shift(levels(at(3)), std::integral_constant<int, 24>{})));
+          store(d + j, w);
         }
 #endif
       for (; j < tile_cols; ++j) {
-        d[2 * j] = level(r0[j]);
-        d[2 * j + 1] = r1 ? level(r1[j]) : int16_t{0};
+        uint32_t w = 0;
+        for (int64_t i = 0; i < kGroup; ++i)
+          if (rows[i]) w |= in_lane(level(rows[i][j]), i);
+        d[j] = static_cast<int32_t>(w);
       }
-      for (; j < kCols; ++j) d[2 * j] = d[2 * j + 1] = 0;
+      for (; j < kCols; ++j) d[j] = 0;
     }
 }
 
@@ -82,28 +141,25 @@ struct RowScale {
   float add[kRows];
 };
 
-#if defined(__AVX512BW__) && defined(__AVX512VNNI__)
+#if defined(RESQ_INT_GEMM_512)
 // int32 -> float of all 16 lanes. The zero-masked form: GCC 12 reports the plain
 // _mm512_cvtepi32_ps's undefined pass-through operand as maybe-uninitialized (a false positive).
 inline __m512 to_float(__m512i v) { return _mm512_maskz_cvtepi32_ps(static_cast<__mmask16>(0xFFFF), v); }
 
-// c[r][j] = scale_affine(sum_p a-pair(r, p) . b-pair(p, j), mult[r], add[r]) for the `rows` x
-// `cols` corner of a kRows x kCols tile (vpdpwssd: 32 multiply-adds per instruction); full tiles
-// are stored straight from the registers.
-void micro_kernel(const int16_t* a, const int16_t* b, int64_t pairs, const RowScale& scale, float* c,
-                  int64_t ldc, int64_t rows, int64_t cols) {
+// c[r][j] = scale_affine(start[r] + sum_g a-word(g, r) . b-word(g, j), mult[r], add[r]) for the
+// `rows` x `cols` corner of a kRows x kCols tile (vpdpbusd: 64 multiply-adds per instruction);
+// full tiles are stored straight from the registers.
+void micro_kernel(const int32_t* a, const int32_t* start, const int32_t* b, int64_t groups,
+                  const RowScale& scale, float* c, int64_t ldc, int64_t rows, int64_t cols) {
   __m512i acc[kRows][2];
-  for (auto& row : acc) row[0] = row[1] = _mm512_setzero_si512();
-  for (int64_t p = 0; p < pairs; ++p) {
-    const __m512i b0 = _mm512_loadu_si512(b + p * 64);
-    const __m512i b1 = _mm512_loadu_si512(b + p * 64 + 32);
-    const int16_t* ap = a + p * kRows * 2;
+  for (int64_t r = 0; r < kRows; ++r) acc[r][0] = acc[r][1] = _mm512_set1_epi32(start[r]);
+  for (int64_t g = 0; g < groups; ++g) {
+    const __m512i b0 = _mm512_loadu_si512(b + g * kCols);
+    const __m512i b1 = _mm512_loadu_si512(b + g * kCols + 16);
     for (int64_t r = 0; r < kRows; ++r) {
-      int32_t pair;
-      std::memcpy(&pair, ap + 2 * r, sizeof pair);
-      const __m512i av = _mm512_set1_epi32(pair);
-      acc[r][0] = _mm512_dpwssd_epi32(acc[r][0], av, b0);
-      acc[r][1] = _mm512_dpwssd_epi32(acc[r][1], av, b1);
+      const __m512i av = _mm512_set1_epi32(a[g * kRows + r]);
+      acc[r][0] = _mm512_dpbusd_epi32(acc[r][0], b0, av);
+      acc[r][1] = _mm512_dpbusd_epi32(acc[r][1], b1, av);
     }
   }
   auto scaled = [&](int64_t r, int v) {
@@ -123,34 +179,32 @@ void micro_kernel(const int16_t* a, const int16_t* b, int64_t pairs, const RowSc
   }
   for (int64_t r = 0; r < rows; ++r) std::copy(tile[r], tile[r] + cols, c + r * ldc);
 }
-#elif defined(__AVX2__) && defined(__FMA__)
-// acc += pairwise products of a and b, summed per int32 lane.
-inline __m256i dot_pairs(__m256i acc, __m256i a, __m256i b) {
-#if defined(__AVXVNNI__)
-  return _mm256_dpwssd_avx_epi32(acc, a, b);
-#elif defined(__AVX512VNNI__) && defined(__AVX512VL__)
-  return _mm256_dpwssd_epi32(acc, a, b);
+#elif defined(RESQ_INT_GEMM_256)
+// acc += the lane-wise dot products of b's and a's words.
+inline __m256i dot_words(__m256i acc, __m256i b, __m256i a) {
+#if defined(RESQ_INT_GEMM_U8) && defined(__AVXVNNI__)
+  return _mm256_dpbusd_avx_epi32(acc, b, a);
+#elif defined(RESQ_INT_GEMM_U8)
+  return _mm256_dpbusd_epi32(acc, b, a);
 #else
-  return _mm256_add_epi32(acc, _mm256_madd_epi16(a, b));
+  return _mm256_add_epi32(acc, _mm256_madd_epi16(b, a));
 #endif
 }
 
-// c[r][j] = scale_affine(sum_p a-pair(r, p) . b-pair(p, j), mult[r], add[r]) for the `rows` x
-// `cols` corner of a kRows x kCols tile; full tiles are stored straight from the registers.
-void micro_kernel(const int16_t* a, const int16_t* b, int64_t pairs, const RowScale& scale, float* c,
-                  int64_t ldc, int64_t rows, int64_t cols) {
+// c[r][j] = scale_affine(start[r] + sum_g a-word(g, r) . b-word(g, j), mult[r], add[r]) for the
+// `rows` x `cols` corner of a kRows x kCols tile; full tiles are stored straight from the
+// registers.
+void micro_kernel(const int32_t* a, const int32_t* start, const int32_t* b, int64_t groups,
+                  const RowScale& scale, float* c, int64_t ldc, int64_t rows, int64_t cols) {
   __m256i acc[kRows][2];
-  for (auto& row : acc) row[0] = row[1] = _mm256_setzero_si256();
-  for (int64_t p = 0; p < pairs; ++p) {
-    const __m256i b0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + p * 32));
-    const __m256i b1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + p * 32 + 16));
-    const int16_t* ap = a + p * kRows * 2;
+  for (int64_t r = 0; r < kRows; ++r) acc[r][0] = acc[r][1] = _mm256_set1_epi32(start[r]);
+  for (int64_t g = 0; g < groups; ++g) {
+    const __m256i b0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + g * kCols));
+    const __m256i b1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + g * kCols + 8));
     for (int64_t r = 0; r < kRows; ++r) {
-      int32_t pair;
-      std::memcpy(&pair, ap + 2 * r, sizeof pair);
-      const __m256i av = _mm256_set1_epi32(pair);
-      acc[r][0] = dot_pairs(acc[r][0], av, b0);
-      acc[r][1] = dot_pairs(acc[r][1], av, b1);
+      const __m256i av = _mm256_set1_epi32(a[g * kRows + r]);
+      acc[r][0] = dot_words(acc[r][0], b0, av);
+      acc[r][1] = dot_words(acc[r][1], b1, av);
     }
   }
   auto scaled = [&](int64_t r, int v) {
@@ -172,14 +226,21 @@ void micro_kernel(const int16_t* a, const int16_t* b, int64_t pairs, const RowSc
   for (int64_t r = 0; r < rows; ++r) std::copy(tile[r], tile[r] + cols, c + r * ldc);
 }
 #else
-void micro_kernel(const int16_t* a, const int16_t* b, int64_t pairs, const RowScale& scale, float* c,
-                  int64_t ldc, int64_t rows, int64_t cols) {
+// Lane i of a word as the signed level it holds (B's lanes still offset).
+int32_t lane(int32_t word, int64_t i, bool is_signed) {
+  const uint32_t v = (static_cast<uint32_t>(word) >> (kLaneBits * i)) & kLaneMask;
+  const uint32_t sign = uint32_t{1} << (kLaneBits - 1);
+  return is_signed ? static_cast<int32_t>(v ^ sign) - static_cast<int32_t>(sign) : static_cast<int32_t>(v);
+}
+
+void micro_kernel(const int32_t* a, const int32_t* start, const int32_t* b, int64_t groups,
+                  const RowScale& scale, float* c, int64_t ldc, int64_t rows, int64_t cols) {
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t j = 0; j < cols; ++j) {
-      int32_t sum = 0;
-      for (int64_t p = 0; p < pairs; ++p)
-        sum += a[(p * kRows + r) * 2] * b[(p * kCols + j) * 2] +
-               a[(p * kRows + r) * 2 + 1] * b[(p * kCols + j) * 2 + 1];
+      int32_t sum = start[r];
+      for (int64_t g = 0; g < groups; ++g)
+        for (int64_t i = 0; i < kGroup; ++i)
+          sum += lane(a[g * kRows + r], i, true) * lane(b[g * kCols + j], i, kOffset == 0);
       c[r * ldc + j] = scale_affine(static_cast<float>(sum), scale.mult[r], scale.add[r]);
     }
 }
@@ -195,24 +256,32 @@ bool float_sums_exact(int64_t k, int a_bits, int w_bits) {
 }
 
 PackedLevels::PackedLevels(const float* levels, int64_t m, int64_t k)
-    : m_(m), k_(k), pairs_((k + 1) / 2) {
+    : m_(m), k_(k), groups_((k + kGroup - 1) / kGroup) {
   const int64_t blocks = (m + kRows - 1) / kRows;
-  data_.assign(static_cast<size_t>(blocks * pairs_ * kRows * 2), 0);
-  for (int64_t r = 0; r < m; ++r)
+  data_.assign(static_cast<size_t>(blocks * groups_ * kRows), 0);
+  start_.assign(static_cast<size_t>(blocks * kRows), 0);
+  for (int64_t r = 0; r < m; ++r) {
+    const int64_t mb = r / kRows;
+    int32_t sum = 0;
     for (int64_t i = 0; i < k; ++i) {
-      const int64_t mb = r / kRows, p = i / 2;
-      data_[static_cast<size_t>(((mb * pairs_ + p) * kRows + r % kRows) * 2 + i % 2)] =
-          to_level(levels[r * k + i]);
+      const int32_t v = to_level(levels[r * k + i]);
+      auto& word = data_[static_cast<size_t>((mb * groups_ + i / kGroup) * kRows + r % kRows)];
+      word = static_cast<int32_t>(static_cast<uint32_t>(word) | in_lane(v, i % kGroup));
+      sum += v;
     }
+    // B's offset adds kOffset * sum to row r's sums; starting from minus that takes it out
+    // (exactly: int32 arithmetic wraps, and the true sum fits).
+    start_[static_cast<size_t>(r)] = -kOffset * sum;
+  }
 }
 
-const int16_t* PackedLevels::block(int64_t mb) const {
-  return data_.data() + mb * pairs_ * kRows * 2;
-}
+const int32_t* PackedLevels::block(int64_t mb) const { return data_.data() + mb * groups_ * kRows; }
+
+const int32_t* PackedLevels::start(int64_t mb) const { return start_.data() + mb * kRows; }
 
 void int_gemm(const PackedLevels& a, const float* b, int64_t ldb, int64_t n, float* c, int64_t ldc,
               IntGemmScratch& s, const Epilogue* ep, int64_t offset, const LevelGrid* grid) {
-  const int64_t m = a.rows(), k = a.depth(), pairs = (k + 1) / 2;
+  const int64_t m = a.rows(), k = a.depth(), groups = (k + kGroup - 1) / kGroup;
   // The rescale by a per-channel multiplier and bias moves into the micro-kernel when each row
   // of C lies in one channel plane (as for convolutions: ldc = plane); a base (z_k) stays in
   // the epilogue, which then applies the rest.
@@ -224,7 +293,7 @@ void int_gemm(const PackedLevels& a, const float* b, int64_t ldb, int64_t n, flo
     unscaled.multiplier = unscaled.bias = nullptr;
   }
   const Epilogue* rest = in_kernel ? &unscaled : ep;
-  const int64_t tile = pairs * kCols * 2;  // int16 of one packed column tile
+  const int64_t tile = groups * kCols;  // words of one packed column tile
   const int64_t tiles_per_block = std::max<int64_t>(1, kPackedBlock / std::max<int64_t>(tile, 1));
   for (int64_t j0 = 0; j0 < n; j0 += tiles_per_block * kCols) {
     const int64_t cols = std::min(tiles_per_block * kCols, n - j0);
@@ -246,8 +315,8 @@ void int_gemm(const PackedLevels& a, const float* b, int64_t ldb, int64_t n, flo
       }
       for (int64_t t = 0; t < tiles; ++t) {
         const int64_t jt = j0 + t * kCols, tile_cols = std::min(kCols, n - jt);
-        micro_kernel(a.block(r0 / kRows), s.packed_b.data() + t * tile, pairs, scale,
-                     c + r0 * ldc + jt, ldc, rows, tile_cols);
+        micro_kernel(a.block(r0 / kRows), a.start(r0 / kRows), s.packed_b.data() + t * tile, groups,
+                     scale, c + r0 * ldc + jt, ldc, rows, tile_cols);
       }
       // The block's rows are still in cache.
       if (rest && !rest->empty())

@@ -1,7 +1,9 @@
 // Integer GEMM of quantization levels: C = A * B with A (weights) and B (activations) holding
-// integer levels of quantizers of at most 8 bits, multiplied as int16 and summed in int32
-// (AVX2 + FMA `vpmaddwd`, or `vpdpwssd` where the CPU has VNNI; portable C++ elsewhere). C is
-// written as float, a convolution's per-channel rescale applied as the sums leave the registers.
+// integer levels of quantizers of at most 8 bits, summed in int32. Where the CPU has VNNI
+// (AVX-512 or AVX-VNNI) as u8 x s8 in groups of 4 (`vpdpbusd`: B's levels offset by 128 into
+// u8, the offset's sum taken back out exactly in int32); with AVX2 + FMA as int16 pairs
+// (`vpmaddwd`); portable C++ elsewhere. C is written as float, a convolution's per-channel
+// rescale applied as the sums leave the registers.
 //
 // Why the result is bit-exact with the float simulation: every product of two levels is an
 // integer of magnitude <= 2^(a-1) * 2^(w-1), so a dot product of length k whose magnitudes sum
@@ -22,7 +24,7 @@ namespace resq {
 // represents exactly (k * 2^(a-1) * 2^(w-1) <= 2^24). Bits must be in 0..8.
 bool float_sums_exact(int64_t k, int a_bits, int w_bits);
 
-// A (m x k, row-major float levels in [-128, 127]) packed once into the kernel's int16 layout.
+// A (m x k, row-major float levels in [-128, 127]) packed once into the kernel's layout.
 class PackedLevels {
  public:
   PackedLevels() = default;
@@ -30,18 +32,22 @@ class PackedLevels {
   PackedLevels(const float* levels, int64_t m, int64_t k);
   int64_t rows() const { return m_; }
   int64_t depth() const { return k_; }
-  const int16_t* block(int64_t mb) const;  // rows [mb * kRows, mb * kRows + kRows)
+  // Rows [mb * kRows, mb * kRows + kRows): one word per depth group and row, and the sums'
+  // starting values (minus the B offset times the row's sum; 0 without an offset).
+  const int32_t* block(int64_t mb) const;
+  const int32_t* start(int64_t mb) const;
 
   static constexpr int64_t kRows = 6;  // rows per micro-kernel
 
  private:
-  int64_t m_ = 0, k_ = 0, pairs_ = 0;
-  std::vector<int16_t> data_;  // [row block][k pair][kRows][2]
+  int64_t m_ = 0, k_ = 0, groups_ = 0;
+  std::vector<int32_t> data_;   // [row block][depth group][kRows]: the group's levels of a row
+  std::vector<int32_t> start_;  // [row block][kRows]
 };
 
 // Scratch of one caller (not shared between threads).
 struct IntGemmScratch {
-  std::vector<int16_t> packed_b;
+  std::vector<int32_t> packed_b;  // [column tile][depth group][columns]
 };
 
 // C (m x n, row stride ldc) = A * B, B = k x n float levels in [-128, 127] with row stride ldb,

@@ -9,7 +9,9 @@
 #include <stdexcept>
 #include <vector>
 
+#if !defined(RESQ_KERNEL_ONLY)
 #include "engine/ops/gemm.h"
+#endif
 
 namespace resq {
 namespace {
@@ -56,22 +58,30 @@ TEST(IntGemm, MatchesIntegerReferenceAndFloatGemm) {
     std::vector<float> got(static_cast<size_t>(t.m * t.n), -1.0f);
     int_gemm(PackedLevels(a.data(), t.m, t.k), b.data(), t.n, t.n, got.data(), t.n, scratch);
     EXPECT_EQ(got, want);
+#if !defined(RESQ_KERNEL_ONLY)
     // The float GEMM on the same levels gives the same sums when float_sums_exact says so.
     ASSERT_TRUE(float_sums_exact(t.k, t.a_bits, t.w_bits));
     std::vector<float> f(static_cast<size_t>(t.m * t.n));
     sgemm(false, false, t.m, t.n, t.k, 1.0f, a.data(), b.data(), 0.0f, f.data());
     EXPECT_EQ(f, want);
+#endif
   }
 }
 
 TEST(IntGemm, ExtremeLevelsDoNotSaturate) {
-  // -128 * -128 pairs are the one case a 16-bit multiply-add could overflow; int32 holds them.
+  // -128 * -128 pairs are the one case a 16-bit multiply-add could overflow, and 127 * -128
+  // the extreme of a u8 x s8 one (B offset by 128 to 255); int32 holds every sum exactly.
   const int64_t m = 6, n = 16, k = 1024;
-  const std::vector<float> a(static_cast<size_t>(m * k), -128.0f), b(static_cast<size_t>(k * n), -128.0f);
-  IntGemmScratch scratch;
-  std::vector<float> c(static_cast<size_t>(m * n));
-  int_gemm(PackedLevels(a.data(), m, k), b.data(), n, n, c.data(), n, scratch);
-  for (float v : c) EXPECT_EQ(v, 16777216.0f);
+  const float extremes[] = {-128.0f, 127.0f};
+  for (float wa : extremes)
+    for (float wb : extremes) {
+      SCOPED_TRACE(::testing::Message() << wa << " x " << wb);
+      const std::vector<float> a(static_cast<size_t>(m * k), wa), b(static_cast<size_t>(k * n), wb);
+      IntGemmScratch scratch;
+      std::vector<float> c(static_cast<size_t>(m * n));
+      int_gemm(PackedLevels(a.data(), m, k), b.data(), n, n, c.data(), n, scratch);
+      for (float v : c) EXPECT_EQ(v, wa * wb * static_cast<float>(k));
+    }
 }
 
 TEST(IntGemm, WritesIntoStridedSubMatrix) {
