@@ -6,6 +6,8 @@
 #include <benchmark/benchmark.h>
 
 #include <iostream>
+#include <optional>
+#include <random>
 #include <set>
 #include <string>
 #include <type_traits>
@@ -16,6 +18,7 @@
 #include "engine/model.h"
 #include "engine/op_registry.h"
 #include "engine/quant/uniform_quantizer.h"
+#include "engine/resq/pixel_bit_policy.h"
 
 namespace resq {
 namespace {
@@ -108,6 +111,32 @@ void BM_FakeQuantize(benchmark::State& state) {
 BENCHMARK(BM_FakeQuantize)->Arg(8)->Arg(4)->Unit(benchmark::kMicrosecond)->UseRealTime();
 
 }  // namespace
+// The Dynamic-ResQ policy on one layer input of a static-camera frame: x_t = x_k plus a little
+// noise everywhere and a moving patch (1/16 of the pixels) well above the threshold; pool
+// {0, 4, 8}, tau 3. Channels x side: the default model's largest inputs (16 x 128 x 128) and a
+// wide one (96 x 32 x 32).
+void BM_PixelBitPolicy(benchmark::State& state) {
+  const PixelLayout px{1, state.range(0), state.range(1) * state.range(1)};
+  std::vector<float> x_k(static_cast<size_t>(px.channels * px.inner)), x(x_k.size());
+  std::mt19937 rng(1);
+  std::normal_distribution<float> value(0.0f, 1.0f), noise(0.0f, 0.01f);
+  for (size_t i = 0; i < x.size(); ++i) {
+    x_k[i] = value(rng);
+    const bool moving = static_cast<int64_t>(i) % px.inner < px.inner / 16;
+    x[i] = x_k[i] + (moving ? value(rng) : noise(rng));
+  }
+  const std::vector<std::optional<UniformQuantizer>> pool = {
+      UniformQuantizer(0, -1.0, 1.0), UniformQuantizer(4, -1.0, 1.0), UniformQuantizer(8, -1.0, 1.0)};
+  PixelBitPolicy policy;
+  for (auto _ : state) {
+    policy.choose(x, x_k, px, pool, 10.0, 3.0);
+    benchmark::DoNotOptimize(policy.candidates().data());
+  }
+  state.counters["candidates"] = static_cast<double>(policy.candidates().size());
+  state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(x.size()));
+}
+BENCHMARK(BM_PixelBitPolicy)->Args({16, 128})->Args({96, 32})->Unit(benchmark::kMicrosecond)->UseRealTime();
+
 }  // namespace resq
 
 int main(int argc, char** argv) {
