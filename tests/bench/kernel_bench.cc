@@ -110,7 +110,6 @@ void BM_FakeQuantize(benchmark::State& state) {
 }
 BENCHMARK(BM_FakeQuantize)->Arg(8)->Arg(4)->Unit(benchmark::kMicrosecond)->UseRealTime();
 
-}  // namespace
 // The Dynamic-ResQ policy on one layer input of a static-camera frame: x_t = x_k plus a little
 // noise everywhere and a moving patch (1/16 of the pixels) well above the threshold; pool
 // {0, 4, 8}, tau 3. Channels x side: the default model's largest inputs (16 x 128 x 128) and a
@@ -137,6 +136,7 @@ void BM_PixelBitPolicy(benchmark::State& state) {
 }
 BENCHMARK(BM_PixelBitPolicy)->Args({16, 128})->Args({96, 32})->Unit(benchmark::kMicrosecond)->UseRealTime();
 
+}  // namespace
 }  // namespace resq
 
 int main(int argc, char** argv) {

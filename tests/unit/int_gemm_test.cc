@@ -45,10 +45,12 @@ struct Case {
 
 TEST(IntGemm, MatchesIntegerReferenceAndFloatGemm) {
   std::mt19937 rng(7);
-  // Edges of the 6 x 16 micro-kernel and of the packed column blocks, odd depths, 4 and 8 bits.
-  const Case cases[] = {{1, 1, 1, 8, 8},     {6, 16, 2, 8, 8},     {7, 17, 3, 8, 8},
-                        {5, 15, 27, 8, 8},   {16, 1000, 32, 8, 8}, {13, 4100, 129, 8, 8},
-                        {24, 300, 1024, 8, 8}, {33, 77, 96, 4, 4},  {8, 40, 5, 4, 8}};
+  // Edges of the micro-kernel (6 rows, 16 or 32 columns) and of the packed column blocks,
+  // depths that are not a multiple of the depth group (2 or 4), 4 and 8 bits.
+  const Case cases[] = {{1, 1, 1, 8, 8},       {6, 16, 2, 8, 8},     {7, 17, 3, 8, 8},
+                        {5, 15, 27, 8, 8},     {16, 1000, 32, 8, 8}, {13, 4100, 129, 8, 8},
+                        {24, 300, 1024, 8, 8}, {33, 77, 96, 4, 4},   {8, 40, 5, 4, 8},
+                        {9, 33, 6, 8, 8},      {8, 32, 7, 8, 8}};
   for (const Case& t : cases) {
     SCOPED_TRACE(::testing::Message() << t.m << "x" << t.n << "x" << t.k);
     const std::vector<float> a = random_levels(t.m * t.k, t.w_bits, rng);
