@@ -7,8 +7,10 @@
 #include <functional>
 #include <iostream>
 #include <mutex>
+#include <set>
 #include <stdexcept>
 #include <thread>
+#include <vector>
 
 #include "pipeline/elements.h"
 #include "pipeline/gstresqinfer.h"
@@ -47,6 +49,60 @@ bool same_file(const std::string& a, const std::string& b) {
   if (a.empty() || b.empty()) return a == b;
   std::error_code ec;
   return std::filesystem::weakly_canonical(a, ec) == std::filesystem::weakly_canonical(b, ec);
+}
+
+// True when buffers leaving `from` reach `target` through linked pads (ghost pads followed).
+bool feeds(GstElement* from, GstElement* target) {
+  std::vector<GstElement*> todo = {from};
+  std::set<GstElement*> seen;
+  while (!todo.empty()) {
+    GstElement* element = todo.back();
+    todo.pop_back();
+    if (element == target) return true;
+    if (!seen.insert(element).second) continue;
+    GstIterator* it = gst_element_iterate_src_pads(element);
+    GValue item = G_VALUE_INIT;
+    while (gst_iterator_next(it, &item) == GST_ITERATOR_OK) {
+      GstPad* peer = gst_pad_get_peer(GST_PAD(g_value_get_object(&item)));
+      // A bin's ghost pad leads on to its target's element.
+      while (peer && GST_IS_GHOST_PAD(peer)) {
+        GstPad* inner = gst_ghost_pad_get_target(GST_GHOST_PAD(peer));
+        gst_object_unref(peer);
+        peer = inner;
+      }
+      if (peer) {
+        if (GstElement* next = gst_pad_get_parent_element(peer)) {
+          todo.push_back(next);
+          gst_object_unref(next);  // the pipeline keeps it alive
+        }
+        gst_object_unref(peer);
+      }
+      g_value_reset(&item);
+    }
+    g_value_unset(&item);
+    gst_iterator_free(it);
+  }
+  return false;
+}
+
+// The leaky `queue` elements of `bin` that feed `infer`: the frames they drop never reach it.
+std::vector<GstElement*> leaky_queues_before(GstBin* bin, GstElement* infer) {
+  std::vector<GstElement*> queues;
+  GstIterator* it = gst_bin_iterate_recurse(bin);
+  GValue item = G_VALUE_INIT;
+  while (gst_iterator_next(it, &item) == GST_ITERATOR_OK) {
+    auto* element = GST_ELEMENT(g_value_get_object(&item));
+    GstElementFactory* factory = gst_element_get_factory(element);
+    if (factory && std::string(GST_OBJECT_NAME(factory)) == "queue") {
+      gint leaky = 0;
+      g_object_get(element, "leaky", &leaky, nullptr);
+      if (leaky != 0 && feeds(element, infer)) queues.push_back(element);
+    }
+    g_value_reset(&item);
+  }
+  g_value_unset(&item);
+  gst_iterator_free(it);
+  return queues;
 }
 
 // The fields of `settings` that differ from resqinfer's defaults: what a description sets.
@@ -103,6 +159,10 @@ class PipelineStream final : public StreamTarget {
     GstPad* src = gst_element_get_static_pad(GST_ELEMENT(infer_), "src");
     gst_pad_add_probe(src, GST_PAD_PROBE_TYPE_BUFFER, &PipelineStream::on_buffer, this, nullptr);
     gst_object_unref(src);
+    // A full leaky queue signals "overrun" once per frame it drops (at its buffer limit; byte
+    // or time limits may drop several at once): those frames arrived but never ran.
+    for (GstElement* queue : leaky_queues_before(GST_BIN(pipeline_), GST_ELEMENT(infer_)))
+      g_signal_connect(queue, "overrun", G_CALLBACK(&PipelineStream::on_overrun), this);
     GstStateChangeReturn ret = gst_element_set_state(pipeline_, GST_STATE_PLAYING);
     // ASYNC after the wait (a slow network source still connecting) is accepted: later errors
     // end the stream through the bus thread.
@@ -147,6 +207,14 @@ class PipelineStream final : public StreamTarget {
     const GstResQMeta* meta = gst_buffer_get_resq_meta(GST_PAD_PROBE_INFO_BUFFER(info));
     if (meta) static_cast<PipelineStream*>(data)->count(*meta);
     return GST_PAD_PROBE_OK;
+  }
+
+  static void on_overrun(GstElement*, gpointer data) {
+    auto* self = static_cast<PipelineStream*>(data);
+    std::lock_guard lock(self->entry_mutex_);
+    if (!self->entry_) return;
+    self->entry_->count_received();
+    self->entry_->count_dropped();
   }
 
   void count(const GstResQMeta& meta) {

@@ -1,6 +1,7 @@
 // Server-side pipelines (ControlService.CreatePipeline / DeletePipeline) in process: they are
 // registry streams like Process calls, take live config, end by themselves at end of stream, and
 // bad descriptions are refused with the reason while the server stays healthy.
+#include <algorithm>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -153,6 +154,47 @@ TEST_F(PipelineTest, LoopingPipelineTakesLiveConfigUntilDeleted) {
   ASSERT_TRUE(remove("clip").ok());
   EXPECT_EQ(get("clip", &info).error_code(), grpc::StatusCode::NOT_FOUND);
   EXPECT_EQ(remove("clip").error_code(), grpc::StatusCode::NOT_FOUND);
+}
+
+// A leaky queue in front of resqinfer drops the frames resqinfer is too slow for (a 1000 fps
+// live source here): they arrived but never ran, so they count as dropped and received.
+TEST_F(PipelineTest, LeakyQueueDropsBeforeResqinferCountAsDropped) {
+  v1::StreamInfo info;
+  const grpc::Status status = create(
+      "leaky", "videotestsrc is-live=true pattern=ball ! "
+               "video/x-raw,width=160,height=120,framerate=1000/1 ! "
+               "queue leaky=downstream max-size-buffers=1 ! resqinfer ! fakesink",
+      &info);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_TRUE(wait_for("leaky", [&](const grpc::Status& s, const v1::StreamInfo& i) {
+    if (!s.ok()) return true;
+    info = i;
+    return i.frames_processed() >= 5 && i.frames_dropped() >= 5;
+  }));
+  EXPECT_GE(info.frames_processed(), 5u);
+  EXPECT_GE(info.frames_dropped(), 5u) << "the queue's drops were not counted";
+  EXPECT_GE(info.frames_received(), info.frames_processed() + info.frames_dropped());
+  ASSERT_TRUE(remove("leaky").ok());
+}
+
+// A leaky queue after resqinfer drops results, not frames: every frame ran, none dropped.
+TEST_F(PipelineTest, LeakyQueueAfterResqinferDropsNoFrames_n) {
+  v1::StreamInfo info;
+  const grpc::Status status = create(
+      "after", "videotestsrc num-buffers=20 pattern=ball ! video/x-raw,width=160,height=120 ! "
+               "resqinfer ! queue leaky=downstream max-size-buffers=1 ! "
+               "identity sleep-time=20000 ! fakesink",
+      &info);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  uint64_t dropped = 0, processed = 0;
+  EXPECT_TRUE(wait_for("after", [&](const grpc::Status& s, const v1::StreamInfo& i) {
+    if (!s.ok()) return s.error_code() == grpc::StatusCode::NOT_FOUND;
+    dropped = std::max<uint64_t>(dropped, i.frames_dropped());
+    processed = i.frames_processed();
+    return false;
+  })) << "the pipeline did not end";
+  EXPECT_GT(processed, 0u);
+  EXPECT_EQ(dropped, 0u);
 }
 
 TEST_F(PipelineTest, PipelineStartingPastTheClientDeadlineIsRemoved_n) {
