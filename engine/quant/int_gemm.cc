@@ -226,7 +226,7 @@ void micro_kernel(const int32_t* a, const int32_t* start, const int32_t* b, int6
   for (int64_t r = 0; r < rows; ++r) std::copy(tile[r], tile[r] + cols, c + r * ldc);
 }
 #else
-// Lane i of a word as the signed level it holds (B's lanes still offset).
+// Lane i of a word: a signed level, or with is_signed false the unsigned value of an offset lane.
 int32_t lane(int32_t word, int64_t i, bool is_signed) {
   const uint32_t v = (static_cast<uint32_t>(word) >> (kLaneBits * i)) & kLaneMask;
   const uint32_t sign = uint32_t{1} << (kLaneBits - 1);
