@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <iterator>
 #include <stdexcept>
 #include <string>
@@ -75,15 +74,14 @@ void pack_block(const float* b, int64_t ldb, int64_t k, int64_t j0, int64_t cols
   // Rounding to nearest even (the default MXCSR mode), as std::nearbyint does.
   const __m512 scale = _mm512_set1_ps(grid.scale), lo_level = _mm512_set1_ps(grid.lo),
                hi_level = _mm512_set1_ps(grid.hi);
-  const __m512i offset = _mm512_set1_epi32(kOffset), mask = _mm512_set1_epi32(kLaneMask);
+  const __m512i offset = _mm512_set1_epi32(kOffset);
+  // u8 lanes (this kernel's): levels + 128, in [0, 255] already, so no mask.
   auto levels = [&](const float* from) {
     if (!from) return _mm512_setzero_si512();
     __m512 v = _mm512_loadu_ps(from);
     if (kGrid)
       v = _mm512_maskz_min_ps(all, _mm512_maskz_max_ps(all, _mm512_div_ps(v, scale), lo_level), hi_level);
-    const __m512i l = _mm512_maskz_cvtps_epi32(all, v);
-    // Offset u8 lanes are in [0, 255] already; signed int16 ones need the mask.
-    return kOffset ? _mm512_add_epi32(l, offset) : _mm512_and_si512(l, mask);
+    return _mm512_add_epi32(_mm512_maskz_cvtps_epi32(all, v), offset);
   };
   auto shift = [&](__m512i v, auto bits) { return _mm512_maskz_slli_epi32(all, v, decltype(bits)::value); };
   auto merge = [](__m512i x, __m512i y) { return _mm512_or_si512(x, y); };
@@ -98,6 +96,7 @@ void pack_block(const float* b, int64_t ldb, int64_t k, int64_t j0, int64_t cols
     __m256 v = _mm256_loadu_ps(from);
     if (kGrid) v = _mm256_min_ps(_mm256_max_ps(_mm256_div_ps(v, scale), lo_level), hi_level);
     const __m256i l = _mm256_cvtps_epi32(v);
+    // Offset u8 lanes are in [0, 255] already; signed int16 ones need the mask.
     return kOffset ? _mm256_add_epi32(l, offset) : _mm256_and_si256(l, mask);
   };
   auto shift = [](__m256i v, auto bits) { return _mm256_slli_epi32(v, decltype(bits)::value); };
