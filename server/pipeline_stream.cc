@@ -51,7 +51,38 @@ bool same_file(const std::string& a, const std::string& b) {
   return std::filesystem::weakly_canonical(a, ec) == std::filesystem::weakly_canonical(b, ec);
 }
 
-// True when buffers leaving `from` reach `target` through linked pads (ghost pads followed).
+// Calls `visit` with every element of `bin`, those of nested bins included.
+void for_each_element(GstBin* bin, const std::function<void(GstElement*)>& visit) {
+  GstIterator* it = gst_bin_iterate_recurse(bin);
+  GValue item = G_VALUE_INIT;
+  while (gst_iterator_next(it, &item) == GST_ITERATOR_OK) {
+    visit(GST_ELEMENT(g_value_get_object(&item)));
+    g_value_reset(&item);
+  }
+  g_value_unset(&item);
+  gst_iterator_free(it);
+}
+
+// The pad of an element that buffers pushed from `src` arrive at (owned), across bin edges:
+// into a bin through its ghost pad's target, out of one from the ghost pad's internal pad to
+// the ghost pad's own peer. nullptr when unlinked.
+GstPad* receiving_pad(GstPad* src) {
+  GstPad* peer = gst_pad_get_peer(src);
+  while (peer && GST_IS_PROXY_PAD(peer)) {
+    GstPad* next = nullptr;
+    if (GST_IS_GHOST_PAD(peer)) {  // a bin's sink ghost pad
+      next = gst_ghost_pad_get_target(GST_GHOST_PAD(peer));
+    } else if (GstProxyPad* ghost = gst_proxy_pad_get_internal(GST_PROXY_PAD(peer))) {
+      next = gst_pad_get_peer(GST_PAD(ghost));  // a bin's src ghost pad, seen from inside
+      gst_object_unref(ghost);
+    }
+    gst_object_unref(peer);
+    peer = next;
+  }
+  return peer;
+}
+
+// True when buffers leaving `from` reach `target` through linked pads.
 bool feeds(GstElement* from, GstElement* target) {
   std::vector<GstElement*> todo = {from};
   std::set<GstElement*> seen;
@@ -63,14 +94,7 @@ bool feeds(GstElement* from, GstElement* target) {
     GstIterator* it = gst_element_iterate_src_pads(element);
     GValue item = G_VALUE_INIT;
     while (gst_iterator_next(it, &item) == GST_ITERATOR_OK) {
-      GstPad* peer = gst_pad_get_peer(GST_PAD(g_value_get_object(&item)));
-      // A bin's ghost pad leads on to its target's element.
-      while (peer && GST_IS_GHOST_PAD(peer)) {
-        GstPad* inner = gst_ghost_pad_get_target(GST_GHOST_PAD(peer));
-        gst_object_unref(peer);
-        peer = inner;
-      }
-      if (peer) {
+      if (GstPad* peer = receiving_pad(GST_PAD(g_value_get_object(&item)))) {
         if (GstElement* next = gst_pad_get_parent_element(peer)) {
           todo.push_back(next);
           gst_object_unref(next);  // the pipeline keeps it alive
@@ -88,20 +112,13 @@ bool feeds(GstElement* from, GstElement* target) {
 // The leaky `queue` elements of `bin` that feed `infer`: the frames they drop never reach it.
 std::vector<GstElement*> leaky_queues_before(GstBin* bin, GstElement* infer) {
   std::vector<GstElement*> queues;
-  GstIterator* it = gst_bin_iterate_recurse(bin);
-  GValue item = G_VALUE_INIT;
-  while (gst_iterator_next(it, &item) == GST_ITERATOR_OK) {
-    auto* element = GST_ELEMENT(g_value_get_object(&item));
+  for_each_element(bin, [&](GstElement* element) {
     GstElementFactory* factory = gst_element_get_factory(element);
-    if (factory && std::string(GST_OBJECT_NAME(factory)) == "queue") {
-      gint leaky = 0;
-      g_object_get(element, "leaky", &leaky, nullptr);
-      if (leaky != 0 && feeds(element, infer)) queues.push_back(element);
-    }
-    g_value_reset(&item);
-  }
-  g_value_unset(&item);
-  gst_iterator_free(it);
+    if (!factory || std::string(GST_OBJECT_NAME(factory)) != "queue") return;
+    gint leaky = 0;
+    g_object_get(element, "leaky", &leaky, nullptr);
+    if (leaky != 0 && feeds(element, infer)) queues.push_back(element);
+  });
   return queues;
 }
 
@@ -287,18 +304,11 @@ class PipelineStream final : public StreamTarget {
 GstElement* find_resqinfer(GstBin* bin) {
   GstElement* found = nullptr;
   int count = 0;
-  GstIterator* it = gst_bin_iterate_recurse(bin);
-  GValue item = G_VALUE_INIT;
-  while (gst_iterator_next(it, &item) == GST_ITERATOR_OK) {
-    auto* element = GST_ELEMENT(g_value_get_object(&item));
-    if (GST_IS_RESQ_INFER(element)) {
-      found = element;
-      ++count;
-    }
-    g_value_reset(&item);
-  }
-  g_value_unset(&item);
-  gst_iterator_free(it);
+  for_each_element(bin, [&](GstElement* element) {
+    if (!GST_IS_RESQ_INFER(element)) return;
+    found = element;
+    ++count;
+  });
   if (count != 1)
     throw std::invalid_argument("description: needs exactly one resqinfer element, has " +
                                 std::to_string(count));

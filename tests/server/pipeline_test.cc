@@ -79,6 +79,27 @@ class PipelineTest : public ::testing::Test {
     return false;
   }
 
+  // Runs a 1000 fps live source through `before` into resqinfer until 5 frames were processed
+  // and 5 dropped (or 60 s passed), deletes the pipeline and returns its last counts.
+  v1::StreamInfo run_live(const std::string& id, const std::string& before) {
+    v1::StreamInfo info;
+    const grpc::Status status =
+        create(id,
+               "videotestsrc is-live=true pattern=ball ! "
+               "video/x-raw,width=160,height=120,framerate=1000/1 ! " +
+                   before + " ! resqinfer ! fakesink",
+               &info);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    if (!status.ok()) return info;
+    EXPECT_TRUE(wait_for(id, [&](const grpc::Status& s, const v1::StreamInfo& i) {
+      if (!s.ok()) return true;
+      info = i;
+      return i.frames_processed() >= 5 && i.frames_dropped() >= 5;
+    }));
+    EXPECT_TRUE(remove(id).ok());
+    return info;
+  }
+
   ResQServer server_;
   std::unique_ptr<v1::ControlService::Stub> control_;
 };
@@ -159,22 +180,16 @@ TEST_F(PipelineTest, LoopingPipelineTakesLiveConfigUntilDeleted) {
 // A leaky queue in front of resqinfer drops the frames resqinfer is too slow for (a 1000 fps
 // live source here): they arrived but never ran, so they count as dropped and received.
 TEST_F(PipelineTest, LeakyQueueDropsBeforeResqinferCountAsDropped) {
-  v1::StreamInfo info;
-  const grpc::Status status = create(
-      "leaky", "videotestsrc is-live=true pattern=ball ! "
-               "video/x-raw,width=160,height=120,framerate=1000/1 ! "
-               "queue leaky=downstream max-size-buffers=1 ! resqinfer ! fakesink",
-      &info);
-  ASSERT_TRUE(status.ok()) << status.error_message();
-  EXPECT_TRUE(wait_for("leaky", [&](const grpc::Status& s, const v1::StreamInfo& i) {
-    if (!s.ok()) return true;
-    info = i;
-    return i.frames_processed() >= 5 && i.frames_dropped() >= 5;
-  }));
+  const v1::StreamInfo info = run_live("leaky", "queue leaky=downstream max-size-buffers=1");
   EXPECT_GE(info.frames_processed(), 5u);
   EXPECT_GE(info.frames_dropped(), 5u) << "the queue's drops were not counted";
   EXPECT_GE(info.frames_received(), info.frames_processed() + info.frames_dropped());
-  ASSERT_TRUE(remove("leaky").ok());
+}
+
+// The same with the queue inside a bin: found there, and linked out of it through a ghost pad.
+TEST_F(PipelineTest, LeakyQueueInABinCountsItsDrops) {
+  const v1::StreamInfo info = run_live("binned", "( queue leaky=downstream max-size-buffers=1 )");
+  EXPECT_GE(info.frames_dropped(), 5u) << "the binned queue's drops were not counted";
 }
 
 // A leaky queue after resqinfer drops results, not frames: every frame ran, none dropped.
