@@ -5,9 +5,20 @@
 namespace resq {
 namespace {
 
-// 16 floats: one AVX-512 register, two AVX2 ones; GCC lowers it for whatever -march allows.
-using Vec = float __attribute__((vector_size(64)));
+// Vec is one vector register of floats; a block keeps kRows x 2 of them as accumulators. AVX-512
+// has 32 registers: 8 x 2 = 16 accumulators. AVX2 and SSE have 16: 6 x 2 = 12, leaving room for
+// the two B loads and the broadcast weight (8 x 2 there spills on every multiply-add, 20x slower).
+#if defined(__AVX512F__)
 constexpr int kLanes = 16;
+constexpr int kRows = 8;
+#elif defined(__AVX__)
+constexpr int kLanes = 8;
+constexpr int kRows = 6;
+#else
+constexpr int kLanes = 4;
+constexpr int kRows = 6;
+#endif
+using Vec = float __attribute__((vector_size(kLanes * sizeof(float))));
 
 inline Vec load(const float* p) {
   Vec v;
@@ -35,7 +46,7 @@ void block(int64_t k, const float* a, int64_t lda, const float* b, int64_t ldb, 
     for (int v = 0; v < V; ++v) store(c + r * ldc + v * kLanes, acc[r][v]);
 }
 
-// All rows of C for one column block, in panels of 8, 4, 2 and 1 rows.
+// All rows of C for one column block, in panels of kRows, 4, 2 and 1 rows.
 template <int V>
 void column_block(int64_t m, int64_t k, const float* a, int64_t lda, const float* b, int64_t ldb,
                   const float* bias, float* c, int64_t ldc) {
@@ -43,7 +54,7 @@ void column_block(int64_t m, int64_t k, const float* a, int64_t lda, const float
     block<R, V>(k, a + i * lda, lda, b, ldb, bias ? bias + i : nullptr, c + i * ldc, ldc);
   };
   int64_t i = 0;
-  for (; i + 8 <= m; i += 8) panel.template operator()<8>(i);
+  for (; i + kRows <= m; i += kRows) panel.template operator()<kRows>(i);
   if (i + 4 <= m) panel.template operator()<4>(i), i += 4;
   if (i + 2 <= m) panel.template operator()<2>(i), i += 2;
   if (i < m) panel.template operator()<1>(i);
