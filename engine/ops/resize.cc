@@ -63,8 +63,16 @@ struct AxisPlan {
   std::vector<int32_t> block_start, local;
 };
 
-// Outputs per block of the last-axis pass: one vector of floats.
+// Outputs per block of the last-axis pass: one vector register of floats, so that each tap's
+// permute is one instruction (vpermps); a wider block is taken apart through memory, element by
+// element (AVX2 has no 16-float permute).
+#if defined(__AVX512F__)
 constexpr int64_t kBlock = 16;
+#elif defined(__AVX2__)
+constexpr int64_t kBlock = 8;
+#else
+constexpr int64_t kBlock = 4;
+#endif
 
 // Fills block_start / local (see AxisPlan) from the indices.
 void plan_blocks(AxisPlan& p) {
