@@ -37,7 +37,13 @@ class PackedLevels {
   const int32_t* block(int64_t mb) const;
   const int32_t* start(int64_t mb) const;
 
-  static constexpr int64_t kRows = 6;  // rows per micro-kernel
+  // Rows per micro-kernel: 6 x 2 accumulator registers. AVX2's int16 pairs (no VNNI, 16
+  // registers) need a temporary per multiply-add as well, and 6 rows spilled: 4 there.
+#if defined(__AVX2__) && !defined(__AVX512VL__) && !defined(__AVXVNNI__)
+  static constexpr int64_t kRows = 4;
+#else
+  static constexpr int64_t kRows = 6;
+#endif
 
  private:
   int64_t m_ = 0, k_ = 0, groups_ = 0;
