@@ -73,12 +73,15 @@ struct PaddedPlane {
   std::vector<float> buf;
   std::vector<float> row;  // one padded row before the column split
 
+  std::vector<float> wide;  // depthwise_wide's outputs, `cols` per row
+
   // Sizes the buffers for w and zeroes them: the padding stays zero for every plane copied in.
+  // The kernel width past the last row is zero too (depthwise_wide's last wide outputs read it).
   void reset(const Window& w) {
     rows = (w.out[0] - 1) * w.stride[0] + w.kernel[0];
     cols = (w.out[1] - 1) * w.stride[1] + w.kernel[1];
     half = (cols + 1) / 2;
-    buf.assign(static_cast<size_t>(rows * cols), 0.0f);
+    buf.assign(static_cast<size_t>(rows * cols + w.kernel[1]), 0.0f);
     row.assign(static_cast<size_t>(cols), 0.0f);
   }
 
@@ -129,8 +132,29 @@ void depthwise_direct(const Window& w, const float* x, const float* k, float bia
   }
 }
 
-// The depthwise_direct instance for w, or nullptr when there is none (dilation, other strides
-// or kernel sizes): those take the phase-plane path.
+// Stride 1, the padded plane read as one long row: wide output (oy, ox), ox < cols, is at
+// oy * cols + ox and its tap (ky, kx) at that index plus ky * cols + kx, so the whole plane is
+// one vectorised loop (per-row setup dominated the small planes of the deep layers), and then
+// the ow valid outputs of each wide row are copied out. The taps sum as in depthwise_direct.
+template <int KH, int KW>
+void depthwise_wide(const Window& w, const float* x, const float* k, float bias, float* y,
+                    PaddedPlane& plane, const LevelGrid* grid) {
+  plane.copy(w, x, grid);
+  const int64_t oh = w.out[0], ow = w.out[1], cols = plane.cols, n = oh * cols;
+  plane.wide.resize(static_cast<size_t>(n));
+  const float* src = plane.buf.data();
+  float* __restrict wide = plane.wide.data();
+  for (int64_t i = 0; i < n; ++i) {
+    float acc = bias;
+#pragma GCC unroll 25
+    for (int t = 0; t < KH * KW; ++t) acc += k[t] * src[i + t / KW * cols + t % KW];
+    wide[i] = acc;
+  }
+  for (int64_t oy = 0; oy < oh; ++oy) std::copy(wide + oy * cols, wide + oy * cols + ow, y + oy * ow);
+}
+
+// The padded-plane kernel for w (depthwise_wide or depthwise_direct), or nullptr when there is
+// none (dilation, other strides or kernel sizes): those take the phase-plane path.
 using DepthwiseKernel = void (*)(const Window&, const float*, const float*, float, float*,
                                  PaddedPlane&, const LevelGrid*);
 DepthwiseKernel direct_depthwise_kernel(const Window& w) {
@@ -138,12 +162,12 @@ DepthwiseKernel direct_depthwise_kernel(const Window& w) {
       w.kernel[0] != w.kernel[1])
     return nullptr;
   switch (w.kernel[0] * 10 + w.stride[0]) {
-    case 31:
-      return depthwise_direct<3, 3, 1>;
+    case 31:  // wide rows of 64 or more: the copy out costs more than the rows' setup saves
+      return w.out[1] < 64 ? depthwise_wide<3, 3> : depthwise_direct<3, 3, 1>;
     case 32:
       return depthwise_direct<3, 3, 2>;
     case 51:
-      return depthwise_direct<5, 5, 1>;
+      return w.out[1] < 64 ? depthwise_wide<5, 5> : depthwise_direct<5, 5, 1>;
     default:  // 5x5 stride 2 measured slower here than on phase planes
       return nullptr;
   }

@@ -101,13 +101,16 @@ INSTANTIATE_TEST_SUITE_P(
              {1, 1, 1, 1},
              true},
         Case{"depthwise_big_pads", {1, 2, 3, 3}, {2, 1, 3, 3}, 2, {}, {}, {4, 0, 0, 5}, true},
-        // Stride-1 3x3 / 5x5 (the padded-plane path): rows wider than a vector, odd widths,
-        // asymmetric pads, no pads, a single output row.
+        // Stride-1 3x3 / 5x5 (the padded-plane paths; outputs under 64 wide read the plane as
+        // one long row): rows wider than a vector, odd widths, asymmetric pads, no pads, a
+        // single output row; and rows of 64 and more, row by row.
         Case{"depthwise3x3_wide", {1, 3, 5, 37}, {3, 1, 3, 3}, 3, {}, {}, {1, 1, 1, 1}, true},
         Case{"depthwise5x5_same", {2, 2, 9, 19}, {2, 1, 5, 5}, 2, {}, {}, {2, 2, 2, 2}, true},
         Case{"depthwise5x5_asym", {1, 2, 7, 23}, {4, 1, 5, 5}, 2, {}, {}, {0, 3, 4, 1}, false},
         Case{"depthwise3x3_valid", {1, 4, 6, 18}, {4, 1, 3, 3}, 4, {}, {}, {}, true},
         Case{"depthwise3x3_one_row", {1, 1, 3, 40}, {1, 1, 3, 3}, 1, {}, {}, {}, true},
+        Case{"depthwise3x3_rows_of_64", {1, 2, 4, 64}, {2, 1, 3, 3}, 2, {}, {}, {1, 1, 1, 1}, true},
+        Case{"depthwise5x5_rows_of_67", {1, 2, 6, 71}, {2, 1, 5, 5}, 2, {}, {}, {2, 1, 0, 1}, false},
         // Stride-2 3x3 on the column-split padded plane: odd and even padded widths, unused
         // last input row and column, pads on one side only.
         Case{"depthwise3x3_s2_wide", {1, 3, 9, 41}, {3, 1, 3, 3}, 3, {2, 2}, {}, {1, 1, 1, 1},
