@@ -1,6 +1,7 @@
 #include "engine/ops/conv_gemm.h"
 
 #include <cstring>
+#include <vector>
 
 namespace resq {
 namespace {
@@ -64,10 +65,31 @@ void column_block(int64_t m, int64_t k, const float* a, int64_t lda, const float
 
 void conv_gemm(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b,
                int64_t ldb, const float* bias, float* c, int64_t ldc) {
-  int64_t j = 0;
-  for (; j + 2 * kLanes <= n; j += 2 * kLanes)
-    column_block<2>(m, k, a, lda, b + j, ldb, bias, c + j, ldc);
-  if (j + kLanes <= n) column_block<1>(m, k, a, lda, b + j, ldb, bias, c + j, ldc), j += kLanes;
+  // When several row panels read a column block of B, it is copied into one contiguous block
+  // first: B's rows lie a plane apart, a power-of-two stride that maps them all to one L1 set,
+  // where more rows than the set's ways evict each other on every panel.
+  thread_local std::vector<float> packed;
+  const bool pack = m > kRows;
+  auto block_of_b = [&](int64_t j, int64_t width, int64_t& ld) {
+    if (!pack) {
+      ld = ldb;
+      return b + j;
+    }
+    packed.resize(static_cast<size_t>(k * width));
+    for (int64_t p = 0; p < k; ++p) std::memcpy(packed.data() + p * width, b + p * ldb + j, width * sizeof(float));
+    ld = width;
+    return static_cast<const float*>(packed.data());
+  };
+  int64_t j = 0, ld = 0;
+  for (; j + 2 * kLanes <= n; j += 2 * kLanes) {
+    const float* bj = block_of_b(j, 2 * kLanes, ld);
+    column_block<2>(m, k, a, lda, bj, ld, bias, c + j, ldc);
+  }
+  if (j + kLanes <= n) {
+    const float* bj = block_of_b(j, kLanes, ld);
+    column_block<1>(m, k, a, lda, bj, ld, bias, c + j, ldc);
+    j += kLanes;
+  }
   // Fewer than 16 columns left (n == 1 for squeeze-excitation convs): dot products.
   for (int64_t i = 0; i < m; ++i)
     for (int64_t jj = j; jj < n; ++jj) {
