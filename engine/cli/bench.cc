@@ -30,6 +30,7 @@
 #include "engine/cli/progress_bar.h"
 #include "engine/cli/scheme_options.h"
 #include "engine/error.h"
+#include "engine/quant/int_gemm.h"
 #include "engine/stream/model_cache.h"
 #include "engine/stream/resq_stream.h"
 
@@ -79,6 +80,20 @@ double thread_cpu_ms() {
   return static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) * 1e-6;
 }
 
+// The vector instructions the float kernels were compiled for (-march): the same CPU model name
+// covers machines with and without AVX-512, and the kernels' speed differs by 2x between them.
+const char* float_vectors() {
+#if defined(__AVX512F__)
+  return "AVX-512";
+#elif defined(__AVX2__) && defined(__FMA__)
+  return "AVX2 + FMA";
+#elif defined(__AVX__)
+  return "AVX";
+#else
+  return "SSE2";
+#endif
+}
+
 // Where the numbers came from: CPU model, hardware threads and the 1-minute load average at the
 // end of the run (the machines are shared; a result means little without the load next to it).
 nlohmann::json machine_json() {
@@ -93,7 +108,9 @@ nlohmann::json machine_json() {
   getloadavg(load, 1);
   return {{"cpu", cpu},
           {"hardware_threads", std::thread::hardware_concurrency()},
-          {"load_average_1min", load[0]}};
+          {"load_average_1min", load[0]},
+          {"float_vectors", float_vectors()},
+          {"int_gemm", int_gemm_kernel()}};
 }
 
 struct StreamRun {

@@ -247,6 +247,18 @@ void micro_kernel(const int32_t* a, const int32_t* start, const int32_t* b, int6
 
 }  // namespace
 
+const char* int_gemm_kernel() {
+#if defined(RESQ_INT_GEMM_512)
+  return "u8 x s8 groups of 4 (AVX-512 VNNI)";
+#elif defined(RESQ_INT_GEMM_U8)
+  return "u8 x s8 groups of 4 (AVX-VNNI, 256-bit)";
+#elif defined(RESQ_INT_GEMM_256)
+  return "int16 pairs (AVX2)";
+#else
+  return "portable C++";
+#endif
+}
+
 bool float_sums_exact(int64_t k, int a_bits, int w_bits) {
   if (a_bits < 0 || a_bits > 8 || w_bits < 0 || w_bits > 8) return false;
   const int64_t a = a_bits ? int64_t{1} << (a_bits - 1) : 0;

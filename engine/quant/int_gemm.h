@@ -24,6 +24,10 @@ namespace resq {
 // represents exactly (k * 2^(a-1) * 2^(w-1) <= 2^24). Bits must be in 0..8.
 bool float_sums_exact(int64_t k, int a_bits, int w_bits);
 
+// The micro-kernel this build uses, e.g. "u8 x s8 groups of 4 (AVX-512 VNNI)" (for reports:
+// the same code runs at very different speeds on each).
+const char* int_gemm_kernel();
+
 // A (m x k, row-major float levels in [-128, 127]) packed once into the kernel's layout.
 class PackedLevels {
  public:
