@@ -65,11 +65,12 @@ void column_block(int64_t m, int64_t k, const float* a, int64_t lda, const float
 
 void conv_gemm(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b,
                int64_t ldb, const float* bias, float* c, int64_t ldc) {
-  // When several row panels read a column block of B, it is copied into one contiguous block
-  // first: B's rows lie a plane apart, a power-of-two stride that maps them all to one L1 set,
-  // where more rows than the set's ways evict each other on every panel.
+  // When several row panels read a column block of B whose rows lie a multiple of 2 KB apart
+  // (a conv's input planes: power-of-two sizes), it is copied into one contiguous block first:
+  // such rows fall in one or two L1 sets, and more rows than the sets' ways evict each other
+  // on every panel. Other strides (im2col columns) are read where they lie.
   thread_local std::vector<float> packed;
-  const bool pack = m > kRows;
+  const bool pack = m > kRows && (ldb * static_cast<int64_t>(sizeof(float))) % 2048 == 0;
   auto block_of_b = [&](int64_t j, int64_t width, int64_t& ld) {
     if (!pack) {
       ld = ldb;
