@@ -1,8 +1,10 @@
 // The float GEMM of convolutions: C[m x n] = bias[i] + A[m x k] * B[k x n], row-major with row
 // strides lda, ldb, ldc, where m (output channels) is small and n (pixels) large. B is read where
-// it lies (input planes or im2col columns) instead of being packed into a copy first as Eigen's
-// GEMM does for every call; blocks of C (8 rows x 32 columns under AVX-512, 6 x 16 under AVX2)
-// start at the bias and stay in registers over all of k, so C is written once and never read.
+// it lies (im2col columns), or, when its rows are a multiple of 2 KB apart (input planes, which
+// collide in L1), one column block at a time is copied together first, instead of all of B being
+// packed as Eigen's GEMM does for every call; blocks of C (8 rows x 32 columns under AVX-512,
+// 6 x 16 under AVX2) start at the bias and stay in registers over all of k, so C is written once
+// and never read.
 #pragma once
 
 #include <cstdint>
