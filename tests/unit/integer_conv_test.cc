@@ -33,6 +33,9 @@ struct ConvCase {
   Attributes attrs;
   std::string op = "Conv";
 };
+// GoogleTest prints a parameter it cannot print as its raw bytes, padding included (valgrind:
+// uninitialised reads at test registration).
+void PrintTo(const ConvCase& c, std::ostream* os) { *os << c.name; }
 
 class IntegerConvCases : public ::testing::TestWithParam<ConvCase> {};
 
