@@ -10,9 +10,6 @@
 namespace resq {
 namespace {
 
-// Floats of GEMM operands (columns plus output) per tile: about a quarter of a 1 MB L2.
-constexpr int64_t kTileFloats = 64 * 1024;
-
 struct ConvGeometry {
   int64_t n, c, m;  // batch, input channels, output channels
   Window w;
@@ -231,7 +228,7 @@ class ConvOp : public Op {
     // the output tile stay in cache. A 1x1 stride-1 conv multiplies the input directly.
     const bool pointwise = w.is_pointwise();
     const int64_t row = P / w.out[0];  // outputs per row of the first spatial dim
-    const int64_t tile_rows = std::clamp<int64_t>(kTileFloats / ((cg * K + mg) * row), 1, w.out[0]);
+    const int64_t tile_rows = std::clamp<int64_t>(tile_floats() / ((cg * K + mg) * row), 1, w.out[0]);
     if (!pointwise) scratch_.resize(static_cast<size_t>(cg * K * tile_rows * row));
     for (int64_t b = 0; b < g.n; ++b) {
       for (int64_t grp = 0; grp < group_; ++grp) {

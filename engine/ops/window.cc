@@ -1,5 +1,7 @@
 #include "engine/ops/window.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <string>
 
@@ -232,6 +234,14 @@ Shape conv_kernel(std::span<const TensorMeta> in, const WindowAttrs& a, int64_t 
     throw OpError("bias has shape " + shape_str(in[2].shape) + ", expected " +
                   std::to_string(out_channels));
   return kernel;
+}
+
+int64_t tile_floats() {
+  static const int64_t floats = [] {
+    const long l2 = sysconf(_SC_LEVEL2_CACHE_SIZE);
+    return static_cast<int64_t>(l2 > 0 ? l2 : 1 << 20) / 4 / static_cast<int64_t>(sizeof(float));
+  }();
+  return floats;
 }
 
 void im2col(const Window& w, int64_t channels, const float* image, float* col) {

@@ -4,12 +4,6 @@
 #include <stdexcept>
 
 namespace resq {
-namespace {
-
-// Floats of im2col columns per tile of output rows: about a quarter of a 1 MB L2.
-constexpr int64_t kTileFloats = 64 * 1024;
-
-}  // namespace
 
 std::optional<IntegerConv> IntegerConv::make(const Node& node, const Shape& x_shape,
                                              const Tensor& weight_levels) {
@@ -72,7 +66,7 @@ void IntegerConv::run(const Tensor& x_levels, Tensor& acc, IntegerConvScratch& s
   }
   // Tiles of output rows (first spatial dim), as the float Conv does, so columns stay in cache.
   const int64_t row = P / w.out[0];
-  const int64_t tile_rows = std::clamp<int64_t>(kTileFloats / (K * row), 1, w.out[0]);
+  const int64_t tile_rows = std::clamp<int64_t>(tile_floats() / (K * row), 1, w.out[0]);
   s.columns.resize(static_cast<size_t>(K * tile_rows * row));
   for (int64_t b = 0; b < n_; ++b)
     for (int64_t r0 = 0; r0 < w.out[0]; r0 += tile_rows) {
