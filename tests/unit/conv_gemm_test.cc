@@ -14,38 +14,50 @@ struct GemmShape {
   int64_t m, n, k;
 };
 
-// Every row panel (8, 4, 2, 1) and column case (32-wide blocks, one 16-wide block, a tail below
-// 16), on sub-matrices whose row strides exceed their widths: C = bias + A * B against a double
-// sum (with and without bias), and the C elements outside the n columns untouched.
+// C = bias + A * B against a double sum (with and without bias) on sub-matrices whose row
+// strides exceed their widths, and the C elements outside the n columns untouched.
+void expect_product(const GemmShape& s, int64_t ldb, uint32_t& seed) {
+  const int64_t lda = s.k + 3, ldc = s.n + 7;
+  const Tensor a = testing::random_tensor({s.m, lda}, seed++);
+  const Tensor b = testing::random_tensor({s.k, ldb}, seed++);
+  const Tensor c0 = testing::random_tensor({s.m, ldc}, seed++);
+  const Tensor bias = testing::random_tensor({s.m}, seed++);
+  const bool with_bias = seed % 2 == 0;
+  Tensor c = c0;
+  conv_gemm(s.m, s.n, s.k, a.f32(), lda, b.f32(), ldb, with_bias ? bias.f32() : nullptr, c.f32(),
+            ldc);
+  for (int64_t i = 0; i < s.m; ++i)
+    for (int64_t j = 0; j < ldc; ++j) {
+      const float got = c.f32()[i * ldc + j];
+      if (j >= s.n) {
+        ASSERT_EQ(got, c0.f32()[i * ldc + j]) << "column " << j << " beyond n = " << s.n;
+        continue;
+      }
+      double want = with_bias ? bias.f32()[i] : 0.0;
+      for (int64_t p = 0; p < s.k; ++p)
+        want += static_cast<double>(a.f32()[i * lda + p]) * b.f32()[p * ldb + j];
+      ASSERT_NEAR(got, want, 1e-5 * static_cast<double>(s.k + 1))
+          << "m=" << s.m << " n=" << s.n << " k=" << s.k << " ldb=" << ldb << " at (" << i << ", "
+          << j << ")";
+    }
+}
+
+// Every row panel (8 or 6, 4, 2, 1) and column case (blocks of two vectors, one block of one, a
+// tail narrower than a vector).
 TEST(ConvGemm, MatchesTheProductInEveryBlockAndTail) {
   const std::vector<GemmShape> shapes = {{1, 1, 1},   {3, 15, 27},  {8, 16, 9},   {13, 17, 5},
                                          {16, 32, 27}, {15, 33, 16}, {72, 100, 16}, {24, 64, 128},
                                          {7, 49, 3}};
   uint32_t seed = 1;
-  for (const GemmShape& s : shapes) {
-    const int64_t lda = s.k + 3, ldb = s.n + 5, ldc = s.n + 7;
-    const Tensor a = testing::random_tensor({s.m, lda}, seed++);
-    const Tensor b = testing::random_tensor({s.k, ldb}, seed++);
-    const Tensor c0 = testing::random_tensor({s.m, ldc}, seed++);
-    const Tensor bias = testing::random_tensor({s.m}, seed++);
-    const bool with_bias = seed % 2 == 0;
-    Tensor c = c0;
-    conv_gemm(s.m, s.n, s.k, a.f32(), lda, b.f32(), ldb, with_bias ? bias.f32() : nullptr, c.f32(),
-              ldc);
-    for (int64_t i = 0; i < s.m; ++i)
-      for (int64_t j = 0; j < ldc; ++j) {
-        const float got = c.f32()[i * ldc + j];
-        if (j >= s.n) {
-          ASSERT_EQ(got, c0.f32()[i * ldc + j]) << "column " << j << " beyond n = " << s.n;
-          continue;
-        }
-        double want = with_bias ? bias.f32()[i] : 0.0;
-        for (int64_t p = 0; p < s.k; ++p)
-          want += static_cast<double>(a.f32()[i * lda + p]) * b.f32()[p * ldb + j];
-        ASSERT_NEAR(got, want, 1e-5 * static_cast<double>(s.k + 1))
-            << "m=" << s.m << " n=" << s.n << " k=" << s.k << " at (" << i << ", " << j << ")";
-      }
-  }
+  for (const GemmShape& s : shapes) expect_product(s, s.n + 5, seed);
+}
+
+// B's rows 2 KB and 4 KB apart (a conv's input planes), where conv_gemm copies each column block
+// before the row panels read it: the same product, several panels, blocks and a tail.
+TEST(ConvGemm, CopiedColumnBlocksOfPlaneStrides) {
+  uint32_t seed = 100;
+  for (const GemmShape& s : std::vector<GemmShape>{{16, 100, 24}, {13, 512, 7}, {72, 37, 16}})
+    for (int64_t ldb : {int64_t{512}, int64_t{1024}}) expect_product(s, ldb, seed);
 }
 
 // Integer-valued operands, as the quantized layers' levels: every sum is exact, so the result
