@@ -40,12 +40,12 @@ print(f"{'round':>5} {'resq median':>12} {'resq p95':>9} {'ORT median':>11} {'OR
       f" {'resq CPU':>9} {'ORT CPU':>8} {'CPU ratio':>9}")
 for i, (a, b) in enumerate(zip(resq, ort), 1):
     la, lb = a["latency_ms"], b["latency_ms"]
-    ca, cb = a["cpu_ms"]["mean"], b["cpu_ms_per_run"]
+    ca, cb = a["engine_cpu_ms"]["mean"], b["cpu_ms_per_run"]
     print(f"{i:>5} {la['median']:>12.3f} {la['p95']:>9.3f} {lb['median']:>11.3f} {lb['p95']:>8.3f}"
           f" {la['median'] / lb['median']:>6.3f} {ca:>9.3f} {cb:>8.3f} {ca / cb:>9.3f}")
 m_resq = statistics.median(a["latency_ms"]["median"] for a in resq)
 m_ort = statistics.median(b["latency_ms"]["median"] for b in ort)
-c_resq = statistics.median(a["cpu_ms"]["mean"] for a in resq)
+c_resq = statistics.median(a["engine_cpu_ms"]["mean"] for a in resq)
 c_ort = statistics.median(b["cpu_ms_per_run"] for b in ort)
 print(f"median over rounds, ms/frame: resq {m_resq:.3f}, ONNX Runtime 1.30 {m_ort:.3f}, "
       f"ratio resq/ORT {m_resq / m_ort:.3f}; CPU resq {c_resq:.3f}, ORT {c_ort:.3f}, "

@@ -16,6 +16,7 @@ struct FrameCost {
   double bops_fp32 = 0;   // same MACs at 32 x 32 bits
   double bops_w8a8 = 0;   // same MACs at 8 x 8 bits (frame quantization baseline)
   double latency_ms = 0;  // wall-clock of the whole frame through the engine
+  double cpu_ms = 0;      // the calling thread's CPU time for the same (other jobs move it less)
   int64_t integer_layers = 0;  // linear layers whose sums the integer kernels computed
   // Linear-layer input pixels per activation bit-width, summed over the layers: the key bits on
   // keyframes and frame quantization, the residual bits (per pixel for Dynamic-ResQ) between

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <ctime>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -13,6 +14,12 @@
 
 namespace resq {
 namespace {
+
+double thread_cpu_ms() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) * 1e-6;
+}
 
 // std::nullopt for "near float" bit-widths, which leave activations as they are.
 std::optional<UniformQuantizer> residual_quantizer(const QuantizedModel& m, size_t li, int bits) {
@@ -76,6 +83,7 @@ StreamConfig StreamSession::config() const {
 
 std::vector<Tensor> StreamSession::process(std::span<const Tensor> inputs) {
   auto start = std::chrono::steady_clock::now();
+  const double cpu_start = thread_cpu_ms();
   bool forced;
   {
     std::lock_guard lock(mutex_);
@@ -128,6 +136,7 @@ std::vector<Tensor> StreamSession::process(std::span<const Tensor> inputs) {
   cost_.bops_w8a8 = macs * 8 * 8;
   cost_.latency_ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  cost_.cpu_ms = thread_cpu_ms() - cpu_start;
   return out;
 }
 

@@ -152,6 +152,8 @@ for d in (fp, rq):
     assert sum(l["ms_per_frame"] for l in d["layers"]) <= d["latency_ms"]["mean"] * 1.001
     assert len(d["per_stream"]) == d["streams"]
     assert d["machine"]["hardware_threads"] >= 1 and d["machine"]["load_average_1min"] >= 0
+    # The engine's CPU time is part of each frame's (the tensor conversion is the rest).
+    assert 0 < d["engine_cpu_ms"]["median"] <= d["cpu_ms"]["median"] + 1e-6, (d["engine_cpu_ms"], d["cpu_ms"])
     assert d["machine"]["float_vectors"] in ("AVX-512", "AVX2 + FMA", "AVX", "SSE2"), d["machine"]
     assert d["machine"]["int_gemm"].split(" (")[0] in ("u8 x s8 groups of 4", "int16 pairs", "portable C++"), d["machine"]
 assert fp["streams"] == 2 and fp["threads"] == 2 and fp["frames"] == 6 and fp["bits"] == "fp32"
