@@ -25,7 +25,13 @@ namespace {
 #endif
 #endif
 
-constexpr int64_t kRows = PackedLevels::kRows;
+// Rows per micro-kernel: 6 x 2 accumulator registers. AVX2's int16 pairs (no VNNI) need a
+// temporary per multiply-add as well, and with 16 registers (no AVX-512VL) 6 rows spilled: 4.
+#if defined(RESQ_INT_GEMM_256) && !defined(RESQ_INT_GEMM_U8) && !defined(__AVX512VL__)
+constexpr int64_t kRows = 4;
+#else
+constexpr int64_t kRows = 6;
+#endif
 #if defined(RESQ_INT_GEMM_512)
 constexpr int64_t kCols = 32;  // columns per micro-kernel: two vectors of 16 int32
 #else

@@ -36,23 +36,15 @@ class PackedLevels {
   PackedLevels(const float* levels, int64_t m, int64_t k);
   int64_t rows() const { return m_; }
   int64_t depth() const { return k_; }
-  // Rows [mb * kRows, mb * kRows + kRows): one word per depth group and row, and the sums'
-  // starting values (minus the B offset times the row's sum; 0 without an offset).
+  // Row block mb (the micro-kernel's rows, int_gemm.cc): one word per depth group and row, and
+  // the sums' starting values (minus the B offset times the row's sum; 0 without an offset).
   const int32_t* block(int64_t mb) const;
   const int32_t* start(int64_t mb) const;
 
-  // Rows per micro-kernel: 6 x 2 accumulator registers. AVX2's int16 pairs (no VNNI, 16
-  // registers) need a temporary per multiply-add as well, and 6 rows spilled: 4 there.
-#if defined(__AVX2__) && !defined(__AVX512VL__) && !defined(__AVXVNNI__)
-  static constexpr int64_t kRows = 4;
-#else
-  static constexpr int64_t kRows = 6;
-#endif
-
  private:
   int64_t m_ = 0, k_ = 0, groups_ = 0;
-  std::vector<int32_t> data_;   // [row block][depth group][kRows]: the group's levels of a row
-  std::vector<int32_t> start_;  // [row block][kRows]
+  std::vector<int32_t> data_;   // [row block][depth group][row]: the group's levels of a row
+  std::vector<int32_t> start_;  // [row block][row]
 };
 
 // Scratch of one caller (not shared between threads).
