@@ -9,7 +9,6 @@
 #include <cstddef>
 #include <cstdio>
 #include <cstdlib>
-#include <ctime>
 #include <exception>
 #include <filesystem>
 #include <fstream>
@@ -33,6 +32,7 @@
 #include "engine/quant/int_gemm.h"
 #include "engine/stream/model_cache.h"
 #include "engine/stream/resq_stream.h"
+#include "engine/thread_cpu.h"
 
 namespace resq::cli {
 namespace {
@@ -70,14 +70,6 @@ std::vector<cv::Mat> decode(const std::string& video, const ImageInput& image, i
   }
   if (frames.empty()) throw ModelError(video + ": no frames could be decoded");
   return frames;
-}
-
-// CPU time of the calling thread: unlike wall-clock, barely moved by other jobs sharing the
-// cores (the benchmark machines are shared).
-double thread_cpu_ms() {
-  timespec ts{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) * 1e-6;
 }
 
 // The vector instructions the float kernels were compiled for (-march): the same CPU model name
@@ -229,7 +221,8 @@ void bench(const Options& opt) {
   const Graph& graph = *loaded->graph;
   std::vector<bool> linear(graph.nodes.size(), false);
   for (size_t node : loaded->quantized->linear_nodes()) linear[node] = true;
-  std::vector<double> all_latency, all_frame, all_cpu, all_engine_cpu, node_ms(graph.nodes.size(), 0.0);
+  std::vector<double> all_latency, all_frame, all_cpu, all_engine_cpu;
+  std::vector<double> node_ms(graph.nodes.size(), 0.0);
   int64_t keyframes = 0;
   double bops = 0, bops_fp32 = 0;
   nlohmann::json per_stream = nlohmann::json::array();

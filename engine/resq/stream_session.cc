@@ -3,23 +3,17 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <ctime>
 #include <optional>
 #include <stdexcept>
 #include <string>
 
 #include "engine/error.h"
+#include "engine/thread_cpu.h"
 #include "engine/ops/gemm.h"
 #include "engine/resq/receptive_field.h"
 
 namespace resq {
 namespace {
-
-double thread_cpu_ms() {
-  timespec ts{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) * 1e-6;
-}
 
 // std::nullopt for "near float" bit-widths, which leave activations as they are.
 std::optional<UniformQuantizer> residual_quantizer(const QuantizedModel& m, size_t li, int bits) {
