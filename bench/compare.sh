@@ -2,7 +2,8 @@
 # FP32, one thread, 256x256: `resq bench` and ONNX Runtime 1.30 (bench/onnxruntime) on the same
 # ONNX file, back to back on this machine, ROUNDS times alternating; prints both medians and the
 # ratio resq / ORT (issue #7, goal 1: <= 1), in wall-clock and in CPU time per frame (the
-# steadier figure on a shared machine). JSON of every run in OUT_DIR.
+# steadier figure on a shared machine; resq's engine_cpu_ms, without the frame-to-tensor
+# conversion, as ORT runs a prepared tensor). JSON of every run in OUT_DIR.
 # Usage: bash bench/compare.sh [--frames N] [--rounds R]   (env: RESQ, RESQ_ASSET_DIR, OUT_DIR)
 set -euo pipefail
 frames=300 rounds=3

@@ -147,7 +147,8 @@ void depthwise_wide(const Window& w, const float* x, const float* k, float bias,
     for (int t = 0; t < KH * KW; ++t) acc += k[t] * src[i + t / KW * cols + t % KW];
     wide[i] = acc;
   }
-  for (int64_t oy = 0; oy < oh; ++oy) std::copy(wide + oy * cols, wide + oy * cols + ow, y + oy * ow);
+  for (int64_t oy = 0; oy < oh; ++oy)
+    std::copy(wide + oy * cols, wide + oy * cols + ow, y + oy * ow);
 }
 
 // The padded-plane kernel for w (depthwise_wide or depthwise_direct), or nullptr when there is
@@ -228,7 +229,8 @@ class ConvOp : public Op {
     // the output tile stay in cache. A 1x1 stride-1 conv multiplies the input directly.
     const bool pointwise = w.is_pointwise();
     const int64_t row = P / w.out[0];  // outputs per row of the first spatial dim
-    const int64_t tile_rows = std::clamp<int64_t>(tile_floats() / ((cg * K + mg) * row), 1, w.out[0]);
+    const int64_t tile_rows =
+        std::clamp<int64_t>(tile_floats() / ((cg * K + mg) * row), 1, w.out[0]);
     if (!pointwise) scratch_.resize(static_cast<size_t>(cg * K * tile_rows * row));
     for (int64_t b = 0; b < g.n; ++b) {
       for (int64_t grp = 0; grp < group_; ++grp) {

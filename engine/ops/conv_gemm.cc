@@ -71,26 +71,18 @@ void conv_gemm(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, con
   // on every panel. Other strides (im2col columns) are read where they lie.
   thread_local std::vector<float> packed;
   const bool pack = m > kRows && (ldb * static_cast<int64_t>(sizeof(float))) % 2048 == 0;
-  auto block_of_b = [&](int64_t j, int64_t width, int64_t& ld) {
-    if (!pack) {
-      ld = ldb;
-      return b + j;
-    }
+  // Columns [j, j + V * kLanes) of all rows of C.
+  auto columns = [&]<int V>(int64_t j) {
+    constexpr int64_t width = V * kLanes;
+    if (!pack) return column_block<V>(m, k, a, lda, b + j, ldb, bias, c + j, ldc);
     packed.resize(static_cast<size_t>(k * width));
-    for (int64_t p = 0; p < k; ++p) std::memcpy(packed.data() + p * width, b + p * ldb + j, width * sizeof(float));
-    ld = width;
-    return static_cast<const float*>(packed.data());
+    for (int64_t p = 0; p < k; ++p)
+      std::memcpy(packed.data() + p * width, b + p * ldb + j, width * sizeof(float));
+    column_block<V>(m, k, a, lda, packed.data(), width, bias, c + j, ldc);
   };
-  int64_t j = 0, ld = 0;
-  for (; j + 2 * kLanes <= n; j += 2 * kLanes) {
-    const float* bj = block_of_b(j, 2 * kLanes, ld);
-    column_block<2>(m, k, a, lda, bj, ld, bias, c + j, ldc);
-  }
-  if (j + kLanes <= n) {
-    const float* bj = block_of_b(j, kLanes, ld);
-    column_block<1>(m, k, a, lda, bj, ld, bias, c + j, ldc);
-    j += kLanes;
-  }
+  int64_t j = 0;
+  for (; j + 2 * kLanes <= n; j += 2 * kLanes) columns.template operator()<2>(j);
+  if (j + kLanes <= n) columns.template operator()<1>(j), j += kLanes;
   // Fewer than 16 columns left (n == 1 for squeeze-excitation convs): dot products.
   for (int64_t i = 0; i < m; ++i)
     for (int64_t jj = j; jj < n; ++jj) {

@@ -62,8 +62,9 @@ void check_conv_operands(std::span<const TensorMeta> in);
 // W's spatial dims, checked against the kernel_shape attribute; and B against `out_channels`.
 Shape conv_kernel(std::span<const TensorMeta> in, const WindowAttrs& a, int64_t out_channels);
 
-// Floats of GEMM operands (im2col columns plus outputs) per tile of output rows: a quarter of
-// this CPU's L2 cache (sysconf; 1 MB when it does not say). On a 512 KB L2 the first conv ran
+// Floats of a conv's GEMM operands per tile of output rows (the float Conv counts im2col columns
+// and outputs, the integer conv its columns): a quarter of this CPU's L2 cache (sysconf; 1 MB
+// when it does not say). On a 512 KB L2 the first conv ran
 // about 9% faster at a quarter of it than at a quarter of 1 MB (median of 15 alternating runs).
 int64_t tile_floats();
 

@@ -115,7 +115,8 @@ void BM_ConvGemmFused(benchmark::State& state) {
   Epilogue e;
   e.activation = Epilogue::Activation::kRelu;
   std::vector<float> c(static_cast<size_t>(m * n));
-  const int64_t tile = std::max<int64_t>(64, tile_floats() / (k + m) / 64 * 64);  // about Conv's row tiles
+  // About Conv's row tiles.
+  const int64_t tile = std::max<int64_t>(64, tile_floats() / (k + m) / 64 * 64);
   for (auto _ : state) {
     for (int64_t j = 0; j < n; j += tile) {
       const int64_t cols = std::min(tile, n - j);
