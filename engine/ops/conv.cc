@@ -1,6 +1,10 @@
 #include "engine/ops/conv.h"
 
+#include <immintrin.h>
+
 #include <algorithm>
+#include <cmath>
+#include <cstring>
 #include <string>
 
 #include "engine/error.h"
@@ -15,71 +19,106 @@ struct ConvGeometry {
   Window w;
 };
 
-// Adds sum_t k[t] * taps[t][x] to y[x] for x < n. T > 0 fixes the tap count at compile time
-// so that the taps unroll and the loop over x vectorises with y held in registers.
+#if defined(__AVX512F__)
+constexpr int kLanes = 16;
+#elif defined(__AVX__)
+constexpr int kLanes = 8;
+#else
+constexpr int kLanes = 4;
+#endif
+using Vec = float __attribute__((vector_size(kLanes * sizeof(float))));
+
+inline Vec load(const float* p) {
+  Vec v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+inline void store(float* p, Vec v) { std::memcpy(p, &v, sizeof v); }
+
+// a * b + c rounded once where the CPU has FMA. Spelled out because GCC's Zen tuning leaves
+// some multiply-add chains as a multiply and an add, and which ones depends on the loop's shape:
+// the same sum would round differently in the block and in the tail.
+inline Vec mul_add(float a, Vec b, Vec c) {
+#if defined(__FMA__) && defined(__AVX512F__)
+  return _mm512_fmadd_ps(_mm512_set1_ps(a), b, c);
+#elif defined(__FMA__)
+  return _mm256_fmadd_ps(_mm256_set1_ps(a), b, c);
+#else
+  return a * b + c;
+#endif
+}
+inline float mul_add(float a, float b, float c) {
+#if defined(__FMA__)
+  return std::fma(a, b, c);
+#else
+  return a * b + c;
+#endif
+}
+
+// y[x] = bias + sum_t k[t] * taps[t][x] for x < n, the taps added in order t = 0, 1, ...
+// Outputs go in blocks of 8 registers with each tap's weight broadcast once per block: one
+// vector at a time, every multiply-add also loaded its weight and waited for the previous one
+// (the stride-2 layers ran at 4-5 GMAC/s). Tails take single vectors, then single floats.
+// T > 0 fixes the tap count at compile time.
 template <int T>
-void accumulate_taps(const float* const* taps, const float* k, int64_t t_count, float* __restrict y,
-                     int64_t n) {
-  if constexpr (T > 0) {
-    for (int64_t x = 0; x < n; ++x) {
-      float acc = y[x];
-#pragma GCC unroll 25
-      for (int t = 0; t < T; ++t) acc += k[t] * taps[t][x];
-      y[x] = acc;
+void sum_taps(const float* const* taps, const float* k, int64_t t_count, float bias,
+              float* __restrict y, int64_t n) {
+  const int t_n = T > 0 ? T : static_cast<int>(t_count);
+  int64_t x = 0;
+  auto blocks = [&]<int V>() {
+    for (; x + V * kLanes <= n; x += V * kLanes) {
+      Vec acc[V];
+      for (int v = 0; v < V; ++v) acc[v] = Vec{} + bias;
+      for (int t = 0; t < t_n; ++t) {
+        const float kv = k[t];
+        const float* src = taps[t] + x;
+        for (int v = 0; v < V; ++v) acc[v] = mul_add(kv, load(src + v * kLanes), acc[v]);
+      }
+      for (int v = 0; v < V; ++v) store(y + x + v * kLanes, acc[v]);
     }
-  } else {
-    for (int64_t t = 0; t < t_count; ++t) {
-      const float kv = k[t];
-      const float* __restrict src = taps[t];
-      for (int64_t x = 0; x < n; ++x) y[x] += kv * src[x];
-    }
+  };
+  blocks.template operator()<8>();
+  blocks.template operator()<1>();
+  for (; x < n; ++x) {
+    float acc = bias;
+    for (int t = 0; t < t_n; ++t) acc = mul_add(k[t], taps[t][x], acc);
+    y[x] = acc;
   }
 }
 
 // Depthwise 2-D conv of one input plane x into the output plane y, on phase planes (see
-// PhasePlanes): one vectorised pass over the wide output grid per channel.
+// PhasePlanes): one pass over the wide output grid per channel.
 void depthwise(const Window& w, const float* x, const float* k, float bias, float* y,
-               PhasePlanes& planes, std::vector<float>& wide, std::vector<const float*>& taps,
-               const LevelGrid* grid) {
+               PhasePlanes& planes, std::vector<float>& wide, const LevelGrid* grid) {
   planes.build(w, x, 0.0f, grid);
-  const int64_t kh = w.kernel[0], kw = w.kernel[1], n = planes.wide_size();
-  taps.resize(static_cast<size_t>(kh * kw));
-  for (int64_t ky = 0; ky < kh; ++ky)
-    for (int64_t kx = 0; kx < kw; ++kx)
-      taps[static_cast<size_t>(ky * kw + kx)] = planes.tap(ky, kx);
-  wide.assign(static_cast<size_t>(n), bias);
-  switch (kh * kw) {
+  const int64_t taps = w.kernel_size(), n = planes.wide_size();
+  wide.resize(static_cast<size_t>(n));
+  switch (taps) {
     case 9:
-      accumulate_taps<9>(taps.data(), k, 9, wide.data(), n);
+      sum_taps<9>(planes.taps(), k, 9, bias, wide.data(), n);
       break;
     case 25:
-      accumulate_taps<25>(taps.data(), k, 25, wide.data(), n);
+      sum_taps<25>(planes.taps(), k, 25, bias, wide.data(), n);
       break;
     default:
-      accumulate_taps<0>(taps.data(), k, kh * kw, wide.data(), n);
+      sum_taps<0>(planes.taps(), k, taps, bias, wide.data(), n);
   }
   planes.narrow(wide.data(), y);
 }
 
-// The zero-padded copy of one input plane that depthwise_direct reads: exactly the rows and
-// columns the windows cover, so every tap of every output is an in-bounds read. With stride 2
-// each padded row is stored as its even columns, then its odd columns (`half` apart), so that
-// every tap reads consecutive floats.
+// The zero-padded copy of one input plane that the stride-1 kernels read: exactly the rows and
+// columns the windows cover, so every tap of every output is an in-bounds read.
 struct PaddedPlane {
-  int64_t rows = 0, cols = 0, half = 0;
+  int64_t rows = 0, cols = 0;
   std::vector<float> buf;
-  std::vector<float> row;  // one padded row before the column split
-
   std::vector<float> wide;  // depthwise_wide's outputs, `cols` per row
 
-  // Sizes the buffers for w and zeroes them: the padding stays zero for every plane copied in.
+  // Sizes the buffer for w and zeroes it: the padding stays zero for every plane copied in.
   // The kernel width past the last row is zero too (depthwise_wide's last wide outputs read it).
   void reset(const Window& w) {
-    rows = (w.out[0] - 1) * w.stride[0] + w.kernel[0];
-    cols = (w.out[1] - 1) * w.stride[1] + w.kernel[1];
-    half = (cols + 1) / 2;
+    rows = w.out[0] - 1 + w.kernel[0];
+    cols = w.out[1] - 1 + w.kernel[1];
     buf.assign(static_cast<size_t>(rows * cols + w.kernel[1]), 0.0f);
-    row.assign(static_cast<size_t>(cols), 0.0f);
   }
 
   // Copies the part of plane x that the windows see (image pixel (iy, ix) goes to padded
@@ -88,85 +127,59 @@ struct PaddedPlane {
     const int64_t top = w.pad_begin[0], left = w.pad_begin[1];
     const int64_t y1 = std::min(w.in[0], rows - top), x1 = std::min(w.in[1], cols - left);
     if (x1 <= 0) return;
-    for (int64_t iy = 0; iy < y1; ++iy) {
-      float* __restrict d = buf.data() + (iy + top) * cols;
-      if (w.stride[1] == 1) {
-        copy_or_map(x + iy * w.in[1], x1, d + left, grid);
-        continue;
-      }
-      copy_or_map(x + iy * w.in[1], x1, row.data() + left, grid);
-      const float* __restrict r = row.data();
-      for (int64_t j = 0; j < cols / 2; ++j) {
-        d[j] = r[2 * j];
-        d[half + j] = r[2 * j + 1];
-      }
-      if (cols % 2) d[half - 1] = r[cols - 1];
-    }
+    for (int64_t iy = 0; iy < y1; ++iy)
+      copy_or_map(x + iy * w.in[1], x1, buf.data() + (iy + top) * cols + left, grid);
   }
 };
 
-// Depthwise 2-D conv of one plane, kernel KH x KW, stride S (1 or 2) in both dims, no
-// dilation, on a padded copy of the plane: each output row is one vectorised loop with every
-// tap at a constant offset from one of its rows' (column phase) starts. Cheaper than phase
-// planes (fewer copies) and sums the taps in the same order as depthwise().
-template <int KH, int KW, int S>
-void depthwise_direct(const Window& w, const float* x, const float* k, float bias, float* y,
-                      PaddedPlane& plane, const LevelGrid* grid) {
+// Depthwise 2-D conv of one plane, kernel KH x KW, stride 1, no dilation, on a padded copy of
+// the plane: each output row is one sum_taps with every tap at a constant offset from one of
+// the padded rows' starts. The taps sum in the same order as depthwise().
+template <int KH, int KW>
+void depthwise_rows(const Window& w, const float* x, const float* k, float bias, float* y,
+                    PaddedPlane& plane, const LevelGrid* grid) {
   plane.copy(w, x, grid);
   const int64_t oh = w.out[0], ow = w.out[1];
   for (int64_t oy = 0; oy < oh; ++oy) {
-    const float* rows[KH][S];  // padded row oy * S + ky, column phase p
-    for (int ky = 0; ky < KH; ++ky)
-      for (int p = 0; p < S; ++p)
-        rows[ky][p] = plane.buf.data() + (oy * S + ky) * plane.cols + p * plane.half;
-    float* __restrict out = y + oy * ow;
-    for (int64_t ox = 0; ox < ow; ++ox) {
-      float acc = bias;
-#pragma GCC unroll 25
-      for (int t = 0; t < KH * KW; ++t) acc += k[t] * rows[t / KW][t % KW % S][ox + t % KW / S];
-      out[ox] = acc;
-    }
+    const float* taps[KH * KW];
+    for (int t = 0; t < KH * KW; ++t)
+      taps[t] = plane.buf.data() + (oy + t / KW) * plane.cols + t % KW;
+    sum_taps<KH * KW>(taps, k, KH * KW, bias, y + oy * ow, ow);
   }
 }
 
 // Stride 1, the padded plane read as one long row: wide output (oy, ox), ox < cols, is at
 // oy * cols + ox and its tap (ky, kx) at that index plus ky * cols + kx, so the whole plane is
 // one vectorised loop (per-row setup dominated the small planes of the deep layers), and then
-// the ow valid outputs of each wide row are copied out. The taps sum as in depthwise_direct.
+// the ow valid outputs of each wide row are copied out. The taps sum as in depthwise_rows.
 template <int KH, int KW>
 void depthwise_wide(const Window& w, const float* x, const float* k, float bias, float* y,
                     PaddedPlane& plane, const LevelGrid* grid) {
   plane.copy(w, x, grid);
   const int64_t oh = w.out[0], ow = w.out[1], cols = plane.cols, n = oh * cols;
   plane.wide.resize(static_cast<size_t>(n));
-  const float* src = plane.buf.data();
-  float* __restrict wide = plane.wide.data();
-  for (int64_t i = 0; i < n; ++i) {
-    float acc = bias;
-#pragma GCC unroll 25
-    for (int t = 0; t < KH * KW; ++t) acc += k[t] * src[i + t / KW * cols + t % KW];
-    wide[i] = acc;
-  }
+  const float* taps[KH * KW];
+  for (int t = 0; t < KH * KW; ++t) taps[t] = plane.buf.data() + t / KW * cols + t % KW;
+  float* wide = plane.wide.data();
+  sum_taps<KH * KW>(taps, k, KH * KW, bias, wide, n);
   for (int64_t oy = 0; oy < oh; ++oy)
     std::copy(wide + oy * cols, wide + oy * cols + ow, y + oy * ow);
 }
 
-// The padded-plane kernel for w (depthwise_wide or depthwise_direct), or nullptr when there is
+// The padded-plane kernel for w (depthwise_wide or depthwise_rows), or nullptr when there is
 // none (dilation, other strides or kernel sizes): those take the phase-plane path.
 using DepthwiseKernel = void (*)(const Window&, const float*, const float*, float, float*,
                                  PaddedPlane&, const LevelGrid*);
-DepthwiseKernel direct_depthwise_kernel(const Window& w) {
+DepthwiseKernel padded_plane_kernel(const Window& w) {
   if (w.dilation[0] != 1 || w.dilation[1] != 1 || w.stride[0] != w.stride[1] ||
       w.kernel[0] != w.kernel[1])
     return nullptr;
   switch (w.kernel[0] * 10 + w.stride[0]) {
     case 31:  // wide rows of 64 or more: the copy out costs more than the rows' setup saves
-      return w.out[1] < 64 ? depthwise_wide<3, 3> : depthwise_direct<3, 3, 1>;
-    case 32:
-      return depthwise_direct<3, 3, 2>;
+      return w.out[1] < 64 ? depthwise_wide<3, 3> : depthwise_rows<3, 3>;
     case 51:
-      return w.out[1] < 64 ? depthwise_wide<5, 5> : depthwise_direct<5, 5, 1>;
-    default:  // 5x5 stride 2 measured slower here than on phase planes
+      return w.out[1] < 64 ? depthwise_wide<5, 5> : depthwise_rows<5, 5>;
+    default:  // stride 2 runs faster on phase planes (one wide loop per plane)
       return nullptr;
   }
 }
@@ -204,12 +217,12 @@ class ConvOp : public Op {
     const bool depthwise_2d = cg == 1 && w.rank() == 2;
     // The depthwise kernels map the input to levels as they copy it; the GEMM path does not.
     if (epilogue.input_grid && !depthwise_2d) return Op::run_fused(in, out, epilogue);
-    if (const DepthwiseKernel direct = depthwise_2d ? direct_depthwise_kernel(w) : nullptr) {
+    if (const DepthwiseKernel padded = depthwise_2d ? padded_plane_kernel(w) : nullptr) {
       padded_.reset(w);
       for (int64_t b = 0; b < g.n; ++b)
         for (int64_t oc = 0; oc < g.m; ++oc) {
           const int64_t at = (b * g.m + oc) * P;
-          direct(w, x + (b * g.c + oc / mg) * I, wt + oc * K, bias ? bias[oc] : 0.0f, y + at,
+          padded(w, x + (b * g.c + oc / mg) * I, wt + oc * K, bias ? bias[oc] : 0.0f, y + at,
                  padded_, epilogue.input_grid);
           epilogue.apply(y + at, at, P);
         }
@@ -220,7 +233,7 @@ class ConvOp : public Op {
         for (int64_t oc = 0; oc < g.m; ++oc) {
           const int64_t at = (b * g.m + oc) * P;
           depthwise(w, x + (b * g.c + oc / mg) * I, wt + oc * K, bias ? bias[oc] : 0.0f, y + at,
-                    planes_, scratch_, taps_, epilogue.input_grid);
+                    planes_, scratch_, epilogue.input_grid);
           epilogue.apply(y + at, at, P);
         }
       return;
@@ -289,7 +302,6 @@ class ConvOp : public Op {
   WindowAttrs attrs_;
   int64_t group_;
   mutable std::vector<float> scratch_;  // im2col columns or the depthwise wide output
-  mutable std::vector<const float*> taps_;
   mutable PhasePlanes planes_;
   mutable PaddedPlane padded_;
 };

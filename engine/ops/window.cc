@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <bit>
 #include <string>
 
 #include "engine/error.h"
@@ -279,43 +280,56 @@ void col2im(const Window& w, int64_t channels, const float* col, float* image) {
 }
 
 void PhasePlanes::build(const Window& w, const float* x, float pad_value, const LevelGrid* grid) {
-  sh_ = w.stride[0], sw_ = w.stride[1], dh_ = w.dilation[0], dw_ = w.dilation[1];
-  oh_ = w.out[0], ow_ = w.out[1];
-  pw_ = ((ow_ - 1) * sw_ + w.extent(1) + sw_ - 1) / sw_;      // >= ow
-  ph_ = ((oh_ - 1) * sh_ + w.extent(0) + sh_ - 1) / sh_ + 1;  // + 1 row: wide rows overrun
-  const int64_t plane = ph_ * pw_, row_len = pw_ * sw_, in_h = w.in[0], in_w = w.in[1];
-  buf_.resize(static_cast<size_t>(sh_ * sw_ * plane + row_len));
-  float* const planes = buf_.data();
-  float* __restrict t = planes + sh_ * sw_ * plane;  // one padded input row
+  const int64_t sh = w.stride[0], sw = w.stride[1], in_h = w.in[0], in_w = w.in[1];
+  const int64_t pw = ((w.out[1] - 1) * sw + w.extent(1) + sw - 1) / sw;      // >= out[1]
+  const int64_t ph = ((w.out[0] - 1) * sh + w.extent(0) + sh - 1) / sh + 1;  // + 1: wide overrun
+  const std::array<int64_t, 13> key = {sh, sw, w.dilation[0], w.dilation[1], w.out[0], w.out[1],
+                                       w.kernel[0], w.kernel[1], in_h, in_w, w.pad_begin[0],
+                                       w.pad_begin[1], std::bit_cast<int32_t>(pad_value)};
+  const int64_t plane = ph * pw, row_len = pw * sw;
+  if (key != key_) {  // the pads are written once per geometry; each build writes the pixels
+    key_ = key;
+    oh_ = w.out[0], ow_ = w.out[1], pw_ = pw, kw_ = w.kernel[1];
+    buf_.assign(static_cast<size_t>(sh * sw * plane), pad_value);
+    taps_.clear();
+    for (int64_t ky = 0; ky < w.kernel[0]; ++ky)
+      for (int64_t kx = 0; kx < w.kernel[1]; ++kx) {
+        const int64_t r = ky * w.dilation[0], c = kx * w.dilation[1];
+        taps_.push_back(buf_.data() + ((r % sh) * sw + c % sw) * plane + (r / sh) * pw + c / sw);
+      }
+  }
+  // Image pixel (iy, ix) is padded pixel (iy + y0, ix + x0); the windows read only the first
+  // sh * ph padded rows and row_len padded columns.
   const int64_t y0 = w.pad_begin[0], x0 = std::min(w.pad_begin[1], row_len);
   const int64_t cols = std::clamp<int64_t>(row_len - x0, 0, in_w);
-  for (int64_t py = 0; py < sh_ * ph_; ++py) {  // every row of every phase plane
-    float* __restrict d = planes + (py % sh_) * sw_ * plane + (py / sh_) * pw_;  // column phase 0
-    const int64_t iy = py - y0;
-    if (iy < 0 || iy >= in_h) {
-      for (int64_t p = 0; p < sw_; ++p) std::fill(d + p * plane, d + p * plane + pw_, pad_value);
-      continue;
+  const int64_t rows = std::clamp<int64_t>(sh * ph - y0, 0, in_h);
+  if (grid) row_.resize(static_cast<size_t>(cols));
+  for (int64_t iy = 0; iy < rows; ++iy) {
+    const int64_t py = iy + y0;
+    float* __restrict d = buf_.data() + (py % sh) * sw * plane + (py / sh) * pw;  // phase 0
+    const float* src = x + iy * in_w;
+    if (grid) {
+      copy_or_map(src, cols, row_.data(), grid);
+      src = row_.data();
     }
-    std::fill(t, t + x0, pad_value);
-    copy_or_map(x + iy * in_w, cols, t + x0, grid);
-    std::fill(t + x0 + cols, t + row_len, pad_value);
-    if (sw_ == 1) {
-      std::copy(t, t + pw_, d);
-    } else if (sw_ == 2) {
-      for (int64_t j = 0; j < pw_; ++j) {
-        d[j] = t[2 * j];
-        d[plane + j] = t[2 * j + 1];
+    const float* __restrict s = src;
+    if (sw == 1) {
+      std::copy(s, s + cols, d + x0);
+    } else if (sw == 2) {  // even pixels to one column phase, odd ones to the other
+      float* __restrict e = d + (x0 % 2) * plane + x0 / 2;
+      float* __restrict o = d + (1 - x0 % 2) * plane + (x0 + 1) / 2;
+      for (int64_t j = 0; j < cols / 2; ++j) {
+        e[j] = s[2 * j];
+        o[j] = s[2 * j + 1];
       }
+      if (cols % 2) e[cols / 2] = s[cols - 1];
     } else {
-      for (int64_t p = 0; p < sw_; ++p)
-        for (int64_t j = 0; j < pw_; ++j) d[p * plane + j] = t[j * sw_ + p];
+      for (int64_t ix = 0; ix < cols; ++ix) {
+        const int64_t c = ix + x0;
+        d[(c % sw) * plane + c / sw] = s[ix];
+      }
     }
   }
-}
-
-const float* PhasePlanes::tap(int64_t ky, int64_t kx) const {
-  const int64_t r = ky * dh_, c = kx * dw_;
-  return buf_.data() + ((r % sh_) * sw_ + c % sw_) * ph_ * pw_ + (r / sh_) * pw_ + c / sw_;
 }
 
 void PhasePlanes::narrow(const float* wide, float* y) const {

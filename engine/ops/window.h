@@ -3,6 +3,7 @@
 // resulting output sizes, plus the im2col / col2im copies between an image and GEMM columns.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <vector>
 
@@ -84,17 +85,23 @@ void col2im(const Window& w, int64_t channels, const float* col, float* image);
 // each wide row are scratch, dropped by narrow().
 class PhasePlanes {
  public:
-  // With a grid, the image's pixels are stored as its levels (a quantized conv's input).
+  // With a grid, the image's pixels are stored as its levels (a quantized conv's input). The
+  // pads are written when the geometry or the pad value changes, the pixels on every build.
   void build(const Window& w, const float* image, float pad_value, const LevelGrid* grid = nullptr);
-  const float* tap(int64_t ky, int64_t kx) const;
+  // The run of kernel tap (ky, kx); taps() lists them row by row.
+  const float* tap(int64_t ky, int64_t kx) const { return taps_[ky * kw_ + kx]; }
+  const float* const* taps() const { return taps_.data(); }
   int64_t wide_cols() const { return pw_; }
   int64_t wide_size() const { return oh_ * pw_; }
   // Copies the out[0] x out[1] valid part of a wide grid into y.
   void narrow(const float* wide, float* y) const;
 
  private:
-  std::vector<float> buf_;  // the phase planes, then one padded input row
-  int64_t sh_ = 1, sw_ = 1, dh_ = 1, dw_ = 1, oh_ = 0, ow_ = 0, ph_ = 0, pw_ = 0;
+  std::array<int64_t, 13> key_{};  // the geometry and pad value buf_ is laid out for
+  std::vector<float> buf_;    // the phase planes
+  std::vector<float> row_;    // one image row as levels
+  std::vector<const float*> taps_;
+  int64_t oh_ = 0, ow_ = 0, pw_ = 0, kw_ = 0;
 };
 
 // The metas of run()'s inputs (absent optional inputs have present == false), so that run()

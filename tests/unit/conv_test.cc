@@ -112,8 +112,10 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"depthwise3x3_rows_of_64", {1, 2, 4, 64}, {2, 1, 3, 3}, 2, {}, {}, {1, 1, 1, 1}, true},
         Case{"depthwise5x5_rows_of_69", {1, 2, 6, 71}, {2, 1, 5, 5}, 2, {}, {}, {2, 1, 0, 1},
              false},
-        // Stride-2 3x3 on the column-split padded plane: odd and even padded widths, unused
-        // last input row and column, pads on one side only.
+        Case{"depthwise3x3_rows_of_77", {1, 2, 5, 77}, {2, 1, 3, 3}, 2, {}, {}, {1, 1, 1, 1}, true},
+        // Stride 2 on phase planes: odd and even padded widths, unused last input row and
+        // column, pads on one side only; and a wide grid of 740 (blocks of 8 vectors, then
+        // single vectors, then single floats).
         Case{"depthwise3x3_s2_wide", {1, 3, 9, 41}, {3, 1, 3, 3}, 3, {2, 2}, {}, {1, 1, 1, 1},
              true},
         Case{"depthwise3x3_s2_even", {1, 2, 8, 38}, {2, 1, 3, 3}, 2, {2, 2}, {}, {}, true},
@@ -125,6 +127,14 @@ INSTANTIATE_TEST_SUITE_P(
              {},
              {0, 1, 1, 0},
              false},
+        Case{"depthwise5x5_s2_blocks",
+             {1, 2, 40, 70},
+             {2, 1, 5, 5},
+             2,
+             {2, 2},
+             {},
+             {2, 2, 2, 2},
+             true},
         Case{"stride2", {1, 3, 9, 8}, {2, 3, 3, 3}, 1, {2, 2}, {}, {1, 1, 1, 1}, true},
         // Rows wide enough for conv_gemm's 32- and 16-column blocks and its tails: the first
         // layer's 3x3 stride 2 with a pad at the end only, stride 1 5x5 groups, batch 2, a 2x4
@@ -196,18 +206,23 @@ TEST(Conv, KnownValues) {
 }
 
 TEST(Conv, RepeatedRunsReuseScratch) {
-  // The same op instance on different input sizes (scratch buffers are reused).
-  auto op = find_op("Conv")(attrs({{"pads", Ints{1, 1, 1, 1}}, {"group", int64_t{2}}}));
-  Tensor w = random_tensor({2, 1, 3, 3}, 9);
-  for (int64_t size : {9, 4, 12}) {
-    Tensor x = random_tensor({1, 2, size, size}, 10);
-    std::vector<TensorMeta> m = {{DType::kFloat32, x.shape(), &x},
-                                 {DType::kFloat32, w.shape(), &w}};
-    Tensor y((*op->infer(m))[0].shape);
-    const Tensor* in[] = {&x, &w};
-    Tensor* out[] = {&y};
-    op->run(in, out);
-    expect_near(y, conv_ref(x, w, nullptr, 2, {1, 1}, {1, 1}, {1, 1, 1, 1}));
+  // The same op instance on different input sizes (scratch buffers and the phase planes' pads
+  // are reused), stride 1 (padded plane) and 2 (phase planes).
+  for (int64_t stride : {1, 2}) {
+    auto op = find_op("Conv")(attrs(
+        {{"pads", Ints{1, 1, 1, 1}}, {"group", int64_t{2}}, {"strides", Ints{stride, stride}}}));
+    Tensor w = random_tensor({2, 1, 3, 3}, 9);
+    uint32_t seed = 10;
+    for (int64_t size : {9, 4, 12, 12}) {
+      Tensor x = random_tensor({1, 2, size, size}, seed++);
+      std::vector<TensorMeta> m = {{DType::kFloat32, x.shape(), &x},
+                                   {DType::kFloat32, w.shape(), &w}};
+      Tensor y((*op->infer(m))[0].shape);
+      const Tensor* in[] = {&x, &w};
+      Tensor* out[] = {&y};
+      op->run(in, out);
+      expect_near(y, conv_ref(x, w, nullptr, 2, {stride, stride}, {1, 1}, {1, 1, 1, 1}));
+    }
   }
 }
 
