@@ -49,9 +49,26 @@ void simplify(Shape& shape, std::vector<size_t>& perm) {
   for (size_t g = 0; g < order.size(); ++g) perm[g] = input_index[g];
 }
 
+// transpose_2d for a compile-time number of columns: each input row is read once and spread
+// over the C output rows (interleaved pixels to planes: NHWC -> NCHW with 3 channels, the
+// model's input, went at 0.5 ns a value through the 32 x 32 tiles, 3 columns wide).
+template <int C, class T>
+void split_columns(const T* __restrict x, T* __restrict y, int64_t rows) {
+  for (int64_t i = 0; i < rows; ++i)
+    for (int j = 0; j < C; ++j) y[j * rows + i] = x[i * C + j];
+}
+
 // y[j][i] = x[i][j] for x rows x cols, in square tiles so that both sides stay in cache lines.
 template <class T>
 void transpose_2d(const T* x, T* y, int64_t rows, int64_t cols) {
+  switch (cols) {
+    case 2:
+      return split_columns<2>(x, y, rows);
+    case 3:
+      return split_columns<3>(x, y, rows);
+    case 4:
+      return split_columns<4>(x, y, rows);
+  }
   constexpr int64_t kTile = 32;
   for (int64_t i0 = 0; i0 < rows; i0 += kTile)
     for (int64_t j0 = 0; j0 < cols; j0 += kTile) {

@@ -67,6 +67,9 @@ TEST(Transpose, AllPermutationsOfRank4MatchNaive) {
   expect_all_permutations_match_naive({2, 1, 33, 1});
   expect_all_permutations_match_naive({3, 70, 1, 5});
   expect_all_permutations_match_naive({1, 1, 1, 1});
+  // 2, 3 and 4 columns (NHWC -> NCHW of 2-, 3- and 4-channel images) split row by row.
+  expect_all_permutations_match_naive({1, 9, 7, 2});
+  expect_all_permutations_match_naive({1, 5, 13, 4});
 }
 
 TEST(Transpose, Int64AndRank1) {
