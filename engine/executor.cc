@@ -131,23 +131,27 @@ void Executor::plan_fusion() {
     if (!c || c->dtype() != DType::kFloat32 || c->numel() != 1) return std::nullopt;
     return c->f32()[0];
   };
+  // The other input of `add` when it is an Add of `cur` and another float tensor of cur's shape.
+  auto addend_of = [&](const Node& add, int cur) -> std::optional<int> {
+    if (add.op_type != "Add" || add.inputs.size() != 2) return std::nullopt;
+    const int other = add.inputs[0] == cur ? add.inputs[1] : add.inputs[0];
+    const auto& m = meta_[static_cast<size_t>(other == kNoValue ? cur : other)];
+    if ((add.inputs[0] == cur) == (add.inputs[1] == cur) || other == kNoValue || !m.known ||
+        m.meta.dtype != DType::kFloat32 || m.meta.shape != meta_[static_cast<size_t>(cur)].meta.shape)
+      return std::nullopt;
+    return other;
+  };
   fusion_.assign(g.nodes.size(), Fusion{});
   for (size_t i = 0; i < g.nodes.size(); ++i) {
     if (!linear_[i] || g.nodes[i].outputs.size() != 1) continue;
     Fusion f;
     int cur = g.nodes[i].outputs[0];
     size_t j = i + 1;
-    if (j < g.nodes.size() && g.nodes[j].op_type == "Add" && g.nodes[j].inputs.size() == 2 &&
-        internal(cur)) {
-      const Node& add = g.nodes[j];
-      const int other = add.inputs[0] == cur ? add.inputs[1] : add.inputs[0];
-      if ((add.inputs[0] == cur) != (add.inputs[1] == cur) && other != kNoValue &&
-          meta_[static_cast<size_t>(other)].known &&
-          meta_[static_cast<size_t>(other)].meta.dtype == DType::kFloat32 &&
-          meta_[static_cast<size_t>(other)].meta.shape == meta_[static_cast<size_t>(cur)].meta.shape) {
-        f.addend = other;
+    if (j < g.nodes.size() && internal(cur)) {
+      if (const std::optional<int> other = addend_of(g.nodes[j], cur)) {
+        f.addend = *other;
         f.nodes = 1;
-        cur = add.outputs[0];
+        cur = g.nodes[j].outputs[0];
         ++j;
       }
     }
@@ -183,6 +187,18 @@ void Executor::plan_fusion() {
         f.epilogue.alpha = hs.attrs.get_float("alpha", 0.2f);
         f.epilogue.beta = hs.attrs.get_float("beta", 0.5f);
         f.nodes += 2;
+      }
+    }
+    // Conv -> activation -> Add(that, other): the addend after the activation.
+    if (f.addend == kNoValue && f.epilogue.activation != Epilogue::Activation::kNone) {
+      const size_t k = i + 1 + static_cast<size_t>(f.nodes);
+      cur = g.nodes[k - 1].outputs[0];
+      if (k < g.nodes.size() && internal(cur)) {
+        if (const std::optional<int> other = addend_of(g.nodes[k], cur)) {
+          f.addend = *other;
+          f.epilogue.add_after_activation = true;
+          ++f.nodes;
+        }
       }
     }
     fusion_[i] = f;

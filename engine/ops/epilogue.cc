@@ -19,8 +19,9 @@ struct Run {
 
 // All steps in one pass over the run, each element loaded and stored once (a pass per step
 // costs a load and a store per element each): the rescale, the kept copy, the addend, then the
-// activation `f`, in the order of the separate nodes, so the results are theirs.
-template <bool kScale, bool kBase, bool kKeep, bool kAddend, class F>
+// activation `f` (or the activation, then the addend), in the order of the separate nodes, so
+// the results are theirs.
+template <bool kScale, bool kBase, bool kKeep, bool kAddend, bool kAddLast, class F>
 void fused_pass(const Run& r, F f) {
   float* __restrict y = r.y;
   const float* __restrict base = r.base;
@@ -32,7 +33,9 @@ void fused_pass(const Run& r, F f) {
     if constexpr (kScale) v = scale_affine(v, m, kBase ? base[j] : b);
     if constexpr (kKeep) keep[j] = v;
     if constexpr (kAddend) v += addend[j];
-    y[j] = f(v);
+    v = f(v);
+    if constexpr (kAddLast) v += addend[j];
+    y[j] = v;
   }
 }
 
@@ -72,9 +75,9 @@ void Epilogue::apply(float* y, int64_t offset, int64_t n) const {
   if (empty()) return;
   with_activation(*this, [&](auto f) {
     with_flags(
-        [&](auto scale, auto has_base, auto has_keep, auto has_addend) {
+        [&](auto scale, auto has_base, auto has_keep, auto add_first, auto add_last) {
           auto pass = [&](const Run& r) {
-            fused_pass<scale(), has_base(), has_keep(), has_addend()>(r, f);
+            fused_pass<scale(), has_base(), has_keep(), add_first(), add_last()>(r, f);
           };
           if constexpr (!scale()) {
             pass({y, n, 1.0f, nullptr, 0.0f, keep ? keep + offset : nullptr,
@@ -91,7 +94,7 @@ void Epilogue::apply(float* y, int64_t offset, int64_t n) const {
           }
         },
         multiplier != nullptr, multiplier != nullptr && base != nullptr, keep != nullptr,
-        addend != nullptr);
+        addend != nullptr && !add_after_activation, addend != nullptr && add_after_activation);
   });
 }
 

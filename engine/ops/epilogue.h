@@ -1,6 +1,7 @@
 // What Conv (and the integer GEMM) applies to each part of its output while that part is still in
 // cache, in place of the element-wise nodes that follow it: the executor fuses Conv -> Add (of a
-// tensor of the output's shape) and Conv [-> Add] -> Relu / Clip / HardSwish / x * HardSigmoid(x).
+// tensor of the output's shape), Conv [-> Add] -> Relu / Clip / HardSwish / x * HardSigmoid(x)
+// and Conv -> one of those activations -> Add.
 // Results are the same as running those nodes: the element functions below are the ones the ops
 // use. Quantized layers put their scaling by s_a * s_w in front of it.
 #pragma once
@@ -46,6 +47,7 @@ struct Epilogue {
 
   const float* addend = nullptr;  // added next, element by element (index = output index)
   Activation activation = Activation::kNone;
+  bool add_after_activation = false;  // Conv -> activation -> Add: the addend comes last
   float lo = 0, hi = 0;        // kClip bounds
   float alpha = 0, beta = 0;   // kTimesHardSigmoid parameters
 
