@@ -27,23 +27,35 @@ ImageInput find_image_input(const Graph& g) {
 
 void frame_to_tensor(const cv::Mat& bgr, const ImageInput& in, Tensor& out) {
   if (bgr.empty() || bgr.type() != CV_8UC3) throw ModelError("frame is empty or not 8-bit BGR");
-  cv::Mat rgb, resized;
-  cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
-  cv::resize(rgb, resized, cv::Size(static_cast<int>(in.width), static_cast<int>(in.height)), 0, 0,
-             cv::INTER_LINEAR);
   const auto h = in.height, w = in.width;
-  if (in.nhwc) {
-    out.resize({1, h, w, 3});
-    cv::Mat dst(static_cast<int>(h), static_cast<int>(w), CV_32FC3, out.f32());
-    resized.convertTo(dst, CV_32FC3, 1.0 / 255.0);
-  } else {
-    out.resize({1, 3, h, w});
-    std::vector<cv::Mat> planes;
-    for (int c = 0; c < 3; ++c)
-      planes.emplace_back(static_cast<int>(h), static_cast<int>(w), CV_32FC1, out.f32() + c * h * w);
-    cv::Mat as_float;
-    resized.convertTo(as_float, CV_32FC3, 1.0 / 255.0);
-    cv::split(as_float, planes);
+  // Bilinear works on each channel alone, so resizing before the channel swap gives the same
+  // pixels; frames already at the input size (what a camera client sends) are read in place.
+  cv::Mat resized = bgr;
+  if (bgr.rows != h || bgr.cols != w)
+    cv::resize(bgr, resized, cv::Size(static_cast<int>(w), static_cast<int>(h)), 0, 0,
+               cv::INTER_LINEAR);
+  // One pass: BGR -> RGB and v * (1/255 as a float), as cv::Mat::convertTo scales.
+  constexpr float kScale = static_cast<float>(1.0 / 255.0);
+  out.resize(in.nhwc ? Shape{1, h, w, 3} : Shape{1, 3, h, w});
+  float* __restrict dst = out.f32();
+  const int64_t plane = h * w;
+  for (int64_t y = 0; y < h; ++y) {
+    const uint8_t* __restrict row = resized.ptr<uint8_t>(static_cast<int>(y));
+    if (in.nhwc) {
+      float* __restrict d = dst + y * w * 3;
+      for (int64_t x = 0; x < w; ++x) {
+        d[3 * x] = static_cast<float>(row[3 * x + 2]) * kScale;
+        d[3 * x + 1] = static_cast<float>(row[3 * x + 1]) * kScale;
+        d[3 * x + 2] = static_cast<float>(row[3 * x]) * kScale;
+      }
+    } else {
+      float* __restrict r = dst + y * w;
+      for (int64_t x = 0; x < w; ++x) {
+        r[x] = static_cast<float>(row[3 * x + 2]) * kScale;
+        r[plane + x] = static_cast<float>(row[3 * x + 1]) * kScale;
+        r[2 * plane + x] = static_cast<float>(row[3 * x]) * kScale;
+      }
+    }
   }
 }
 

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <opencv2/imgproc.hpp>
+
 #include "engine/error.h"
 
 namespace resq {
@@ -44,6 +46,32 @@ TEST(ImageTensor, NchwPlanesAreRgbScaled) {
   EXPECT_FLOAT_EQ(t.f32()[0], 1.0f);            // R plane
   EXPECT_FLOAT_EQ(t.f32()[4], 20.0f / 255.0f);  // G plane
   EXPECT_FLOAT_EQ(t.f32()[8], 10.0f / 255.0f);  // B plane
+}
+
+// The same floats as OpenCV's own chain (swap channels, bilinear resize, convertTo / 255), in
+// both layouts, for a frame at the input size and one that is resized.
+TEST(ImageTensor, MatchesOpenCvConversion) {
+  cv::Mat bgr(37, 53, CV_8UC3);
+  cv::randu(bgr, 0, 256);
+  for (const cv::Size size : {cv::Size(53, 37), cv::Size(24, 20)}) {
+    cv::Mat rgb, resized, want;
+    cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
+    cv::resize(rgb, resized, size, 0, 0, cv::INTER_LINEAR);
+    resized.convertTo(want, CV_32FC3, 1.0 / 255.0);
+    for (const bool nhwc : {true, false}) {
+      ImageInput in;
+      in.height = size.height, in.width = size.width, in.nhwc = nhwc;
+      Tensor t;
+      frame_to_tensor(bgr, in, t);
+      const int64_t plane = in.height * in.width;
+      for (int64_t i = 0; i < plane; ++i)
+        for (int c = 0; c < 3; ++c) {
+          const float got = nhwc ? t.f32()[i * 3 + c] : t.f32()[c * plane + i];
+          ASSERT_EQ(got, want.ptr<float>()[i * 3 + c])
+              << "pixel " << i << " channel " << c << (nhwc ? " NHWC " : " NCHW ") << size;
+        }
+    }
+  }
 }
 
 TEST(ImageTensor, EmptyFrame_n) {
