@@ -1,0 +1,98 @@
+#include "server/frame_decoder.h"
+
+#include <gtest/gtest.h>
+
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "tests/server/clip_jpegs.h"
+
+namespace resq::server {
+namespace {
+
+v1::Frame jpeg_frame(const std::string& bytes) {
+  v1::Frame frame;
+  frame.set_jpeg(bytes);
+  return frame;
+}
+
+std::string encode(const std::string& ext, const cv::Mat& image) {
+  std::vector<uchar> bytes;
+  EXPECT_TRUE(cv::imencode(ext, image, bytes));
+  return {bytes.begin(), bytes.end()};
+}
+
+// What cv::imdecode makes of the bytes, as the server decoded JPEGs before TurboJPEG.
+cv::Mat opencv_decode(const std::string& bytes) {
+  return cv::imdecode(cv::Mat(1, static_cast<int>(bytes.size()), CV_8UC1,
+                              const_cast<char*>(bytes.data())),
+                      cv::IMREAD_COLOR);
+}
+
+void expect_same_pixels(const cv::Mat& got, const cv::Mat& want) {
+  ASSERT_EQ(got.size(), want.size());
+  ASSERT_EQ(got.type(), want.type());
+  EXPECT_EQ(cv::norm(got, want, cv::NORM_INF), 0.0);
+}
+
+TEST(FrameDecoder, JpegPixelsAreOpenCvs) {
+  for (const std::string& jpeg : clip_jpegs(3)) {
+    const cv::Mat bgr = decode_frame(jpeg_frame(jpeg));
+    expect_same_pixels(bgr, opencv_decode(jpeg));
+  }
+}
+
+// Grayscale and progressive JPEGs of odd sizes, and a 1x1 one, decode as OpenCV decodes them.
+TEST(FrameDecoder, OtherJpegLayoutsAreOpenCvs) {
+  cv::Mat bgr(37, 53, CV_8UC3), gray;
+  cv::randu(bgr, 0, 256);
+  cv::cvtColor(bgr, gray, cv::COLOR_BGR2GRAY);
+  std::vector<uchar> bytes;
+  ASSERT_TRUE(cv::imencode(".jpg", bgr, bytes, {cv::IMWRITE_JPEG_PROGRESSIVE, 1}));
+  for (const std::string& jpeg :
+       {encode(".jpg", bgr), encode(".jpg", gray), std::string(bytes.begin(), bytes.end()),
+        encode(".jpg", cv::Mat(1, 1, CV_8UC3, cv::Scalar(1, 2, 3)))})
+    expect_same_pixels(decode_frame(jpeg_frame(jpeg)), opencv_decode(jpeg));
+}
+
+std::string error_of(const v1::Frame& frame) {
+  try {
+    decode_frame(frame);
+  } catch (const std::invalid_argument& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(FrameDecoder, BadImages_n) {
+  EXPECT_EQ(error_of(jpeg_frame("")), "jpeg: empty");
+  EXPECT_EQ(error_of(jpeg_frame("not a jpeg")), "jpeg: 10 bytes are not a decodable image");
+  // A header that promises more pixels than OpenCV allows: refused, nothing allocated.
+  std::string huge = clip_jpegs(1)[0];
+  const size_t sof = huge.find("\xff\xc0", 0, 2);
+  ASSERT_NE(sof, std::string::npos);
+  huge[sof + 5] = huge[sof + 6] = huge[sof + 7] = huge[sof + 8] = '\xff';  // 65535 x 65535
+  EXPECT_NE(error_of(jpeg_frame(huge)).find("jpeg: "), std::string::npos);
+  v1::Frame png;
+  png.set_png("\x89PNG but not really");
+  EXPECT_NE(error_of(png).find("png: "), std::string::npos);
+  EXPECT_EQ(error_of(v1::Frame()), "frame has no image (set jpeg, png or raw_rgb8)");
+}
+
+// A truncated JPEG: libjpeg warns and TurboJPEG gives up; OpenCV decides as before.
+TEST(FrameDecoder, TruncatedJpegIsDecidedByOpenCv) {
+  const std::string jpeg = clip_jpegs(1)[0];
+  const std::string cut = jpeg.substr(0, jpeg.size() / 2);
+  const cv::Mat want = opencv_decode(cut);
+  if (want.empty()) {
+    EXPECT_NE(error_of(jpeg_frame(cut)).find("not a decodable image"), std::string::npos);
+  } else {
+    expect_same_pixels(decode_frame(jpeg_frame(cut)), want);
+  }
+}
+
+}  // namespace
+}  // namespace resq::server
