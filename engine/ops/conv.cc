@@ -241,6 +241,7 @@ class ConvOp : public Op {
     // GEMM per group, over tiles of output rows (first spatial dim) so that the columns and
     // the output tile stay in cache. A 1x1 stride-1 conv multiplies the input directly.
     const bool pointwise = w.is_pointwise();
+    const bool in_gemm = !epilogue.empty() && epilogue.gemm_fusable();
     const int64_t row = P / w.out[0];  // outputs per row of the first spatial dim
     const int64_t tile_rows =
         std::clamp<int64_t>(tile_floats() / ((cg * K + mg) * row), 1, w.out[0]);
@@ -253,20 +254,22 @@ class ConvOp : public Op {
         float* yg = y + (b * g.m + grp * mg) * P;
         for (int64_t r0 = 0; r0 < w.out[0]; r0 += tile_rows) {
           const int64_t p0 = r0 * row, n = std::min(tile_rows, w.out[0] - r0) * row;
+          // The epilogue on the GEMM's registers where it can (no second pass over the tile).
+          const int64_t at = (b * g.m + grp * mg) * P + p0;
+          const Epilogue* post = in_gemm ? &epilogue : nullptr;
+          const float* addend = in_gemm && epilogue.addend ? epilogue.addend + at : nullptr;
           if (pointwise) {
-            conv_gemm(mg, n, cg, wg, cg, xg + p0, P, bg, yg + p0, P);
+            conv_gemm(mg, n, cg, wg, cg, xg + p0, P, bg, yg + p0, P, post, addend);
           } else {
             Window tile = w;  // the same geometry for output rows [r0, r0 + rows)
             tile.out[0] = n / row;
             tile.pad_begin[0] -= r0 * w.stride[0];
             im2col(tile, cg, xg, scratch_.data());
-            conv_gemm(mg, n, cg * K, wg, cg * K, scratch_.data(), n, bg, yg + p0, P);
+            conv_gemm(mg, n, cg * K, wg, cg * K, scratch_.data(), n, bg, yg + p0, P, post,
+                      addend);
           }
-          if (epilogue.empty()) continue;
-          for (int64_t oc = 0; oc < mg; ++oc) {
-            const int64_t at = (b * g.m + grp * mg + oc) * P + p0;
-            epilogue.apply(y + at, at, n);
-          }
+          if (in_gemm || epilogue.empty()) continue;
+          for (int64_t oc = 0; oc < mg; ++oc) epilogue.apply(y + at + oc * P, at + oc * P, n);
         }
       }
     }

@@ -1,6 +1,7 @@
 #include "engine/ops/conv_gemm.h"
 
 #include <cstring>
+#include <type_traits>
 #include <vector>
 
 namespace resq {
@@ -28,10 +29,37 @@ inline Vec load(const float* p) {
 }
 inline void store(float* p, Vec v) { std::memcpy(p, &v, sizeof v); }
 
+// What becomes of a finished part of C: stored as it is, or with the epilogue's addend (laid
+// out as C) added and its activation applied, in the epilogue's order, on the registers.
+template <Epilogue::Activation A, int kAdd>  // kAdd: 0 none, 1 before the activation, 2 after
+struct Store {
+  const float* c0;      // C's first element
+  const float* add0;    // the addend of C's first element
+  float lo = 0, hi = 0;  // kClip bounds
+
+  template <class T>
+  T finish(T v, const float* at) const {  // `at`: where v goes in C
+    if constexpr (kAdd == 1) v += value<T>(add0 + (at - c0));
+    if constexpr (A == Epilogue::Activation::kRelu) v = relu(v);
+    if constexpr (A == Epilogue::Activation::kClip) v = clip(v, lo, hi);
+    if constexpr (A == Epilogue::Activation::kHardSwish) v = hard_swish(v);
+    if constexpr (kAdd == 2) v = rounded(v) + value<T>(add0 + (at - c0));
+    return v;
+  }
+  template <class T>
+  static T value(const float* p) {
+    if constexpr (std::is_same_v<T, float>)
+      return *p;
+    else
+      return load(p);
+  }
+};
+using PlainStore = Store<Epilogue::Activation::kNone, 0>;
+
 // C[R x V*16] = bias + A[R x k] * B[k x V*16]: the R*V accumulators live in registers.
-template <int R, int V>
+template <int R, int V, class S>
 void block(int64_t k, const float* a, int64_t lda, const float* b, int64_t ldb, const float* bias,
-           float* c, int64_t ldc) {
+           float* c, int64_t ldc, const S& st) {
   Vec acc[R][V];
   for (int r = 0; r < R; ++r)
     for (int v = 0; v < V; ++v) acc[r][v] = Vec{} + (bias ? bias[r] : 0.0f);
@@ -44,15 +72,18 @@ void block(int64_t k, const float* a, int64_t lda, const float* b, int64_t ldb, 
     }
   }
   for (int r = 0; r < R; ++r)
-    for (int v = 0; v < V; ++v) store(c + r * ldc + v * kLanes, acc[r][v]);
+    for (int v = 0; v < V; ++v) {
+      float* at = c + r * ldc + v * kLanes;
+      store(at, st.finish(acc[r][v], at));
+    }
 }
 
 // All rows of C for one column block, in panels of kRows, 4, 2 and 1 rows.
-template <int V>
+template <int V, class S>
 void column_block(int64_t m, int64_t k, const float* a, int64_t lda, const float* b, int64_t ldb,
-                  const float* bias, float* c, int64_t ldc) {
+                  const float* bias, float* c, int64_t ldc, const S& st) {
   auto panel = [&]<int R>(int64_t i) {
-    block<R, V>(k, a + i * lda, lda, b, ldb, bias ? bias + i : nullptr, c + i * ldc, ldc);
+    block<R, V>(k, a + i * lda, lda, b, ldb, bias ? bias + i : nullptr, c + i * ldc, ldc, st);
   };
   int64_t i = 0;
   for (; i + kRows <= m; i += kRows) panel.template operator()<kRows>(i);
@@ -61,10 +92,9 @@ void column_block(int64_t m, int64_t k, const float* a, int64_t lda, const float
   if (i < m) panel.template operator()<1>(i);
 }
 
-}  // namespace
-
-void conv_gemm(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b,
-               int64_t ldb, const float* bias, float* c, int64_t ldc) {
+template <class S>
+void gemm(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b,
+          int64_t ldb, const float* bias, float* c, int64_t ldc, const S& st) {
   // When several row panels read a column block of B whose rows lie a multiple of 2 KB apart
   // (a conv's input planes: power-of-two sizes), it is copied into one contiguous block first:
   // such rows fall in one or two L1 sets, and more rows than the sets' ways evict each other
@@ -74,11 +104,11 @@ void conv_gemm(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, con
   // Columns [j, j + V * kLanes) of all rows of C.
   auto columns = [&]<int V>(int64_t j) {
     constexpr int64_t width = V * kLanes;
-    if (!pack) return column_block<V>(m, k, a, lda, b + j, ldb, bias, c + j, ldc);
+    if (!pack) return column_block<V>(m, k, a, lda, b + j, ldb, bias, c + j, ldc, st);
     packed.resize(static_cast<size_t>(k * width));
     for (int64_t p = 0; p < k; ++p)
       std::memcpy(packed.data() + p * width, b + p * ldb + j, width * sizeof(float));
-    column_block<V>(m, k, a, lda, packed.data(), width, bias, c + j, ldc);
+    column_block<V>(m, k, a, lda, packed.data(), width, bias, c + j, ldc, st);
   };
   int64_t j = 0;
   for (; j + 2 * kLanes <= n; j += 2 * kLanes) columns.template operator()<2>(j);
@@ -88,8 +118,40 @@ void conv_gemm(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, con
     for (int64_t jj = j; jj < n; ++jj) {
       float s = bias ? bias[i] : 0.0f;
       for (int64_t p = 0; p < k; ++p) s += a[i * lda + p] * b[p * ldb + jj];
-      c[i * ldc + jj] = s;
+      c[i * ldc + jj] = st.finish(s, &c[i * ldc + jj]);
     }
+}
+
+// Calls gemm with the Store for post's activation and addend order.
+template <int kAdd>
+void gemm_with_activation(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda,
+                          const float* b, int64_t ldb, const float* bias, float* c, int64_t ldc,
+                          const Epilogue& post, const float* addend) {
+  using A = Epilogue::Activation;
+  switch (post.activation) {
+    case A::kRelu:
+      return gemm(m, n, k, a, lda, b, ldb, bias, c, ldc, Store<A::kRelu, kAdd>{c, addend});
+    case A::kClip:
+      return gemm(m, n, k, a, lda, b, ldb, bias, c, ldc,
+                  Store<A::kClip, kAdd>{c, addend, post.lo, post.hi});
+    case A::kHardSwish:
+      return gemm(m, n, k, a, lda, b, ldb, bias, c, ldc, Store<A::kHardSwish, kAdd>{c, addend});
+    default:  // kNone (kTimesHardSigmoid is not gemm_fusable)
+      return gemm(m, n, k, a, lda, b, ldb, bias, c, ldc, Store<A::kNone, kAdd>{c, addend});
+  }
+}
+
+}  // namespace
+
+void conv_gemm(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b,
+               int64_t ldb, const float* bias, float* c, int64_t ldc, const Epilogue* post,
+               const float* addend) {
+  if (post == nullptr) return gemm(m, n, k, a, lda, b, ldb, bias, c, ldc, PlainStore{c, nullptr});
+  if (addend == nullptr)
+    return gemm_with_activation<0>(m, n, k, a, lda, b, ldb, bias, c, ldc, *post, addend);
+  if (post->add_after_activation)
+    return gemm_with_activation<2>(m, n, k, a, lda, b, ldb, bias, c, ldc, *post, addend);
+  gemm_with_activation<1>(m, n, k, a, lda, b, ldb, bias, c, ldc, *post, addend);
 }
 
 }  // namespace resq

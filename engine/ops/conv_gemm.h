@@ -9,10 +9,15 @@
 
 #include <cstdint>
 
+#include "engine/ops/epilogue.h"
+
 namespace resq {
 
-// bias: m values, or nullptr for none.
+// bias: m values, or nullptr for none. With `post` (gemm_fusable()), each block of C gets the
+// addend (`addend`: C's layout, row stride ldc; nullptr for none) and post's activation before
+// it is stored, the results of Epilogue::apply without another pass over C.
 void conv_gemm(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b,
-               int64_t ldb, const float* bias, float* c, int64_t ldc);
+               int64_t ldb, const float* bias, float* c, int64_t ldc,
+               const Epilogue* post = nullptr, const float* addend = nullptr);
 
 }  // namespace resq

@@ -20,8 +20,11 @@ struct Run {
 // All steps in one pass over the run, each element loaded and stored once (a pass per step
 // costs a load and a store per element each): the rescale, the kept copy, the addend, then the
 // activation `f` (or the activation, then the addend), in the order of the separate nodes, so
-// the results are theirs.
-template <bool kScale, bool kBase, bool kKeep, bool kAddend, bool kAddLast, class F>
+// the results are theirs. kProductLast: f ends in a multiplication, which must not contract
+// with the addend after it (rounded() stops that, and with it the loop's vectorisation: only
+// where it is needed).
+template <bool kScale, bool kBase, bool kKeep, bool kAddend, bool kAddLast, bool kProductLast,
+          class F>
 void fused_pass(const Run& r, F f) {
   float* __restrict y = r.y;
   const float* __restrict base = r.base;
@@ -34,7 +37,7 @@ void fused_pass(const Run& r, F f) {
     if constexpr (kKeep) keep[j] = v;
     if constexpr (kAddend) v += addend[j];
     v = f(v);
-    if constexpr (kAddLast) v += addend[j];
+    if constexpr (kAddLast) v = (kProductLast ? rounded(v) : v) + addend[j];
     y[j] = v;
   }
 }
@@ -52,20 +55,24 @@ void with_flags(Body&& body, bool flag, Flags... rest) {
     with_flags<kFixed..., false>(body, rest...);
 }
 
-// Calls body(f) with the activation's element function.
+// Calls body(f, product_last) with the activation's element function and whether it ends in a
+// multiplication.
 template <class Body>
 void with_activation(const Epilogue& e, Body&& body) {
+  const std::false_type select_last;
+  const std::true_type product_last;
   switch (e.activation) {
     case Epilogue::Activation::kNone:
-      return body([](float x) { return x; });
+      return body([](float x) { return x; }, select_last);
     case Epilogue::Activation::kRelu:
-      return body([](float x) { return relu(x); });
+      return body([](float x) { return relu(x); }, select_last);
     case Epilogue::Activation::kClip:
-      return body([lo = e.lo, hi = e.hi](float x) { return clip(x, lo, hi); });
+      return body([lo = e.lo, hi = e.hi](float x) { return clip(x, lo, hi); }, select_last);
     case Epilogue::Activation::kHardSwish:
-      return body([](float x) { return hard_swish(x); });
+      return body([](float x) { return hard_swish(x); }, product_last);
     case Epilogue::Activation::kTimesHardSigmoid:
-      return body([a = e.alpha, b = e.beta](float x) { return x * hard_sigmoid(x, a, b); });
+      return body([a = e.alpha, b = e.beta](float x) { return x * hard_sigmoid(x, a, b); },
+                  product_last);
   }
 }
 
@@ -73,11 +80,12 @@ void with_activation(const Epilogue& e, Body&& body) {
 
 void Epilogue::apply(float* y, int64_t offset, int64_t n) const {
   if (empty()) return;
-  with_activation(*this, [&](auto f) {
+  with_activation(*this, [&](auto f, auto product_last) {
     with_flags(
         [&](auto scale, auto has_base, auto has_keep, auto add_first, auto add_last) {
           auto pass = [&](const Run& r) {
-            fused_pass<scale(), has_base(), has_keep(), add_first(), add_last()>(r, f);
+            fused_pass<scale(), has_base(), has_keep(), add_first(), add_last(),
+                       product_last()>(r, f);
           };
           if constexpr (!scale()) {
             pass({y, n, 1.0f, nullptr, 0.0f, keep ? keep + offset : nullptr,

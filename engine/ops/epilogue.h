@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <type_traits>
 
 #include "engine/quant/uniform_quantizer.h"
 
@@ -21,10 +22,43 @@ inline float scale_affine(float acc, float multiplier, float addend) {
   return std::fma(acc, multiplier, addend);
 }
 
-inline float relu(float x) { return std::max(x, 0.0f); }
+// relu, clip and hard_swish take a float or a vector of floats (GCC vector extension; the GEMM
+// applies them to its registers): the same comparisons and arithmetic either way, those of
+// std::max, std::min and std::clamp, so that fused and unfused outputs agree bit for bit.
+template <class T>
+inline T splat(float v) {
+  if constexpr (std::is_same_v<T, float>)
+    return v;
+  else
+    return T{} + v;
+}
+// v, rounded: keeps GCC from contracting the product that made v and an addition after it into
+// one FMA (one rounding, where separate nodes round twice), which it does in some loops and not
+// in others. An empty asm that v must pass through in a register.
+template <class T>
+inline T rounded(T v) {
+#if defined(__AVX512F__)
+  asm("" : "+v"(v));
+#elif defined(__SSE__)
+  asm("" : "+x"(v));
+#endif
+  return v;
+}
+template <class T>
+inline T relu(T x) {
+  return x < splat<T>(0.0f) ? splat<T>(0.0f) : x;
+}
 // ONNX applies min then max: with lo > hi every output is hi.
-inline float clip(float x, float lo, float hi) { return std::min(std::max(x, lo), hi); }
-inline float hard_swish(float x) { return x * std::clamp(x / 6.0f + 0.5f, 0.0f, 1.0f); }
+template <class T>
+inline T clip(T x, float lo, float hi) {
+  const T at_least_lo = x < splat<T>(lo) ? splat<T>(lo) : x;
+  return splat<T>(hi) < at_least_lo ? splat<T>(hi) : at_least_lo;
+}
+template <class T>
+inline T hard_swish(T x) {
+  const T s = x / splat<T>(6.0f) + splat<T>(0.5f);
+  return x * (s < splat<T>(0.0f) ? splat<T>(0.0f) : splat<T>(1.0f) < s ? splat<T>(1.0f) : s);
+}
 inline float hard_sigmoid(float x, float alpha, float beta) {
   return std::clamp(alpha * x + beta, 0.0f, 1.0f);
 }
@@ -51,6 +85,12 @@ struct Epilogue {
   float lo = 0, hi = 0;        // kClip bounds
   float alpha = 0, beta = 0;   // kTimesHardSigmoid parameters
 
+  // Only an addend and an activation other than kTimesHardSigmoid: what the float GEMM applies
+  // to its registers as it stores them (conv_gemm).
+  bool gemm_fusable() const {
+    return input_grid == nullptr && multiplier == nullptr && keep == nullptr &&
+           activation != Activation::kTimesHardSigmoid;
+  }
   bool empty() const {
     return multiplier == nullptr && keep == nullptr && addend == nullptr &&
            activation == Activation::kNone;

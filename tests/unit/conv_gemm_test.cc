@@ -77,5 +77,32 @@ TEST(ConvGemm, ExactOnIntegerLevels) {
     }
 }
 
+// The epilogue applied on the registers (each activation; addend before, after or none) gives
+// the plain product followed by Epilogue::apply, bit for bit, in blocks and in the tail; the
+// columns beyond n stay untouched.
+TEST(ConvGemm, FusedEpilogueMatchesApplyAfterwards) {
+  using A = Epilogue::Activation;
+  const int64_t m = 13, n = 45, k = 9, ldc = 50;
+  const Tensor a = testing::random_tensor({m, k}, 1), b = testing::random_tensor({k, n}, 2);
+  const Tensor bias = testing::random_tensor({m}, 3), c0 = testing::random_tensor({m, ldc}, 4);
+  Tensor addend = testing::random_tensor({m, ldc}, 5);
+  for (float& v : addend.floats()) v *= 3.0f;  // moves sums across the activations' bends
+  for (const A act : {A::kNone, A::kRelu, A::kClip, A::kHardSwish})
+    for (int add = 0; add < 3; ++add) {
+      Epilogue e;
+      e.activation = act;
+      e.lo = -0.5f, e.hi = 0.75f;
+      e.addend = add > 0 ? addend.f32() : nullptr;
+      e.add_after_activation = add == 2;
+      Tensor want = c0, got = c0;
+      conv_gemm(m, n, k, a.f32(), k, b.f32(), n, bias.f32(), want.f32(), ldc);
+      for (int64_t i = 0; i < m; ++i) e.apply(want.f32() + i * ldc, i * ldc, n);
+      conv_gemm(m, n, k, a.f32(), k, b.f32(), n, bias.f32(), got.f32(), ldc, &e, e.addend);
+      for (int64_t i = 0; i < m * ldc; ++i)
+        ASSERT_EQ(got.f32()[i], want.f32()[i])
+            << "activation " << static_cast<int>(act) << " addend mode " << add << " at " << i;
+    }
+}
+
 }  // namespace
 }  // namespace resq
