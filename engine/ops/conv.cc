@@ -1,7 +1,5 @@
 #include "engine/ops/conv.h"
 
-#include <immintrin.h>
-
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -9,6 +7,7 @@
 
 #include "engine/error.h"
 #include "engine/ops/conv_gemm.h"
+#include "engine/ops/float_vec.h"
 #include "engine/ops/window.h"
 
 namespace resq {
@@ -18,42 +17,6 @@ struct ConvGeometry {
   int64_t n, c, m;  // batch, input channels, output channels
   Window w;
 };
-
-#if defined(__AVX512F__)
-constexpr int kLanes = 16;
-#elif defined(__AVX__)
-constexpr int kLanes = 8;
-#else
-constexpr int kLanes = 4;
-#endif
-using Vec = float __attribute__((vector_size(kLanes * sizeof(float))));
-
-inline Vec load(const float* p) {
-  Vec v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-inline void store(float* p, Vec v) { std::memcpy(p, &v, sizeof v); }
-
-// a * b + c rounded once where the CPU has FMA. Spelled out because GCC's Zen tuning leaves
-// some multiply-add chains as a multiply and an add, and which ones depends on the loop's shape:
-// the same sum would round differently in the block and in the tail.
-inline Vec mul_add(float a, Vec b, Vec c) {
-#if defined(__FMA__) && defined(__AVX512F__)
-  return _mm512_fmadd_ps(_mm512_set1_ps(a), b, c);
-#elif defined(__FMA__)
-  return _mm256_fmadd_ps(_mm256_set1_ps(a), b, c);
-#else
-  return a * b + c;
-#endif
-}
-inline float mul_add(float a, float b, float c) {
-#if defined(__FMA__)
-  return std::fma(a, b, c);
-#else
-  return a * b + c;
-#endif
-}
 
 // y[x] = bias + sum_t k[t] * taps[t][x] for x < n, the taps added in order t = 0, 1, ...
 // Outputs go in blocks of 8 registers with each tap's weight broadcast once per block: one
@@ -184,6 +147,10 @@ DepthwiseKernel padded_plane_kernel(const Window& w) {
   }
 }
 
+// Convs with at most this many input channels per group read their taps from phase planes
+// (conv_gemm_rows); wider ones copy im2col columns in cache-sized tiles.
+constexpr int64_t kTapRowChannels = 4;
+
 class ConvOp : public Op {
  public:
   explicit ConvOp(const Attributes& attrs)
@@ -215,8 +182,11 @@ class ConvOp : public Op {
     float* y = out[0]->f32();
 
     const bool depthwise_2d = cg == 1 && w.rank() == 2;
-    // The depthwise kernels map the input to levels as they copy it; the GEMM path does not.
-    if (epilogue.input_grid && !depthwise_2d) return Op::run_fused(in, out, epilogue);
+    const bool pointwise = w.is_pointwise();
+    const bool tap_rows = !pointwise && w.rank() == 2 && cg <= kTapRowChannels;
+    // The depthwise and tap-row kernels map the input to levels as they copy it to their
+    // planes; the im2col path does not.
+    if (epilogue.input_grid && !depthwise_2d && !tap_rows) return Op::run_fused(in, out, epilogue);
     if (const DepthwiseKernel padded = depthwise_2d ? padded_plane_kernel(w) : nullptr) {
       padded_.reset(w);
       for (int64_t b = 0; b < g.n; ++b)
@@ -238,10 +208,33 @@ class ConvOp : public Op {
         }
       return;
     }
+    const bool in_gemm = !epilogue.empty() && epilogue.gemm_fusable();
+    const Epilogue* post = in_gemm ? &epilogue : nullptr;
+    if (tap_rows) {
+      // A few input channels (the image): the GEMM reads the kernel taps where they lie on the
+      // channels' phase planes, one output row at a time, so no im2col columns are written.
+      in_planes_.resize(static_cast<size_t>(cg));
+      tap_rows_.resize(static_cast<size_t>(cg * K));
+      const int64_t ow = w.out[1];
+      for (int64_t b = 0; b < g.n; ++b)
+        for (int64_t grp = 0; grp < group_; ++grp) {
+          for (int64_t c = 0; c < cg; ++c) {
+            in_planes_[c].build(w, x + (b * g.c + grp * cg + c) * I, 0.0f, epilogue.input_grid);
+            std::copy(in_planes_[c].taps(), in_planes_[c].taps() + K, tap_rows_.begin() + c * K);
+          }
+          const int64_t at = (b * g.m + grp * mg) * P;
+          for (int64_t oy = 0; oy < w.out[0]; ++oy)
+            conv_gemm_rows(mg, ow, cg * K, wt + grp * mg * cg * K, cg * K, tap_rows_.data(),
+                           oy * in_planes_[0].wide_cols(), bias ? bias + grp * mg : nullptr,
+                           y + at + oy * ow, P, post,
+                           in_gemm && epilogue.addend ? epilogue.addend + at + oy * ow : nullptr);
+          if (in_gemm || epilogue.empty()) continue;
+          for (int64_t oc = 0; oc < mg; ++oc) epilogue.apply(y + at + oc * P, at + oc * P, P);
+        }
+      return;
+    }
     // GEMM per group, over tiles of output rows (first spatial dim) so that the columns and
     // the output tile stay in cache. A 1x1 stride-1 conv multiplies the input directly.
-    const bool pointwise = w.is_pointwise();
-    const bool in_gemm = !epilogue.empty() && epilogue.gemm_fusable();
     const int64_t row = P / w.out[0];  // outputs per row of the first spatial dim
     const int64_t tile_rows =
         std::clamp<int64_t>(tile_floats() / ((cg * K + mg) * row), 1, w.out[0]);
@@ -256,7 +249,6 @@ class ConvOp : public Op {
           const int64_t p0 = r0 * row, n = std::min(tile_rows, w.out[0] - r0) * row;
           // The epilogue on the GEMM's registers where it can (no second pass over the tile).
           const int64_t at = (b * g.m + grp * mg) * P + p0;
-          const Epilogue* post = in_gemm ? &epilogue : nullptr;
           const float* addend = in_gemm && epilogue.addend ? epilogue.addend + at : nullptr;
           if (pointwise) {
             conv_gemm(mg, n, cg, wg, cg, xg + p0, P, bg, yg + p0, P, post, addend);
@@ -306,6 +298,8 @@ class ConvOp : public Op {
   int64_t group_;
   mutable std::vector<float> scratch_;  // im2col columns or the depthwise wide output
   mutable PhasePlanes planes_;
+  mutable std::vector<PhasePlanes> in_planes_;  // per input channel, for conv_gemm_rows
+  mutable std::vector<const float*> tap_rows_;
   mutable PaddedPlane padded_;
 };
 

@@ -4,6 +4,8 @@
 #include <type_traits>
 #include <vector>
 
+#include "engine/ops/float_vec.h"
+
 namespace resq {
 namespace {
 
@@ -11,23 +13,10 @@ namespace {
 // has 32 registers: 8 x 2 = 16 accumulators. AVX2 and SSE have 16: 6 x 2 = 12, leaving room for
 // the two B loads and the broadcast weight (8 x 2 there spills on every multiply-add, 20x slower).
 #if defined(__AVX512F__)
-constexpr int kLanes = 16;
 constexpr int kRows = 8;
-#elif defined(__AVX__)
-constexpr int kLanes = 8;
-constexpr int kRows = 6;
 #else
-constexpr int kLanes = 4;
 constexpr int kRows = 6;
 #endif
-using Vec = float __attribute__((vector_size(kLanes * sizeof(float))));
-
-inline Vec load(const float* p) {
-  Vec v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-inline void store(float* p, Vec v) { std::memcpy(p, &v, sizeof v); }
 
 // What becomes of a finished part of C: stored as it is, or with the epilogue's addend (laid
 // out as C) added and its activation applied, in the epilogue's order, on the registers.
@@ -56,19 +45,34 @@ struct Store {
 };
 using PlainStore = Store<Epilogue::Activation::kNone, 0>;
 
+// B's rows: row p at b + p * ldb, or at rows[p] + offset (kernel taps on phase planes).
+struct StridedRows {
+  const float* b;
+  int64_t ldb;
+  const float* row(int64_t p) const { return b + p * ldb; }
+  StridedRows from(int64_t j) const { return {b + j, ldb}; }  // columns j, j + 1, ...
+};
+struct ListedRows {
+  const float* const* rows;
+  int64_t offset;
+  const float* row(int64_t p) const { return rows[p] + offset; }
+  ListedRows from(int64_t j) const { return {rows, offset + j}; }
+};
+
 // C[R x V*16] = bias + A[R x k] * B[k x V*16]: the R*V accumulators live in registers.
-template <int R, int V, class S>
-void block(int64_t k, const float* a, int64_t lda, const float* b, int64_t ldb, const float* bias,
-           float* c, int64_t ldc, const S& st) {
+template <int R, int V, class B, class S>
+void block(int64_t k, const float* a, int64_t lda, const B& b, const float* bias, float* c,
+           int64_t ldc, const S& st) {
   Vec acc[R][V];
   for (int r = 0; r < R; ++r)
     for (int v = 0; v < V; ++v) acc[r][v] = Vec{} + (bias ? bias[r] : 0.0f);
   for (int64_t p = 0; p < k; ++p) {
     Vec bv[V];
-    for (int v = 0; v < V; ++v) bv[v] = load(b + p * ldb + v * kLanes);
+    const float* row = b.row(p);
+    for (int v = 0; v < V; ++v) bv[v] = load(row + v * kLanes);
     for (int r = 0; r < R; ++r) {
       const float w = a[r * lda + p];
-      for (int v = 0; v < V; ++v) acc[r][v] += w * bv[v];
+      for (int v = 0; v < V; ++v) acc[r][v] = mul_add(w, bv[v], acc[r][v]);
     }
   }
   for (int r = 0; r < R; ++r)
@@ -79,11 +83,11 @@ void block(int64_t k, const float* a, int64_t lda, const float* b, int64_t ldb, 
 }
 
 // All rows of C for one column block, in panels of kRows, 4, 2 and 1 rows.
-template <int V, class S>
-void column_block(int64_t m, int64_t k, const float* a, int64_t lda, const float* b, int64_t ldb,
+template <int V, class B, class S>
+void column_block(int64_t m, int64_t k, const float* a, int64_t lda, const B& b,
                   const float* bias, float* c, int64_t ldc, const S& st) {
   auto panel = [&]<int R>(int64_t i) {
-    block<R, V>(k, a + i * lda, lda, b, ldb, bias ? bias + i : nullptr, c + i * ldc, ldc, st);
+    block<R, V>(k, a + i * lda, lda, b, bias ? bias + i : nullptr, c + i * ldc, ldc, st);
   };
   int64_t i = 0;
   for (; i + kRows <= m; i += kRows) panel.template operator()<kRows>(i);
@@ -92,23 +96,25 @@ void column_block(int64_t m, int64_t k, const float* a, int64_t lda, const float
   if (i < m) panel.template operator()<1>(i);
 }
 
-template <class S>
-void gemm(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b,
-          int64_t ldb, const float* bias, float* c, int64_t ldc, const S& st) {
+template <class B, class S>
+void gemm(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const B& b,
+          const float* bias, float* c, int64_t ldc, const S& st) {
   // When several row panels read a column block of B whose rows lie a multiple of 2 KB apart
   // (a conv's input planes: power-of-two sizes), it is copied into one contiguous block first:
   // such rows fall in one or two L1 sets, and more rows than the sets' ways evict each other
-  // on every panel. Other strides (im2col columns) are read where they lie.
+  // on every panel. Other strides (im2col columns) and listed rows are read where they lie.
   thread_local std::vector<float> packed;
-  const bool pack = m > kRows && (ldb * static_cast<int64_t>(sizeof(float))) % 2048 == 0;
+  bool pack = false;
+  if constexpr (std::is_same_v<B, StridedRows>)
+    pack = m > kRows && (b.ldb * static_cast<int64_t>(sizeof(float))) % 2048 == 0;
   // Columns [j, j + V * kLanes) of all rows of C.
   auto columns = [&]<int V>(int64_t j) {
     constexpr int64_t width = V * kLanes;
-    if (!pack) return column_block<V>(m, k, a, lda, b + j, ldb, bias, c + j, ldc, st);
+    if (!pack) return column_block<V>(m, k, a, lda, b.from(j), bias, c + j, ldc, st);
     packed.resize(static_cast<size_t>(k * width));
     for (int64_t p = 0; p < k; ++p)
-      std::memcpy(packed.data() + p * width, b + p * ldb + j, width * sizeof(float));
-    column_block<V>(m, k, a, lda, packed.data(), width, bias, c + j, ldc, st);
+      std::memcpy(packed.data() + p * width, b.row(p) + j, width * sizeof(float));
+    column_block<V>(m, k, a, lda, StridedRows{packed.data(), width}, bias, c + j, ldc, st);
   };
   int64_t j = 0;
   for (; j + 2 * kLanes <= n; j += 2 * kLanes) columns.template operator()<2>(j);
@@ -117,28 +123,34 @@ void gemm(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const fl
   for (int64_t i = 0; i < m; ++i)
     for (int64_t jj = j; jj < n; ++jj) {
       float s = bias ? bias[i] : 0.0f;
-      for (int64_t p = 0; p < k; ++p) s += a[i * lda + p] * b[p * ldb + jj];
+      for (int64_t p = 0; p < k; ++p) s = mul_add(a[i * lda + p], b.row(p)[jj], s);
       c[i * ldc + jj] = st.finish(s, &c[i * ldc + jj]);
     }
 }
 
-// Calls gemm with the Store for post's activation and addend order.
-template <int kAdd>
-void gemm_with_activation(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda,
-                          const float* b, int64_t ldb, const float* bias, float* c, int64_t ldc,
-                          const Epilogue& post, const float* addend) {
+// Calls gemm with the Store for post's activation and addend order (none without post).
+template <class B>
+void gemm_with_epilogue(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda,
+                        const B& b, const float* bias, float* c, int64_t ldc, const Epilogue* post,
+                        const float* addend) {
   using A = Epilogue::Activation;
-  switch (post.activation) {
-    case A::kRelu:
-      return gemm(m, n, k, a, lda, b, ldb, bias, c, ldc, Store<A::kRelu, kAdd>{c, addend});
-    case A::kClip:
-      return gemm(m, n, k, a, lda, b, ldb, bias, c, ldc,
-                  Store<A::kClip, kAdd>{c, addend, post.lo, post.hi});
-    case A::kHardSwish:
-      return gemm(m, n, k, a, lda, b, ldb, bias, c, ldc, Store<A::kHardSwish, kAdd>{c, addend});
-    default:  // kNone (kTimesHardSigmoid is not gemm_fusable)
-      return gemm(m, n, k, a, lda, b, ldb, bias, c, ldc, Store<A::kNone, kAdd>{c, addend});
-  }
+  auto with_add = [&]<int kAdd>() {
+    switch (post->activation) {
+      case A::kRelu:
+        return gemm(m, n, k, a, lda, b, bias, c, ldc, Store<A::kRelu, kAdd>{c, addend});
+      case A::kClip:
+        return gemm(m, n, k, a, lda, b, bias, c, ldc,
+                    Store<A::kClip, kAdd>{c, addend, post->lo, post->hi});
+      case A::kHardSwish:
+        return gemm(m, n, k, a, lda, b, bias, c, ldc, Store<A::kHardSwish, kAdd>{c, addend});
+      default:  // kNone (kTimesHardSigmoid is not gemm_fusable)
+        return gemm(m, n, k, a, lda, b, bias, c, ldc, Store<A::kNone, kAdd>{c, addend});
+    }
+  };
+  if (post == nullptr) return gemm(m, n, k, a, lda, b, bias, c, ldc, PlainStore{c, nullptr});
+  if (addend == nullptr) return with_add.template operator()<0>();
+  if (post->add_after_activation) return with_add.template operator()<2>();
+  with_add.template operator()<1>();
 }
 
 }  // namespace
@@ -146,12 +158,13 @@ void gemm_with_activation(int64_t m, int64_t n, int64_t k, const float* a, int64
 void conv_gemm(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b,
                int64_t ldb, const float* bias, float* c, int64_t ldc, const Epilogue* post,
                const float* addend) {
-  if (post == nullptr) return gemm(m, n, k, a, lda, b, ldb, bias, c, ldc, PlainStore{c, nullptr});
-  if (addend == nullptr)
-    return gemm_with_activation<0>(m, n, k, a, lda, b, ldb, bias, c, ldc, *post, addend);
-  if (post->add_after_activation)
-    return gemm_with_activation<2>(m, n, k, a, lda, b, ldb, bias, c, ldc, *post, addend);
-  gemm_with_activation<1>(m, n, k, a, lda, b, ldb, bias, c, ldc, *post, addend);
+  gemm_with_epilogue(m, n, k, a, lda, StridedRows{b, ldb}, bias, c, ldc, post, addend);
+}
+
+void conv_gemm_rows(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda,
+                    const float* const* rows, int64_t offset, const float* bias, float* c,
+                    int64_t ldc, const Epilogue* post, const float* addend) {
+  gemm_with_epilogue(m, n, k, a, lda, ListedRows{rows, offset}, bias, c, ldc, post, addend);
 }
 
 }  // namespace resq

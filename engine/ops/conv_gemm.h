@@ -20,4 +20,10 @@ void conv_gemm(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, con
                int64_t ldb, const float* bias, float* c, int64_t ldc,
                const Epilogue* post = nullptr, const float* addend = nullptr);
 
+// The same with B's row p at rows[p] + offset: a conv's kernel taps on the phase planes of
+// its input channels (an im2col matrix that is never written).
+void conv_gemm_rows(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda,
+                    const float* const* rows, int64_t offset, const float* bias, float* c,
+                    int64_t ldc, const Epilogue* post = nullptr, const float* addend = nullptr);
+
 }  // namespace resq

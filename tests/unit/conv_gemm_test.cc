@@ -104,5 +104,38 @@ TEST(ConvGemm, FusedEpilogueMatchesApplyAfterwards) {
     }
 }
 
+// B given as a list of row pointers plus a column offset (a conv's taps on its phase planes):
+// the same result as the contiguous B, bit for bit, in every row panel, column block and tail,
+// with the epilogue and an addend on the registers.
+TEST(ConvGemm, ListedRowsMatchContiguousB) {
+  const int64_t offset = 5;
+  uint32_t seed = 200;
+  for (const GemmShape& s : std::vector<GemmShape>{{16, 128, 27}, {13, 45, 9}, {8, 7, 36}, {1, 33, 1}}) {
+    const Tensor a = testing::random_tensor({s.m, s.k}, seed++);
+    const Tensor b = testing::random_tensor({s.k, s.n}, seed++);
+    const Tensor bias = testing::random_tensor({s.m}, seed++);
+    const Tensor addend = testing::random_tensor({s.m, s.n}, seed++);
+    // Each row of B copied into its own buffer at `offset`, the buffers in reverse order.
+    std::vector<std::vector<float>> stored(static_cast<size_t>(s.k));
+    std::vector<const float*> rows(static_cast<size_t>(s.k));
+    for (int64_t p = s.k - 1; p >= 0; --p) {
+      stored[p].assign(static_cast<size_t>(s.n + offset + 3), -7.0f);
+      std::copy(b.f32() + p * s.n, b.f32() + (p + 1) * s.n, stored[p].begin() + offset);
+      rows[p] = stored[p].data();
+    }
+    Epilogue e;
+    e.activation = Epilogue::Activation::kHardSwish;
+    e.addend = addend.f32();
+    Tensor want({s.m, s.n}), got({s.m, s.n});
+    conv_gemm(s.m, s.n, s.k, a.f32(), s.k, b.f32(), s.n, bias.f32(), want.f32(), s.n, &e,
+              e.addend);
+    conv_gemm_rows(s.m, s.n, s.k, a.f32(), s.k, rows.data(), offset, bias.f32(), got.f32(), s.n,
+                   &e, e.addend);
+    EXPECT_EQ(std::vector<float>(got.floats().begin(), got.floats().end()),
+              std::vector<float>(want.floats().begin(), want.floats().end()))
+        << "m=" << s.m << " n=" << s.n << " k=" << s.k;
+  }
+}
+
 }  // namespace
 }  // namespace resq

@@ -227,8 +227,9 @@ TEST(Conv, RepeatedRunsReuseScratch) {
 }
 
 // A quantized layer's input grid: the op sums the levels of its input as if they had been
-// computed first, bit for bit, on the kernels that map as they copy (direct depthwise) and on
-// the rest (the default maps a copy first), with the epilogue's scaling after.
+// computed first, bit for bit, on the kernels that map as they copy (depthwise, and tap rows
+// for up to 4 input channels a group) and on the rest (the default maps a copy first), with
+// the epilogue's scaling after.
 TEST(Conv, InputGridSumsTheLevels) {
   const UniformQuantizer q(8, -1.0, 1.0);
   const LevelGrid grid = *q.grid();
@@ -238,6 +239,7 @@ TEST(Conv, InputGridSumsTheLevels) {
   };
   for (const GridCase& c : {GridCase{{6, 1, 3, 3}, 6, 1, 1}, GridCase{{6, 1, 3, 3}, 6, 2, 1},
                             GridCase{{6, 1, 5, 5}, 6, 1, 2}, GridCase{{6, 1, 5, 5}, 6, 2, 2},
+                            GridCase{{4, 3, 3, 3}, 2, 1, 1}, GridCase{{4, 3, 3, 3}, 2, 2, 0},
                             GridCase{{4, 6, 3, 3}, 1, 1, 1}}) {
     auto op = find_op("Conv")(attrs({{"group", c.group},
                                      {"strides", Ints{c.stride, c.stride}},
