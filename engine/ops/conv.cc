@@ -147,10 +147,6 @@ DepthwiseKernel padded_plane_kernel(const Window& w) {
   }
 }
 
-// Convs with at most this many input channels per group read their taps from phase planes
-// (conv_gemm_rows); wider ones copy im2col columns in cache-sized tiles.
-constexpr int64_t kTapRowChannels = 4;
-
 class ConvOp : public Op {
  public:
   explicit ConvOp(const Attributes& attrs)
@@ -183,7 +179,7 @@ class ConvOp : public Op {
 
     const bool depthwise_2d = cg == 1 && w.rank() == 2;
     const bool pointwise = w.is_pointwise();
-    const bool tap_rows = !pointwise && w.rank() == 2 && cg <= kTapRowChannels;
+    const bool tap_rows = conv_reads_tap_rows(cg, w.kernel);
     // The depthwise and tap-row kernels map the input to levels as they copy it to their
     // planes; the im2col path does not.
     if (epilogue.input_grid && !depthwise_2d && !tap_rows) return Op::run_fused(in, out, epilogue);
@@ -304,6 +300,10 @@ class ConvOp : public Op {
 };
 
 }  // namespace
+
+bool conv_reads_tap_rows(int64_t channels_per_group, const Shape& kernel) {
+  return kernel.size() == 2 && shape_numel(kernel) > 1 && channels_per_group <= 4;
+}
 
 std::unique_ptr<Op> make_conv(const Attributes& attrs) { return std::make_unique<ConvOp>(attrs); }
 

@@ -7,6 +7,7 @@
 
 #include "engine/error.h"
 #include "engine/executor.h"
+#include "engine/ops/conv.h"
 
 namespace resq {
 namespace {
@@ -82,7 +83,12 @@ QuantizedModel::QuantizedModel(std::shared_ptr<const Graph> graph, const Calibra
       if (bits != 32) qw = quantize_weight(w, bits, g, axis.value_or(0));
       Tensor q = bits == 32 ? w : std::move(qw.weight);
       if (bits <= 8 && layer.out_channel_axis >= 0) {
-        std::optional<IntegerConv> conv = IntegerConv::make(n, x.meta.shape, qw.levels);
+        // An image's conv sums its levels faster in the float op, which reads taps in place.
+        const bool float_op_faster =
+            n.op_type == "Conv" && conv_reads_tap_rows(w.shape()[1], Shape(w.shape().begin() + 2,
+                                                                           w.shape().end()));
+        std::optional<IntegerConv> conv;
+        if (!float_op_faster) conv = IntegerConv::make(n, x.meta.shape, qw.levels);
         layer.levels[bits] = {std::move(qw.levels), std::move(qw.scales), std::move(conv)};
       }
       double sq = 0;

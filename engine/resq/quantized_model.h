@@ -46,7 +46,8 @@ class QuantizedModel {
   struct WeightLevels {
     Tensor levels;                     // the weight's integer grid indices, as floats
     std::vector<double> scales;        // per output channel, or one per tensor
-    std::optional<IntegerConv> conv;   // the integer kernel, for group-1 Convs and ConvTransposes
+    std::optional<IntegerConv> conv;   // the integer kernel, for group-1 Convs (not an image's,
+                                       // conv_reads_tap_rows) and ConvTransposes
   };
   // Of layer `li` at `bits` 2..8. Throws std::out_of_range for other bits or a layer without an
   // integer form.
