@@ -146,6 +146,16 @@ struct RowScale {
   float add[kRows];
 };
 
+// The `rows` x `cols` corner of a tile of sums (as floats) to C, rescaled: with a base (laid out
+// as C, z_k) its element is the addend, else the row's.
+[[maybe_unused]] void store_corner(const float (*tile)[kCols], const RowScale& scale,
+                                   const float* base, float* c, int64_t ldc, int64_t rows,
+                                   int64_t cols) {
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t j = 0; j < cols; ++j)
+      c[r * ldc + j] = scale_affine(tile[r][j], scale.mult[r], base ? base[r * ldc + j] : scale.add[r]);
+}
+
 #if defined(RESQ_INT_GEMM_512)
 // int32 -> float of all 16 lanes. The zero-masked form: GCC 12 reports the plain
 // _mm512_cvtepi32_ps's undefined pass-through operand as maybe-uninitialized (a false positive).
@@ -155,7 +165,8 @@ inline __m512 to_float(__m512i v) { return _mm512_maskz_cvtepi32_ps(static_cast<
 // `rows` x `cols` corner of a kRows x kCols tile (vpdpbusd: 64 multiply-adds per instruction);
 // full tiles are stored straight from the registers.
 void micro_kernel(const int32_t* a, const int32_t* start, const int32_t* b, int64_t groups,
-                  const RowScale& scale, float* c, int64_t ldc, int64_t rows, int64_t cols) {
+                  const RowScale& scale, const float* base, float* c, int64_t ldc, int64_t rows,
+                  int64_t cols) {
   __m512i acc[kRows][2];
   for (int64_t r = 0; r < kRows; ++r) acc[r][0] = acc[r][1] = _mm512_set1_epi32(start[r]);
   for (int64_t g = 0; g < groups; ++g) {
@@ -167,22 +178,21 @@ void micro_kernel(const int32_t* a, const int32_t* start, const int32_t* b, int6
       acc[r][1] = _mm512_dpbusd_epi32(acc[r][1], b1, av);
     }
   }
-  auto scaled = [&](int64_t r, int v) {
-    return _mm512_fmadd_ps(to_float(acc[r][v]), _mm512_set1_ps(scale.mult[r]), _mm512_set1_ps(scale.add[r]));
-  };
   if (rows == kRows && cols == kCols) {
-    for (int64_t r = 0; r < kRows; ++r) {
-      _mm512_storeu_ps(c + r * ldc, scaled(r, 0));
-      _mm512_storeu_ps(c + r * ldc + 16, scaled(r, 1));
-    }
+    for (int64_t r = 0; r < kRows; ++r)
+      for (int v = 0; v < 2; ++v) {
+        const __m512 add = base ? _mm512_loadu_ps(base + r * ldc + v * 16) : _mm512_set1_ps(scale.add[r]);
+        _mm512_storeu_ps(c + r * ldc + v * 16,
+                         _mm512_fmadd_ps(to_float(acc[r][v]), _mm512_set1_ps(scale.mult[r]), add));
+      }
     return;
   }
   alignas(64) float tile[kRows][kCols];
   for (int64_t r = 0; r < kRows; ++r) {
-    _mm512_store_ps(tile[r], scaled(r, 0));
-    _mm512_store_ps(tile[r] + 16, scaled(r, 1));
+    _mm512_store_ps(tile[r], to_float(acc[r][0]));
+    _mm512_store_ps(tile[r] + 16, to_float(acc[r][1]));
   }
-  for (int64_t r = 0; r < rows; ++r) std::copy(tile[r], tile[r] + cols, c + r * ldc);
+  store_corner(tile, scale, base, c, ldc, rows, cols);
 }
 #elif defined(RESQ_INT_GEMM_256)
 // acc += the lane-wise dot products of b's and a's words.
@@ -200,7 +210,8 @@ inline __m256i dot_words(__m256i acc, __m256i b, __m256i a) {
 // `rows` x `cols` corner of a kRows x kCols tile; full tiles are stored straight from the
 // registers.
 void micro_kernel(const int32_t* a, const int32_t* start, const int32_t* b, int64_t groups,
-                  const RowScale& scale, float* c, int64_t ldc, int64_t rows, int64_t cols) {
+                  const RowScale& scale, const float* base, float* c, int64_t ldc, int64_t rows,
+                  int64_t cols) {
   __m256i acc[kRows][2];
   for (int64_t r = 0; r < kRows; ++r) acc[r][0] = acc[r][1] = _mm256_set1_epi32(start[r]);
   for (int64_t g = 0; g < groups; ++g) {
@@ -212,23 +223,21 @@ void micro_kernel(const int32_t* a, const int32_t* start, const int32_t* b, int6
       acc[r][1] = dot_words(acc[r][1], b1, av);
     }
   }
-  auto scaled = [&](int64_t r, int v) {
-    return _mm256_fmadd_ps(_mm256_cvtepi32_ps(acc[r][v]), _mm256_set1_ps(scale.mult[r]),
-                           _mm256_set1_ps(scale.add[r]));
-  };
   if (rows == kRows && cols == kCols) {
-    for (int64_t r = 0; r < kRows; ++r) {
-      _mm256_storeu_ps(c + r * ldc, scaled(r, 0));
-      _mm256_storeu_ps(c + r * ldc + 8, scaled(r, 1));
-    }
+    for (int64_t r = 0; r < kRows; ++r)
+      for (int v = 0; v < 2; ++v) {
+        const __m256 add = base ? _mm256_loadu_ps(base + r * ldc + v * 8) : _mm256_set1_ps(scale.add[r]);
+        _mm256_storeu_ps(c + r * ldc + v * 8,
+                         _mm256_fmadd_ps(_mm256_cvtepi32_ps(acc[r][v]), _mm256_set1_ps(scale.mult[r]), add));
+      }
     return;
   }
   alignas(32) float tile[kRows][kCols];
   for (int64_t r = 0; r < kRows; ++r) {
-    _mm256_store_ps(tile[r], scaled(r, 0));
-    _mm256_store_ps(tile[r] + 8, scaled(r, 1));
+    _mm256_store_ps(tile[r], _mm256_cvtepi32_ps(acc[r][0]));
+    _mm256_store_ps(tile[r] + 8, _mm256_cvtepi32_ps(acc[r][1]));
   }
-  for (int64_t r = 0; r < rows; ++r) std::copy(tile[r], tile[r] + cols, c + r * ldc);
+  store_corner(tile, scale, base, c, ldc, rows, cols);
 }
 #else
 // Lane i of a word: a signed level, or with is_signed false the unsigned value of an offset lane.
@@ -239,14 +248,16 @@ int32_t lane(int32_t word, int64_t i, bool is_signed) {
 }
 
 void micro_kernel(const int32_t* a, const int32_t* start, const int32_t* b, int64_t groups,
-                  const RowScale& scale, float* c, int64_t ldc, int64_t rows, int64_t cols) {
+                  const RowScale& scale, const float* base, float* c, int64_t ldc, int64_t rows,
+                  int64_t cols) {
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t j = 0; j < cols; ++j) {
       int32_t sum = start[r];
       for (int64_t g = 0; g < groups; ++g)
         for (int64_t i = 0; i < kGroup; ++i)
           sum += lane(a[g * kRows + r], i, true) * lane(b[g * kCols + j], i, kOffset == 0);
-      c[r * ldc + j] = scale_affine(static_cast<float>(sum), scale.mult[r], scale.add[r]);
+      c[r * ldc + j] = scale_affine(static_cast<float>(sum), scale.mult[r],
+                                    base ? base[r * ldc + j] : scale.add[r]);
     }
 }
 #endif
@@ -299,16 +310,17 @@ const int32_t* PackedLevels::start(int64_t mb) const { return start_.data() + mb
 void int_gemm(const PackedLevels& a, const float* b, int64_t ldb, int64_t n, float* c, int64_t ldc,
               IntGemmScratch& s, const Epilogue* ep, int64_t offset, const LevelGrid* grid) {
   const int64_t m = a.rows(), k = a.depth(), groups = (k + kGroup - 1) / kGroup;
-  // The rescale by a per-channel multiplier and bias moves into the micro-kernel when each row
-  // of C lies in one channel plane (as for convolutions: ldc = plane); a base (z_k) stays in
-  // the epilogue, which then applies the rest.
-  const bool in_kernel = ep && ep->multiplier && !ep->base && ldc == ep->plane &&
+  // The rescale by a per-channel multiplier and bias or base (z_k) moves into the micro-kernel
+  // when each row of C lies in one channel plane (as for convolutions: ldc = plane); the
+  // epilogue then applies the rest.
+  const bool in_kernel = ep && ep->multiplier && ldc == ep->plane &&
                          offset % ep->plane + n <= ep->plane;
   Epilogue unscaled;
   if (in_kernel) {
     unscaled = *ep;
-    unscaled.multiplier = unscaled.bias = nullptr;
+    unscaled.multiplier = unscaled.bias = unscaled.base = nullptr;
   }
+  const float* base = in_kernel && ep->base ? ep->base + offset : nullptr;  // laid out as C
   const Epilogue* rest = in_kernel ? &unscaled : ep;
   const int64_t tile = groups * kCols;  // words of one packed column tile
   const int64_t tiles_per_block = std::max<int64_t>(1, kPackedBlock / std::max<int64_t>(tile, 1));
@@ -333,7 +345,8 @@ void int_gemm(const PackedLevels& a, const float* b, int64_t ldb, int64_t n, flo
       for (int64_t t = 0; t < tiles; ++t) {
         const int64_t jt = j0 + t * kCols, tile_cols = std::min(kCols, n - jt);
         micro_kernel(a.block(r0 / kRows), a.start(r0 / kRows), s.packed_b.data() + t * tile, groups,
-                     scale, c + r0 * ldc + jt, ldc, rows, tile_cols);
+                     scale, base ? base + r0 * ldc + jt : nullptr, c + r0 * ldc + jt, ldc, rows,
+                     tile_cols);
       }
       // The block's rows are still in cache.
       if (rest && !rest->empty())
