@@ -65,11 +65,13 @@ uint32_t in_lane(int32_t level, int64_t i) {
 
 // Columns [j0, j0 + cols) of B as tiles of words, tile t at dst + t * tile: [group][kCols], each
 // word the group's kGroup levels of a column (+ kOffset), zeros past k and past cols; B's
-// values mapped to the grid's levels first when there is one (kGrid). Group by group, so that
-// each row of B is read front to back: a stream per row the prefetcher follows, not k at once.
-template <bool kGrid>
-void pack_block(const float* b, int64_t ldb, int64_t k, int64_t j0, int64_t cols, int32_t* dst,
-                int64_t tile, const LevelGrid& grid) {
+// values mapped to the grid's levels first when there is one (kGrid), B - M's values when
+// there is an M as well (kMinus: a residual x_t - x_k). Group by group, so that each row of B
+// is read front to back: a stream per row the prefetcher follows, not k at once.
+template <bool kGrid, bool kMinus>
+void pack_block(const float* b, const float* minus, int64_t ldb, int64_t k, int64_t j0,
+                int64_t cols, int32_t* dst, int64_t tile, const LevelGrid& grid) {
+  static_assert(kGrid || !kMinus);
   const int64_t groups = (k + kGroup - 1) / kGroup;
   auto level = [&](float v) { return static_cast<int32_t>(kGrid ? grid.level(v) : v) + kOffset; };
 #if defined(RESQ_INT_GEMM_512)
@@ -82,9 +84,10 @@ void pack_block(const float* b, int64_t ldb, int64_t k, int64_t j0, int64_t cols
                hi_level = _mm512_set1_ps(grid.hi);
   const __m512i offset = _mm512_set1_epi32(kOffset);
   // u8 lanes (this kernel's): levels + 128, in [0, 255] already, so no mask.
-  auto levels = [&](const float* from) {
+  auto levels = [&](const float* from, const float* sub) {
     if (!from) return _mm512_setzero_si512();
     __m512 v = _mm512_loadu_ps(from);
+    if (kMinus) v = _mm512_sub_ps(v, _mm512_loadu_ps(sub));
     if (kGrid)
       v = _mm512_maskz_min_ps(all, _mm512_maskz_max_ps(all, _mm512_div_ps(v, scale), lo_level), hi_level);
     return _mm512_add_epi32(_mm512_maskz_cvtps_epi32(all, v), offset);
@@ -97,9 +100,10 @@ void pack_block(const float* b, int64_t ldb, int64_t k, int64_t j0, int64_t cols
   const __m256 scale = _mm256_set1_ps(grid.scale), lo_level = _mm256_set1_ps(grid.lo),
                hi_level = _mm256_set1_ps(grid.hi);
   const __m256i offset = _mm256_set1_epi32(kOffset), mask = _mm256_set1_epi32(kLaneMask);
-  auto levels = [&](const float* from) {
+  auto levels = [&](const float* from, const float* sub) {
     if (!from) return _mm256_setzero_si256();
     __m256 v = _mm256_loadu_ps(from);
+    if (kMinus) v = _mm256_sub_ps(v, _mm256_loadu_ps(sub));
     if (kGrid) v = _mm256_min_ps(_mm256_max_ps(_mm256_div_ps(v, scale), lo_level), hi_level);
     const __m256i l = _mm256_cvtps_epi32(v);
     // Offset u8 lanes are in [0, 255] already; signed int16 ones need the mask.
@@ -113,26 +117,32 @@ void pack_block(const float* b, int64_t ldb, int64_t k, int64_t j0, int64_t cols
     for (int64_t t = 0; t * kCols < cols; ++t) {
       const int64_t jt = j0 + t * kCols, tile_cols = std::min(kCols, cols - t * kCols);
       const float* rows[kGroup];
-      for (int64_t i = 0; i < kGroup; ++i)
-        rows[i] = kGroup * g + i < k ? b + (kGroup * g + i) * ldb + jt : nullptr;
+      const float* minus_rows[kGroup] = {};
+      for (int64_t i = 0; i < kGroup; ++i) {
+        const bool in_k = kGroup * g + i < k;
+        rows[i] = in_k ? b + (kGroup * g + i) * ldb + jt : nullptr;
+        if (kMinus && in_k) minus_rows[i] = minus + (kGroup * g + i) * ldb + jt;
+      }
       int32_t* d = dst + t * tile + g * kCols;
       int64_t j = 0;
 #if defined(__AVX2__)
       // Full tiles: kWidth columns of the group's rows at once, row i in lane i of each word.
       if (tile_cols == kCols)
         for (; j < kCols; j += kWidth) {
-          auto at = [&](int64_t i) { return rows[i] ? rows[i] + j : nullptr; };
-          auto w = merge(levels(at(0)), shift(levels(at(1)), std::integral_constant<int, kLaneBits>{}));
+          auto lv = [&](int64_t i) {
+            return levels(rows[i] ? rows[i] + j : nullptr, minus_rows[i] ? minus_rows[i] + j : nullptr);
+          };
+          auto w = merge(lv(0), shift(lv(1), std::integral_constant<int, kLaneBits>{}));
           if constexpr (kGroup == 4)
-            w = merge(w, merge(shift(levels(at(2)), std::integral_constant<int, 16>{}),
-                               shift(levels(at(3)), std::integral_constant<int, 24>{})));
+            w = merge(w, merge(shift(lv(2), std::integral_constant<int, 16>{}),
+                               shift(lv(3), std::integral_constant<int, 24>{})));
           store(d + j, w);
         }
 #endif
       for (; j < tile_cols; ++j) {
         uint32_t w = 0;
         for (int64_t i = 0; i < kGroup; ++i)
-          if (rows[i]) w |= in_lane(level(rows[i][j]), i);
+          if (rows[i]) w |= in_lane(level(kMinus ? rows[i][j] - minus_rows[i][j] : rows[i][j]), i);
         d[j] = static_cast<int32_t>(w);
       }
       for (; j < kCols; ++j) d[j] = 0;
@@ -308,7 +318,9 @@ const int32_t* PackedLevels::block(int64_t mb) const { return data_.data() + mb 
 const int32_t* PackedLevels::start(int64_t mb) const { return start_.data() + mb * kRows; }
 
 void int_gemm(const PackedLevels& a, const float* b, int64_t ldb, int64_t n, float* c, int64_t ldc,
-              IntGemmScratch& s, const Epilogue* ep, int64_t offset, const LevelGrid* grid) {
+              IntGemmScratch& s, const Epilogue* ep, int64_t offset, const LevelGrid* grid,
+              const float* minus) {
+  if (minus && !grid) throw std::invalid_argument("integer GEMM: a B - M difference needs a grid");
   const int64_t m = a.rows(), k = a.depth(), groups = (k + kGroup - 1) / kGroup;
   // The rescale by a per-channel multiplier and bias or base (z_k) moves into the micro-kernel
   // when each row of C lies in one channel plane (as for convolutions: ldc = plane); the
@@ -328,10 +340,12 @@ void int_gemm(const PackedLevels& a, const float* b, int64_t ldb, int64_t n, flo
     const int64_t cols = std::min(tiles_per_block * kCols, n - j0);
     const int64_t tiles = (cols + kCols - 1) / kCols;
     s.packed_b.resize(static_cast<size_t>(tiles * tile));
-    if (grid)
-      pack_block<true>(b, ldb, k, j0, cols, s.packed_b.data(), tile, *grid);
+    if (minus)
+      pack_block<true, true>(b, minus, ldb, k, j0, cols, s.packed_b.data(), tile, *grid);
+    else if (grid)
+      pack_block<true, false>(b, nullptr, ldb, k, j0, cols, s.packed_b.data(), tile, *grid);
     else
-      pack_block<false>(b, ldb, k, j0, cols, s.packed_b.data(), tile, LevelGrid{});
+      pack_block<false, false>(b, nullptr, ldb, k, j0, cols, s.packed_b.data(), tile, LevelGrid{});
     for (int64_t r0 = 0; r0 < m; r0 += kRows) {
       const int64_t rows = std::min(kRows, m - r0);
       RowScale scale;

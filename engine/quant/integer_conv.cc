@@ -49,7 +49,9 @@ void IntegerConv::run_transposed(const float* x, float* out, IntegerConvScratch&
 }
 
 void IntegerConv::run(const Tensor& x_levels, Tensor& acc, IntegerConvScratch& s,
-                      const Epilogue* ep, const LevelGrid* grid) const {
+                      const Epilogue* ep, const LevelGrid* grid, const float* minus) const {
+  if (minus && !maps_differences())
+    throw std::logic_error("IntegerConv::run: only a 1x1 stride-1 conv maps x - minus itself");
   const Window& w = window_;
   const int64_t m = weights_.rows() / (transposed_ ? w.kernel_size() : 1);
   Shape y = {n_, m};
@@ -61,7 +63,8 @@ void IntegerConv::run(const Tensor& x_levels, Tensor& acc, IntegerConvScratch& s
   const int64_t P = w.out_size(), I = w.in_size(), K = depth();
   if (w.is_pointwise()) {
     for (int64_t b = 0; b < n_; ++b)
-      int_gemm(weights_, x + b * c_ * I, I, P, out + b * m * P, P, s.gemm, ep, b * m * P, grid);
+      int_gemm(weights_, x + b * c_ * I, I, P, out + b * m * P, P, s.gemm, ep, b * m * P, grid,
+               minus ? minus + b * c_ * I : nullptr);
     return;
   }
   // Tiles of output rows (first spatial dim), as the float Conv does, so columns stay in cache.

@@ -221,12 +221,11 @@ void StreamSession::run_linear_fused(size_t node, const Op& op, std::span<const 
     cost_.pixels_per_bits[res_a] += pixels;
     if (mapped) std::fill(bit_map_.begin(), bit_map_.end(), res_a);
     const std::optional<UniformQuantizer> q_r = residual_quantizer(*model_, li, res_a);
-    activation_.resize(x.shape());
     if (q_r && integer_form(li, b.res_w)) {
-      q_r->levels_of_difference(x.floats(), l.x_k.floats(), activation_.floats());
-      sum_scaled(li, op, in, activation_, false, *q_r, b.res_w, &l.z_k, nullptr, y, post);
+      sum_scaled(li, op, in, x, true, *q_r, b.res_w, &l.z_k, nullptr, y, post, &l.x_k);
       return;
     }
+    activation_.resize(x.shape());
     const float* xt = x.f32();
     const float* xk = l.x_k.f32();
     float* d = activation_.f32();
@@ -290,7 +289,7 @@ void StreamSession::set_multipliers(size_t li, const UniformQuantizer& q_a, int 
 void StreamSession::sum_scaled(size_t li, const Op& op, std::span<const Tensor* const> in,
                                const Tensor& input, bool quantize, const UniformQuantizer& q_a,
                                int w_bits, const Tensor* base, const float* bias, Tensor& y,
-                               const Epilogue& post) {
+                               const Epilogue& post, const Tensor* minus) {
   const ChannelView v = channel_view(li, y);
   set_multipliers(li, q_a, w_bits, v.channels);
   Epilogue e = post;
@@ -303,16 +302,21 @@ void StreamSession::sum_scaled(size_t li, const Op& op, std::span<const Tensor* 
   // The integer kernel and depthwise convs map the input to levels as they read it; other ops
   // (and all-zero levels) get a levels pass into the session's buffer, hot in cache.
   const QuantizedModel::ConvWindow* cw = model_->conv_window(li);
-  const bool maps_input = conv || (cw && model_->pixels(li).channels == cw->group);
+  const bool maps_input = minus ? conv && conv->maps_differences()
+                                : conv || (cw && model_->pixels(li).channels == cw->group);
   const std::optional<LevelGrid> grid = quantize && maps_input ? q_a.grid() : std::nullopt;
   const Tensor* levels = &input;
   if (quantize && !grid) {
     activation_.resize(input.shape());
-    q_a.levels(input.floats(), activation_.floats());
+    if (minus)
+      q_a.levels_of_difference(input.floats(), minus->floats(), activation_.floats());
+    else
+      q_a.levels(input.floats(), activation_.floats());
     levels = &activation_;
   }
   if (conv) {
-    conv->run(*levels, y, conv_scratch_, &e, grid ? &*grid : nullptr);
+    conv->run(*levels, y, conv_scratch_, &e, grid ? &*grid : nullptr,
+              grid && minus ? minus->f32() : nullptr);
     ++cost_.integer_layers;
     return;
   }

@@ -102,10 +102,12 @@ class StreamSession : private LinearLayerRunner {
   // y = post(sums of the input's levels scaled as scale_add does), the scaling and `post`
   // applied while in cache: by the integer kernel where there is one, else by the op's fused
   // epilogue. `input` holds levels, or with `quantize` values whose q_a levels are meant (the
-  // integer kernel then maps them as it packs them: no levels pass).
+  // integer kernel then maps them as it packs them: no levels pass), with `minus` too the
+  // levels of input - minus (a residual; mapped by the 1x1 integer kernels as they pack).
   void sum_scaled(size_t li, const Op& op, std::span<const Tensor* const> in, const Tensor& input,
                   bool quantize, const UniformQuantizer& q_a, int w_bits, const Tensor* base,
-                  const float* bias, Tensor& y, const Epilogue& post);
+                  const float* bias, Tensor& y, const Epilogue& post,
+                  const Tensor* minus = nullptr);
   // y = acc * (s_a * s_w[c]) + (base element-wise, or bias[c], or 0); y may alias acc or base.
   void scale_add(size_t li, const Tensor& acc, const UniformQuantizer& q_a, int w_bits,
                  const Tensor* base, const float* bias, Tensor& y);

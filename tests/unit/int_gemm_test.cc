@@ -169,6 +169,33 @@ TEST(IntGemm, QuantizesValuesAsItPacks) {
   EXPECT_EQ(want, reference(a, levels, m, n, k));
 }
 
+// B - M with a grid (a residual x_t - x_k) is packed as UniformQuantizer::levels_of_difference
+// maps it: the same sums, at 4 and 8 bits, in full tiles and the tail, rows of B strided.
+TEST(IntGemm, QuantizesDifferencesAsItPacks) {
+  std::mt19937 rng(6);
+  const int64_t m = 9, n = 53, k = 13, ldb = 60;
+  const std::vector<float> a = random_levels(m * k, 4, rng);
+  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+  std::vector<float> x(static_cast<size_t>(k * ldb)), x_k(x.size());
+  for (size_t i = 0; i < x.size(); ++i) x[i] = u(rng), x_k[i] = x[i] + 0.1f * u(rng);
+  for (size_t i = 0; i < x.size(); i += 7) x_k[i] = x[i];  // zero residuals
+  const PackedLevels packed(a.data(), m, k);
+  IntGemmScratch scratch;
+  for (int bits : {4, 8}) {
+    const UniformQuantizer q(bits, -0.08, 0.08);
+    std::vector<float> levels(x.size()), want(static_cast<size_t>(m * n)), got(want.size());
+    q.levels_of_difference(x, x_k, levels);
+    int_gemm(packed, levels.data(), ldb, n, want.data(), n, scratch);
+    const LevelGrid grid = *q.grid();
+    int_gemm(packed, x.data(), ldb, n, got.data(), n, scratch, nullptr, 0, &grid, x_k.data());
+    EXPECT_EQ(got, want) << bits << " bits";
+  }
+  std::vector<float> c(static_cast<size_t>(m * n));
+  EXPECT_THROW(int_gemm(packed, x.data(), ldb, n, c.data(), n, scratch, nullptr, 0, nullptr,
+                        x_k.data()),
+               std::invalid_argument);
+}
+
 TEST(IntGemm, FloatSumsExactBound) {
   EXPECT_TRUE(float_sums_exact(1024, 8, 8));   // 1024 * 128 * 128 = 2^24
   EXPECT_FALSE(float_sums_exact(1025, 8, 8));

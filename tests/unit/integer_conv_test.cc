@@ -131,6 +131,33 @@ TEST(IntegerConv, TransposedHasNoColumns_n) {
   EXPECT_THROW(conv->run_columns(columns.data(), 1, acc.data(), scratch), std::logic_error);
 }
 
+// A 1x1 conv maps a residual x - x_k as it packs it (batch 2: each image its own x_k); other
+// kernels refuse the difference rather than sum x alone.
+TEST(IntegerConv, PointwiseMapsDifferences) {
+  std::mt19937 rng(3);
+  const Tensor w = random_levels({5, 6, 1, 1}, 4, rng);
+  std::optional<IntegerConv> conv = IntegerConv::make(conv_node({}), {2, 6, 7, 9}, w);
+  ASSERT_TRUE(conv && conv->maps_differences());
+  std::normal_distribution<float> d(0.0f, 1.0f);
+  Tensor x({2, 6, 7, 9}), x_k({2, 6, 7, 9}), levels({2, 6, 7, 9});
+  for (float& v : x.floats()) v = d(rng);
+  for (int64_t i = 0; i < x.numel(); ++i) x_k.floats()[i] = x.floats()[i] + 0.2f * d(rng);
+  const UniformQuantizer q(4, -0.5, 0.5);
+  q.levels_of_difference(x.floats(), x_k.floats(), levels.floats());
+  Tensor want, got;
+  IntegerConvScratch scratch;
+  conv->run(levels, want, scratch);
+  const LevelGrid grid = *q.grid();
+  conv->run(x, got, scratch, nullptr, &grid, x_k.f32());
+  EXPECT_EQ(values(got), values(want));
+
+  const Tensor w3 = random_levels({5, 6, 3, 3}, 4, rng);
+  std::optional<IntegerConv> conv3 = IntegerConv::make(conv_node({}), {2, 6, 7, 9}, w3);
+  ASSERT_TRUE(conv3);
+  EXPECT_FALSE(conv3->maps_differences());
+  EXPECT_THROW(conv3->run(x, got, scratch, nullptr, &grid, x_k.f32()), std::logic_error);
+}
+
 TEST(IntegerConv, WeightsThatAreNotLevels_n) {
   Tensor w({2, 2, 1, 1});
   w.floats()[0] = 0.25f;
