@@ -46,11 +46,13 @@ class Op {
                          const Epilogue& epilogue) const {
     if (epilogue.input_grid) {
       Tensor levels(in[0]->shape());
-      epilogue.input_grid->map(in[0]->f32(), levels.numel(), levels.f32());
+      copy_or_map(in[0]->f32(), levels.numel(), levels.f32(),
+                  LevelMap{epilogue.input_grid, epilogue.input_minus});
       std::vector<const Tensor*> args(in.begin(), in.end());
       args[0] = &levels;
       Epilogue rest = epilogue;
       rest.input_grid = nullptr;
+      rest.input_minus = nullptr;
       run_fused(args, out, rest);
       return;
     }

@@ -52,8 +52,8 @@ void sum_taps(const float* const* taps, const float* k, int64_t t_count, float b
 // Depthwise 2-D conv of one input plane x into the output plane y, on phase planes (see
 // PhasePlanes): one pass over the wide output grid per channel.
 void depthwise(const Window& w, const float* x, const float* k, float bias, float* y,
-               PhasePlanes& planes, std::vector<float>& wide, const LevelGrid* grid) {
-  planes.build(w, x, 0.0f, grid);
+               PhasePlanes& planes, std::vector<float>& wide, const LevelMap& map) {
+  planes.build(w, x, 0.0f, map);
   const int64_t taps = w.kernel_size(), n = planes.wide_size();
   wide.resize(static_cast<size_t>(n));
   switch (taps) {
@@ -85,13 +85,13 @@ struct PaddedPlane {
   }
 
   // Copies the part of plane x that the windows see (image pixel (iy, ix) goes to padded
-  // (iy + pad_top, ix + pad_left)), as the grid's levels when there is one.
-  void copy(const Window& w, const float* x, const LevelGrid* grid) {
+  // (iy + pad_top, ix + pad_left)), mapped by `map`.
+  void copy(const Window& w, const float* x, const LevelMap& map) {
     const int64_t top = w.pad_begin[0], left = w.pad_begin[1];
     const int64_t y1 = std::min(w.in[0], rows - top), x1 = std::min(w.in[1], cols - left);
     if (x1 <= 0) return;
     for (int64_t iy = 0; iy < y1; ++iy)
-      copy_or_map(x + iy * w.in[1], x1, buf.data() + (iy + top) * cols + left, grid);
+      copy_or_map(x + iy * w.in[1], x1, buf.data() + (iy + top) * cols + left, map.at(iy * w.in[1]));
   }
 };
 
@@ -100,8 +100,8 @@ struct PaddedPlane {
 // the padded rows' starts. The taps sum in the same order as depthwise().
 template <int KH, int KW>
 void depthwise_rows(const Window& w, const float* x, const float* k, float bias, float* y,
-                    PaddedPlane& plane, const LevelGrid* grid) {
-  plane.copy(w, x, grid);
+                    PaddedPlane& plane, const LevelMap& map) {
+  plane.copy(w, x, map);
   const int64_t oh = w.out[0], ow = w.out[1];
   for (int64_t oy = 0; oy < oh; ++oy) {
     const float* taps[KH * KW];
@@ -117,8 +117,8 @@ void depthwise_rows(const Window& w, const float* x, const float* k, float bias,
 // the ow valid outputs of each wide row are copied out. The taps sum as in depthwise_rows.
 template <int KH, int KW>
 void depthwise_wide(const Window& w, const float* x, const float* k, float bias, float* y,
-                    PaddedPlane& plane, const LevelGrid* grid) {
-  plane.copy(w, x, grid);
+                    PaddedPlane& plane, const LevelMap& map) {
+  plane.copy(w, x, map);
   const int64_t oh = w.out[0], ow = w.out[1], cols = plane.cols, n = oh * cols;
   plane.wide.resize(static_cast<size_t>(n));
   const float* taps[KH * KW];
@@ -132,7 +132,7 @@ void depthwise_wide(const Window& w, const float* x, const float* k, float bias,
 // The padded-plane kernel for w (depthwise_wide or depthwise_rows), or nullptr when there is
 // none (dilation, other strides or kernel sizes): those take the phase-plane path.
 using DepthwiseKernel = void (*)(const Window&, const float*, const float*, float, float*,
-                                 PaddedPlane&, const LevelGrid*);
+                                 PaddedPlane&, const LevelMap&);
 DepthwiseKernel padded_plane_kernel(const Window& w) {
   if (w.dilation[0] != 1 || w.dilation[1] != 1 || w.stride[0] != w.stride[1] ||
       w.kernel[0] != w.kernel[1])
@@ -180,16 +180,17 @@ class ConvOp : public Op {
     const bool depthwise_2d = cg == 1 && w.rank() == 2;
     const bool pointwise = w.is_pointwise();
     const bool tap_rows = conv_reads_tap_rows(cg, w.kernel);
-    // The depthwise and tap-row kernels map the input to levels as they copy it to their
-    // planes; the im2col path does not.
+    // The depthwise and tap-row kernels map the input (or its residual) to levels as they copy
+    // it to their planes; the im2col path does not.
     if (epilogue.input_grid && !depthwise_2d && !tap_rows) return Op::run_fused(in, out, epilogue);
+    const LevelMap map{epilogue.input_grid, epilogue.input_grid ? epilogue.input_minus : nullptr};
     if (const DepthwiseKernel padded = depthwise_2d ? padded_plane_kernel(w) : nullptr) {
       padded_.reset(w);
       for (int64_t b = 0; b < g.n; ++b)
         for (int64_t oc = 0; oc < g.m; ++oc) {
           const int64_t at = (b * g.m + oc) * P;
-          padded(w, x + (b * g.c + oc / mg) * I, wt + oc * K, bias ? bias[oc] : 0.0f, y + at,
-                 padded_, epilogue.input_grid);
+          const int64_t from = (b * g.c + oc / mg) * I;
+          padded(w, x + from, wt + oc * K, bias ? bias[oc] : 0.0f, y + at, padded_, map.at(from));
           epilogue.apply(y + at, at, P);
         }
       return;
@@ -198,8 +199,9 @@ class ConvOp : public Op {
       for (int64_t b = 0; b < g.n; ++b)
         for (int64_t oc = 0; oc < g.m; ++oc) {
           const int64_t at = (b * g.m + oc) * P;
-          depthwise(w, x + (b * g.c + oc / mg) * I, wt + oc * K, bias ? bias[oc] : 0.0f, y + at,
-                    planes_, scratch_, epilogue.input_grid);
+          const int64_t from = (b * g.c + oc / mg) * I;
+          depthwise(w, x + from, wt + oc * K, bias ? bias[oc] : 0.0f, y + at, planes_, scratch_,
+                    map.at(from));
           epilogue.apply(y + at, at, P);
         }
       return;
@@ -215,7 +217,8 @@ class ConvOp : public Op {
       for (int64_t b = 0; b < g.n; ++b)
         for (int64_t grp = 0; grp < group_; ++grp) {
           for (int64_t c = 0; c < cg; ++c) {
-            in_planes_[c].build(w, x + (b * g.c + grp * cg + c) * I, 0.0f, epilogue.input_grid);
+            const int64_t from = (b * g.c + grp * cg + c) * I;
+            in_planes_[c].build(w, x + from, 0.0f, map.at(from));
             std::copy(in_planes_[c].taps(), in_planes_[c].taps() + K, tap_rows_.begin() + c * K);
           }
           const int64_t at = (b * g.m + grp * mg) * P;

@@ -68,9 +68,13 @@ struct Epilogue {
   enum class Activation { kNone, kRelu, kClip, kHardSwish, kTimesHardSigmoid };
 
   // A quantized layer's input: the op sums the levels of its input 0 under this grid instead of
-  // the values, mapping them as it reads them where it can (depthwise Conv); others map a copy
+  // the values, mapping them as it reads them where it can (depthwise Conv, conv_reads_tap_rows
+  // convs); others map a copy
   // first (Op::run_fused), no cheaper than the caller's own levels pass.
   const LevelGrid* input_grid = nullptr;
+  // With input_grid: the levels summed are those of input 0 - input_minus (laid out as input 0:
+  // a residual x_t - x_k), as UniformQuantizer::levels_of_difference makes them.
+  const float* input_minus = nullptr;
   // Quantized layers whose op summed integer levels: first y = scale_affine(y, multiplier[c],
   // base[index] or bias[c] or 0), c = (index / plane) % channels the output channel.
   const float* multiplier = nullptr;

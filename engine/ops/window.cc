@@ -279,7 +279,7 @@ void col2im(const Window& w, int64_t channels, const float* col, float* image) {
                });
 }
 
-void PhasePlanes::build(const Window& w, const float* x, float pad_value, const LevelGrid* grid) {
+void PhasePlanes::build(const Window& w, const float* x, float pad_value, const LevelMap& map) {
   const int64_t sh = w.stride[0], sw = w.stride[1], in_h = w.in[0], in_w = w.in[1];
   const int64_t pw = ((w.out[1] - 1) * sw + w.extent(1) + sw - 1) / sw;      // >= out[1]
   const int64_t ph = ((w.out[0] - 1) * sh + w.extent(0) + sh - 1) / sh + 1;  // + 1: wide overrun
@@ -303,13 +303,13 @@ void PhasePlanes::build(const Window& w, const float* x, float pad_value, const 
   const int64_t y0 = w.pad_begin[0], x0 = std::min(w.pad_begin[1], row_len);
   const int64_t cols = std::clamp<int64_t>(row_len - x0, 0, in_w);
   const int64_t rows = std::clamp<int64_t>(sh * ph - y0, 0, in_h);
-  if (grid) row_.resize(static_cast<size_t>(cols));
+  if (map.grid) row_.resize(static_cast<size_t>(cols));
   for (int64_t iy = 0; iy < rows; ++iy) {
     const int64_t py = iy + y0;
     float* __restrict d = buf_.data() + (py % sh) * sw * plane + (py / sh) * pw;  // phase 0
     const float* src = x + iy * in_w;
-    if (grid) {
-      copy_or_map(src, cols, row_.data(), grid);
+    if (map.grid) {
+      copy_or_map(src, cols, row_.data(), map.at(iy * in_w));
       src = row_.data();
     }
     const float* __restrict s = src;

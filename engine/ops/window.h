@@ -87,7 +87,7 @@ class PhasePlanes {
  public:
   // With a grid, the image's pixels are stored as its levels (a quantized conv's input). The
   // pads are written when the geometry or the pad value changes, the pixels on every build.
-  void build(const Window& w, const float* image, float pad_value, const LevelGrid* grid = nullptr);
+  void build(const Window& w, const float* image, float pad_value, const LevelMap& map = {});
   // The run of kernel tap (ky, kx); taps() lists them row by row.
   const float* tap(int64_t ky, int64_t kx) const { return taps_[ky * kw_ + kx]; }
   const float* const* taps() const { return taps_.data(); }

@@ -34,12 +34,31 @@ struct LevelGrid {
     const LevelGrid g = *this;  // in registers, not reloaded past the stores
     for (int64_t i = 0; i < n; ++i) to[i] = g.level(from[i]);
   }
+  // to[0, n) = the levels of from[0, n) - minus[0, n), the difference rounded to float first
+  // (as UniformQuantizer::levels_of_difference).
+  void map_difference(const float* __restrict from, const float* __restrict minus, int64_t n,
+                      float* __restrict to) const {
+    const LevelGrid g = *this;
+    for (int64_t i = 0; i < n; ++i) to[i] = g.level(from[i] - minus[i]);
+  }
 };
 
-// to[0, n) = from[0, n), or its levels when there is a grid (kernels that quantize as they copy).
-inline void copy_or_map(const float* from, int64_t n, float* to, const LevelGrid* grid) {
-  if (grid)
-    grid->map(from, n, to);
+// What a kernel that quantizes as it copies its input does to it: nothing (no grid), map it to
+// the grid's levels, or with `minus` (laid out as the input: a keyframe's x_k) map the residual
+// input - minus.
+struct LevelMap {
+  const LevelGrid* grid = nullptr;
+  const float* minus = nullptr;
+  // The same map for the part of the input that starts `offset` elements in.
+  LevelMap at(int64_t offset) const { return {grid, minus ? minus + offset : nullptr}; }
+};
+
+// to[0, n) = from[0, n), or what `map` makes of it (`map` positioned at `from`).
+inline void copy_or_map(const float* from, int64_t n, float* to, const LevelMap& map) {
+  if (map.grid && map.minus)
+    map.grid->map_difference(from, map.minus, n, to);
+  else if (map.grid)
+    map.grid->map(from, n, to);
   else
     std::copy(from, from + n, to);
 }

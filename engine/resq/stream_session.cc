@@ -9,6 +9,7 @@
 
 #include "engine/error.h"
 #include "engine/thread_cpu.h"
+#include "engine/ops/conv.h"
 #include "engine/ops/gemm.h"
 #include "engine/resq/receptive_field.h"
 
@@ -299,11 +300,13 @@ void StreamSession::sum_scaled(size_t li, const Op& op, std::span<const Tensor* 
   e.plane = v.inner;
   e.channels = v.channels;
   const IntegerConv* conv = integer_conv(li, q_a.bits(), w_bits);
-  // The integer kernel and depthwise convs map the input to levels as they read it; other ops
-  // (and all-zero levels) get a levels pass into the session's buffer, hot in cache.
+  // The integer kernel, depthwise convs and the image's conv map the input (or its residual) to
+  // levels as they read it; other ops (and all-zero levels) get a levels pass into the session's
+  // buffer, hot in cache.
   const QuantizedModel::ConvWindow* cw = model_->conv_window(li);
-  const bool maps_input = minus ? conv && conv->maps_differences()
-                                : conv || (cw && model_->pixels(li).channels == cw->group);
+  const int64_t cg = cw ? model_->pixels(li).channels / cw->group : 0;
+  const bool op_maps = cw && (cg == 1 || conv_reads_tap_rows(cg, cw->window.kernel));
+  const bool maps_input = conv ? !minus || conv->maps_differences() : op_maps;
   const std::optional<LevelGrid> grid = quantize && maps_input ? q_a.grid() : std::nullopt;
   const Tensor* levels = &input;
   if (quantize && !grid) {
@@ -322,6 +325,7 @@ void StreamSession::sum_scaled(size_t li, const Op& op, std::span<const Tensor* 
   }
   // The float op on levels and without bias sums exactly what sum_levels does.
   e.input_grid = grid ? &*grid : nullptr;
+  e.input_minus = grid && minus ? minus->f32() : nullptr;
   std::vector<const Tensor*> args(in.begin(), in.end());
   args[0] = levels;
   args[1] = &model_->weight_levels(li, w_bits).levels;

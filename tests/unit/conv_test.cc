@@ -226,10 +226,10 @@ TEST(Conv, RepeatedRunsReuseScratch) {
   }
 }
 
-// A quantized layer's input grid: the op sums the levels of its input as if they had been
-// computed first, bit for bit, on the kernels that map as they copy (depthwise, and tap rows
-// for up to 4 input channels a group) and on the rest (the default maps a copy first), with
-// the epilogue's scaling after.
+// A quantized layer's input grid: the op sums the levels of its input (or of its residual
+// x - x_k) as if they had been computed first, bit for bit, on the kernels that map as they copy
+// (depthwise, and tap rows for up to 4 input channels a group) and on the rest (the default
+// maps a copy first), with the epilogue's scaling after.
 TEST(Conv, InputGridSumsTheLevels) {
   const UniformQuantizer q(8, -1.0, 1.0);
   const LevelGrid grid = *q.grid();
@@ -246,25 +246,36 @@ TEST(Conv, InputGridSumsTheLevels) {
                                      {"pads", Ints{c.pad, c.pad, c.pad, c.pad}}}));
     Tensor x = random_tensor({1, 6, 11, 13}, 4), levels(x.shape());
     for (float& v : x.floats()) v *= 1.3f;  // some values past the range
-    q.levels(x.floats(), levels.floats());
+    // A residual's keyframe input: near x, equal to it at every fifth element.
+    Tensor x_k = random_tensor(x.shape(), 6);
+    for (int64_t i = 0; i < x.numel(); ++i)
+      x_k.floats()[i] = i % 5 ? x.floats()[i] + 0.5f * x_k.floats()[i] : x.floats()[i];
     Tensor w = random_tensor(c.w, 5);
     for (float& v : w.floats()) v = std::round(v * 100);
     std::vector<TensorMeta> m = {{DType::kFloat32, x.shape(), &x}, {DType::kFloat32, w.shape(), &w}};
     const Shape y_shape = (*op->infer(m))[0].shape;
-    Tensor want(y_shape), got(y_shape);
-    const Tensor* on_levels[] = {&levels, &w};
-    Tensor* want_out[] = {&want};
-    op->run(on_levels, want_out);
     const std::vector<float> multiplier(static_cast<size_t>(c.w[0]), 0.25f);
-    for (float& v : want.floats()) v = relu(scale_affine(v, 0.25f, 0.0f));
-    Epilogue e{.input_grid = &grid, .multiplier = multiplier.data(), .plane = y_shape[2] * y_shape[3],
-               .channels = c.w[0], .activation = Epilogue::Activation::kRelu};
-    const Tensor* on_values[] = {&x, &w};
-    Tensor* got_out[] = {&got};
-    op->run_fused(on_values, got_out, e);
-    EXPECT_EQ(std::vector<float>(got.floats().begin(), got.floats().end()),
-              std::vector<float>(want.floats().begin(), want.floats().end()))
-        << "kernel " << c.w[2] << " stride " << c.stride << " group " << c.group;
+    for (const Tensor* minus : {static_cast<const Tensor*>(nullptr), static_cast<const Tensor*>(&x_k)}) {
+      if (minus)
+        q.levels_of_difference(x.floats(), minus->floats(), levels.floats());
+      else
+        q.levels(x.floats(), levels.floats());
+      Tensor want(y_shape), got(y_shape);
+      const Tensor* on_levels[] = {&levels, &w};
+      Tensor* want_out[] = {&want};
+      op->run(on_levels, want_out);
+      for (float& v : want.floats()) v = relu(scale_affine(v, 0.25f, 0.0f));
+      Epilogue e{.input_grid = &grid, .input_minus = minus ? minus->f32() : nullptr,
+                 .multiplier = multiplier.data(), .plane = y_shape[2] * y_shape[3],
+                 .channels = c.w[0], .activation = Epilogue::Activation::kRelu};
+      const Tensor* on_values[] = {&x, &w};
+      Tensor* got_out[] = {&got};
+      op->run_fused(on_values, got_out, e);
+      EXPECT_EQ(std::vector<float>(got.floats().begin(), got.floats().end()),
+                std::vector<float>(want.floats().begin(), want.floats().end()))
+          << "kernel " << c.w[2] << " stride " << c.stride << " group " << c.group
+          << (minus ? ", residual" : "");
+    }
   }
 }
 
