@@ -91,7 +91,8 @@ struct PaddedPlane {
     const int64_t y1 = std::min(w.in[0], rows - top), x1 = std::min(w.in[1], cols - left);
     if (x1 <= 0) return;
     for (int64_t iy = 0; iy < y1; ++iy)
-      copy_or_map(x + iy * w.in[1], x1, buf.data() + (iy + top) * cols + left, map.at(iy * w.in[1]));
+      copy_or_map(x + iy * w.in[1], x1, buf.data() + (iy + top) * cols + left,
+                  map.at(iy * w.in[1]));
   }
 };
 

@@ -130,7 +130,8 @@ void pack_block(const float* b, const float* minus, int64_t ldb, int64_t k, int6
       if (tile_cols == kCols)
         for (; j < kCols; j += kWidth) {
           auto lv = [&](int64_t i) {
-            return levels(rows[i] ? rows[i] + j : nullptr, minus_rows[i] ? minus_rows[i] + j : nullptr);
+            return levels(rows[i] ? rows[i] + j : nullptr,
+                          minus_rows[i] ? minus_rows[i] + j : nullptr);
           };
           auto w = merge(lv(0), shift(lv(1), std::integral_constant<int, kLaneBits>{}));
           if constexpr (kGroup == 4)
@@ -163,7 +164,8 @@ struct RowScale {
                                    int64_t cols) {
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t j = 0; j < cols; ++j)
-      c[r * ldc + j] = scale_affine(tile[r][j], scale.mult[r], base ? base[r * ldc + j] : scale.add[r]);
+      c[r * ldc + j] =
+          scale_affine(tile[r][j], scale.mult[r], base ? base[r * ldc + j] : scale.add[r]);
 }
 
 #if defined(RESQ_INT_GEMM_512)
@@ -191,7 +193,8 @@ void micro_kernel(const int32_t* a, const int32_t* start, const int32_t* b, int6
   if (rows == kRows && cols == kCols) {
     for (int64_t r = 0; r < kRows; ++r)
       for (int v = 0; v < 2; ++v) {
-        const __m512 add = base ? _mm512_loadu_ps(base + r * ldc + v * 16) : _mm512_set1_ps(scale.add[r]);
+        const __m512 add =
+            base ? _mm512_loadu_ps(base + r * ldc + v * 16) : _mm512_set1_ps(scale.add[r]);
         _mm512_storeu_ps(c + r * ldc + v * 16,
                          _mm512_fmadd_ps(to_float(acc[r][v]), _mm512_set1_ps(scale.mult[r]), add));
       }
@@ -236,9 +239,11 @@ void micro_kernel(const int32_t* a, const int32_t* start, const int32_t* b, int6
   if (rows == kRows && cols == kCols) {
     for (int64_t r = 0; r < kRows; ++r)
       for (int v = 0; v < 2; ++v) {
-        const __m256 add = base ? _mm256_loadu_ps(base + r * ldc + v * 8) : _mm256_set1_ps(scale.add[r]);
+        const __m256 add =
+            base ? _mm256_loadu_ps(base + r * ldc + v * 8) : _mm256_set1_ps(scale.add[r]);
         _mm256_storeu_ps(c + r * ldc + v * 8,
-                         _mm256_fmadd_ps(_mm256_cvtepi32_ps(acc[r][v]), _mm256_set1_ps(scale.mult[r]), add));
+                         _mm256_fmadd_ps(_mm256_cvtepi32_ps(acc[r][v]),
+                                         _mm256_set1_ps(scale.mult[r]), add));
       }
     return;
   }

@@ -110,7 +110,8 @@ TEST(ConvGemm, FusedEpilogueMatchesApplyAfterwards) {
 TEST(ConvGemm, ListedRowsMatchContiguousB) {
   const int64_t offset = 5;
   uint32_t seed = 200;
-  for (const GemmShape& s : std::vector<GemmShape>{{16, 128, 27}, {13, 45, 9}, {8, 7, 36}, {1, 33, 1}}) {
+  const std::vector<GemmShape> shapes = {{16, 128, 27}, {13, 45, 9}, {8, 7, 36}, {1, 33, 1}};
+  for (const GemmShape& s : shapes) {
     const Tensor a = testing::random_tensor({s.m, s.k}, seed++);
     const Tensor b = testing::random_tensor({s.k, s.n}, seed++);
     const Tensor bias = testing::random_tensor({s.m}, seed++);

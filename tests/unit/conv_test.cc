@@ -255,7 +255,8 @@ TEST(Conv, InputGridSumsTheLevels) {
     std::vector<TensorMeta> m = {{DType::kFloat32, x.shape(), &x}, {DType::kFloat32, w.shape(), &w}};
     const Shape y_shape = (*op->infer(m))[0].shape;
     const std::vector<float> multiplier(static_cast<size_t>(c.w[0]), 0.25f);
-    for (const Tensor* minus : {static_cast<const Tensor*>(nullptr), static_cast<const Tensor*>(&x_k)}) {
+    const Tensor* no_minus = nullptr;
+    for (const Tensor* minus : {no_minus, static_cast<const Tensor*>(&x_k)}) {
       if (minus)
         q.levels_of_difference(x.floats(), minus->floats(), levels.floats());
       else
