@@ -44,15 +44,13 @@ class Op {
   // cache.
   virtual void run_fused(std::span<const Tensor* const> in, std::span<Tensor* const> out,
                          const Epilogue& epilogue) const {
-    if (epilogue.input_grid) {
+    if (epilogue.input.grid) {
       Tensor levels(in[0]->shape());
-      copy_or_map(in[0]->f32(), levels.numel(), levels.f32(),
-                  LevelMap{epilogue.input_grid, epilogue.input_minus});
+      copy_or_map(in[0]->f32(), levels.numel(), levels.f32(), epilogue.input);
       std::vector<const Tensor*> args(in.begin(), in.end());
       args[0] = &levels;
       Epilogue rest = epilogue;
-      rest.input_grid = nullptr;
-      rest.input_minus = nullptr;
+      rest.input = {};
       run_fused(args, out, rest);
       return;
     }

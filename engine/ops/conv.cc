@@ -181,10 +181,9 @@ class ConvOp : public Op {
     const bool depthwise_2d = cg == 1 && w.rank() == 2;
     const bool pointwise = w.is_pointwise();
     const bool tap_rows = conv_reads_tap_rows(cg, w.kernel);
-    // The depthwise and tap-row kernels map the input (or its residual) to levels as they copy
-    // it to their planes; the im2col path does not.
-    if (epilogue.input_grid && !depthwise_2d && !tap_rows) return Op::run_fused(in, out, epilogue);
-    const LevelMap map{epilogue.input_grid, epilogue.input_grid ? epilogue.input_minus : nullptr};
+    if (epilogue.input.grid && !conv_maps_levels_as_it_reads(cg, w.kernel))
+      return Op::run_fused(in, out, epilogue);
+    const LevelMap& map = epilogue.input;
     if (const DepthwiseKernel padded = depthwise_2d ? padded_plane_kernel(w) : nullptr) {
       padded_.reset(w);
       for (int64_t b = 0; b < g.n; ++b)
@@ -307,6 +306,11 @@ class ConvOp : public Op {
 
 bool conv_reads_tap_rows(int64_t channels_per_group, const Shape& kernel) {
   return kernel.size() == 2 && shape_numel(kernel) > 1 && channels_per_group <= 4;
+}
+
+bool conv_maps_levels_as_it_reads(int64_t channels_per_group, const Shape& kernel) {
+  return kernel.size() == 2 &&
+         (channels_per_group == 1 || conv_reads_tap_rows(channels_per_group, kernel));
 }
 
 std::unique_ptr<Op> make_conv(const Attributes& attrs) { return std::make_unique<ConvOp>(attrs); }

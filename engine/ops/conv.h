@@ -19,4 +19,8 @@ std::unique_ptr<Op> make_conv(const Attributes& attrs);
 // 0.37 vs 0.63 ms).
 bool conv_reads_tap_rows(int64_t channels_per_group, const Shape& kernel);
 
+// True when the conv maps a quantized input (Epilogue::input) to levels as it copies it to its
+// planes (2-D depthwise and conv_reads_tap_rows convs); the others map a copy first.
+bool conv_maps_levels_as_it_reads(int64_t channels_per_group, const Shape& kernel);
+
 }  // namespace resq

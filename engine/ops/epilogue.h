@@ -67,14 +67,11 @@ struct Epilogue {
   // kTimesHardSigmoid: x * HardSigmoid(x), HardSwish as ONNX exporters write it.
   enum class Activation { kNone, kRelu, kClip, kHardSwish, kTimesHardSigmoid };
 
-  // A quantized layer's input: the op sums the levels of its input 0 under this grid instead of
-  // the values, mapping them as it reads them where it can (depthwise Conv, conv_reads_tap_rows
-  // convs); others map a copy
-  // first (Op::run_fused), no cheaper than the caller's own levels pass.
-  const LevelGrid* input_grid = nullptr;
-  // With input_grid: the levels summed are those of input 0 - input_minus (laid out as input 0:
-  // a residual x_t - x_k), as UniformQuantizer::levels_of_difference makes them.
-  const float* input_minus = nullptr;
+  // A quantized layer's input: with a grid, the op sums the levels of its input 0 (or, with
+  // `minus`, of the residual input 0 - minus) instead of the values, mapping them as it reads them
+  // where it can (conv_maps_levels_as_it_reads); others map a copy first (Op::run_fused), no
+  // cheaper than the caller's own levels pass.
+  LevelMap input = {};  // "= {}": designated initialisers that omit it do not warn
   // Quantized layers whose op summed integer levels: first y = scale_affine(y, multiplier[c],
   // base[index] or bias[c] or 0), c = (index / plane) % channels the output channel.
   const float* multiplier = nullptr;
@@ -92,7 +89,7 @@ struct Epilogue {
   // Only an addend and an activation other than kTimesHardSigmoid: what the float GEMM applies
   // to its registers as it stores them (conv_gemm).
   bool gemm_fusable() const {
-    return input_grid == nullptr && multiplier == nullptr && keep == nullptr &&
+    return input.grid == nullptr && multiplier == nullptr && keep == nullptr &&
            activation != Activation::kTimesHardSigmoid;
   }
   bool empty() const {

@@ -323,8 +323,9 @@ const int32_t* PackedLevels::block(int64_t mb) const { return data_.data() + mb 
 const int32_t* PackedLevels::start(int64_t mb) const { return start_.data() + mb * kRows; }
 
 void int_gemm(const PackedLevels& a, const float* b, int64_t ldb, int64_t n, float* c, int64_t ldc,
-              IntGemmScratch& s, const Epilogue* ep, int64_t offset, const LevelGrid* grid,
-              const float* minus) {
+              IntGemmScratch& s, const Epilogue* ep, int64_t offset, const LevelMap& input) {
+  const LevelGrid* grid = input.grid;
+  const float* minus = input.minus;
   if (minus && !grid) throw std::invalid_argument("integer GEMM: a B - M difference needs a grid");
   const int64_t m = a.rows(), k = a.depth(), groups = (k + kGroup - 1) / kGroup;
   // The rescale by a per-channel multiplier and bias or base (z_k) moves into the micro-kernel

@@ -53,14 +53,14 @@ struct IntGemmScratch {
 };
 
 // C (m x n, row stride ldc) = A * B, B = k x n float levels in [-128, 127] with row stride ldb,
-// or with a grid, k x n values that are mapped to its levels as B is packed (no levels pass);
-// with a grid and `minus` (laid out as B), the values B - minus (a residual x_t - x_k, mapped
+// or with input.grid, k x n values that are mapped to its levels as B is packed (no levels
+// pass); with input.minus too (laid out as B), the values B - minus (a residual x_t - x_k, mapped
 // as UniformQuantizer::levels_of_difference does). Overwrites C. An epilogue is applied to each
 // part of C as it is written (while in cache), C's element (r, j) being output element
-// `offset + r * ldc + j` (its index in base and addend). Throws std::invalid_argument for
+// `offset + r * ldc + j` (its index in base and addend). Throws std::invalid_argument for a
 // `minus` without a grid.
 void int_gemm(const PackedLevels& a, const float* b, int64_t ldb, int64_t n, float* c, int64_t ldc,
               IntGemmScratch& scratch, const Epilogue* epilogue = nullptr, int64_t offset = 0,
-              const LevelGrid* grid = nullptr, const float* minus = nullptr);
+              const LevelMap& input = {});
 
 }  // namespace resq

@@ -41,7 +41,7 @@ void IntegerConv::run_transposed(const float* x, float* out, IntegerConvScratch&
   std::fill(out, out + n_ * m * p_out, 0.0f);
   for (int64_t b = 0; b < n_; ++b) {
     int_gemm(weights_, x + b * c_ * p_in, p_in, p_in, s.columns.data(), p_in, s.gemm, nullptr, 0,
-             grid);
+             LevelMap{grid});
     col2im(w, m, s.columns.data(), out + b * m * p_out);
   }
   // Overlapping taps add up in col2im: the epilogue can only follow it.
@@ -49,8 +49,8 @@ void IntegerConv::run_transposed(const float* x, float* out, IntegerConvScratch&
 }
 
 void IntegerConv::run(const Tensor& x_levels, Tensor& acc, IntegerConvScratch& s,
-                      const Epilogue* ep, const LevelGrid* grid, const float* minus) const {
-  if (minus && !maps_differences())
+                      const Epilogue* ep, const LevelMap& input) const {
+  if (input.minus && !maps_differences())
     throw std::logic_error("IntegerConv::run: only a 1x1 stride-1 conv maps x - minus itself");
   const Window& w = window_;
   const int64_t m = weights_.rows() / (transposed_ ? w.kernel_size() : 1);
@@ -59,12 +59,12 @@ void IntegerConv::run(const Tensor& x_levels, Tensor& acc, IntegerConvScratch& s
   acc.resize(y);
   const float* x = x_levels.f32();
   float* out = acc.f32();
-  if (transposed_) return run_transposed(x, out, s, ep, grid);
+  if (transposed_) return run_transposed(x, out, s, ep, input.grid);
   const int64_t P = w.out_size(), I = w.in_size(), K = depth();
   if (w.is_pointwise()) {
     for (int64_t b = 0; b < n_; ++b)
-      int_gemm(weights_, x + b * c_ * I, I, P, out + b * m * P, P, s.gemm, ep, b * m * P, grid,
-               minus ? minus + b * c_ * I : nullptr);
+      int_gemm(weights_, x + b * c_ * I, I, P, out + b * m * P, P, s.gemm, ep, b * m * P,
+               input.at(b * c_ * I));
     return;
   }
   // Tiles of output rows (first spatial dim), as the float Conv does, so columns stay in cache.
@@ -80,7 +80,7 @@ void IntegerConv::run(const Tensor& x_levels, Tensor& acc, IntegerConvScratch& s
       im2col(tile, c_, x + b * c_ * I, s.columns.data());
       // im2col's zero padding is level 0 of any grid.
       int_gemm(weights_, s.columns.data(), n, n, out + b * m * P + r0 * row, P, s.gemm, ep,
-               b * m * P + r0 * row, grid);
+               b * m * P + r0 * row, input);
     }
 }
 

@@ -40,14 +40,13 @@ class IntegerConv {
   // (levels): the sums of just those outputs.
   void run_columns(const float* columns, int64_t n, float* acc, IntGemmScratch& scratch) const;
   // acc [N, M, out...] = Conv(x_levels, weight levels), no bias. x_levels has the static input
-  // shape and holds levels of an activation quantizer of at most 8 bits, or with a grid, values
-  // that are mapped to its levels as they are packed; with `minus` too (a tensor of the same
-  // shape, only where maps_differences()), the values x - minus (a residual x_t - x_k). With an
-  // epilogue (indexed like acc; plane = output positions, channels = M), acc holds its result.
-  // Throws std::logic_error for `minus` where the kernel cannot take it.
+  // shape and holds levels of an activation quantizer of at most 8 bits, or with input.grid,
+  // values that are mapped to its levels as they are packed; with input.minus too (a tensor of
+  // the same shape, only where maps_differences()), the values x - minus (a residual x_t - x_k).
+  // With an epilogue (indexed like acc; plane = output positions, channels = M), acc holds its
+  // result. Throws std::logic_error for a `minus` the kernel cannot take.
   void run(const Tensor& x_levels, Tensor& acc, IntegerConvScratch& scratch,
-           const Epilogue* epilogue = nullptr, const LevelGrid* grid = nullptr,
-           const float* minus = nullptr) const;
+           const Epilogue* epilogue = nullptr, const LevelMap& input = {}) const;
   // Whether run() maps x - minus itself: 1x1 stride-1 convs, whose B is the input itself.
   bool maps_differences() const { return !transposed_ && window_.is_pointwise(); }
 

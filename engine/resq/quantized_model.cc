@@ -77,16 +77,16 @@ QuantizedModel::QuantizedModel(std::shared_ptr<const Graph> graph, const Calibra
           n.attrs.get_ints("output_shape", {}).empty() && y == tiled)
         layer.transpose_tile = kernel;
     }
+    // An image's conv sums its levels faster in the float op, which reads taps in place.
+    const bool float_op_faster =
+        n.op_type == "Conv" &&
+        conv_reads_tap_rows(w.shape()[1], Shape(w.shape().begin() + 2, w.shape().end()));
     for (int bits : kWeightBits) {
       // 32 bits are the float weights themselves, so W32A32 runs exactly as fp32.
       QuantizedWeight qw;
       if (bits != 32) qw = quantize_weight(w, bits, g, axis.value_or(0));
       Tensor q = bits == 32 ? w : std::move(qw.weight);
       if (bits <= 8 && layer.out_channel_axis >= 0) {
-        // An image's conv sums its levels faster in the float op, which reads taps in place.
-        const bool float_op_faster =
-            n.op_type == "Conv" && conv_reads_tap_rows(w.shape()[1], Shape(w.shape().begin() + 2,
-                                                                           w.shape().end()));
         std::optional<IntegerConv> conv;
         if (!float_op_faster) conv = IntegerConv::make(n, x.meta.shape, qw.levels);
         layer.levels[bits] = {std::move(qw.levels), std::move(qw.scales), std::move(conv)};

@@ -304,8 +304,9 @@ void StreamSession::sum_scaled(size_t li, const Op& op, std::span<const Tensor* 
   // levels as they read it; other ops (and all-zero levels) get a levels pass into the session's
   // buffer, hot in cache.
   const QuantizedModel::ConvWindow* cw = model_->conv_window(li);
-  const int64_t cg = cw ? model_->pixels(li).channels / cw->group : 0;
-  const bool op_maps = cw && (cg == 1 || conv_reads_tap_rows(cg, cw->window.kernel));
+  const bool op_maps =
+      cw && conv_maps_levels_as_it_reads(model_->pixels(li).channels / cw->group,
+                                         cw->window.kernel);
   const bool maps_input = conv ? !minus || conv->maps_differences() : op_maps;
   const std::optional<LevelGrid> grid = quantize && maps_input ? q_a.grid() : std::nullopt;
   const Tensor* levels = &input;
@@ -317,15 +318,15 @@ void StreamSession::sum_scaled(size_t li, const Op& op, std::span<const Tensor* 
       q_a.levels(input.floats(), activation_.floats());
     levels = &activation_;
   }
+  // What the kernel maps as it reads: nothing (levels given), the input, or its residual.
+  const LevelMap input_map{grid ? &*grid : nullptr, grid && minus ? minus->f32() : nullptr};
   if (conv) {
-    conv->run(*levels, y, conv_scratch_, &e, grid ? &*grid : nullptr,
-              grid && minus ? minus->f32() : nullptr);
+    conv->run(*levels, y, conv_scratch_, &e, input_map);
     ++cost_.integer_layers;
     return;
   }
   // The float op on levels and without bias sums exactly what sum_levels does.
-  e.input_grid = grid ? &*grid : nullptr;
-  e.input_minus = grid && minus ? minus->f32() : nullptr;
+  e.input = input_map;
   std::vector<const Tensor*> args(in.begin(), in.end());
   args[0] = levels;
   args[1] = &model_->weight_levels(li, w_bits).levels;

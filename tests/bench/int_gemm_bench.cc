@@ -102,7 +102,7 @@ void BM_IntGemmQuantizingFused(benchmark::State& state) {
   std::vector<float> c(static_cast<size_t>(m * n));
   IntGemmScratch scratch;
   for (auto _ : state) {
-    int_gemm(packed, b.data(), n, n, c.data(), n, scratch, &e, 0, &grid);
+    int_gemm(packed, b.data(), n, n, c.data(), n, scratch, &e, 0, {&grid});
     benchmark::DoNotOptimize(c.data());
   }
   count_macs(state, m * k * n);

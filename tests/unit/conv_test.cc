@@ -266,7 +266,7 @@ TEST(Conv, InputGridSumsTheLevels) {
       Tensor* want_out[] = {&want};
       op->run(on_levels, want_out);
       for (float& v : want.floats()) v = relu(scale_affine(v, 0.25f, 0.0f));
-      Epilogue e{.input_grid = &grid, .input_minus = minus ? minus->f32() : nullptr,
+      Epilogue e{.input = {&grid, minus ? minus->f32() : nullptr},
                  .multiplier = multiplier.data(), .plane = y_shape[2] * y_shape[3],
                  .channels = c.w[0], .activation = Epilogue::Activation::kRelu};
       const Tensor* on_values[] = {&x, &w};

@@ -164,7 +164,7 @@ TEST(IntGemm, QuantizesValuesAsItPacks) {
   std::vector<float> want(static_cast<size_t>(m * n)), got(want.size());
   int_gemm(packed, levels.data(), n, n, want.data(), n, scratch);
   const LevelGrid grid = *q.grid();
-  int_gemm(packed, values.data(), n, n, got.data(), n, scratch, nullptr, 0, &grid);
+  int_gemm(packed, values.data(), n, n, got.data(), n, scratch, nullptr, 0, {&grid});
   EXPECT_EQ(got, want);
   EXPECT_EQ(want, reference(a, levels, m, n, k));
 }
@@ -187,12 +187,12 @@ TEST(IntGemm, QuantizesDifferencesAsItPacks) {
     q.levels_of_difference(x, x_k, levels);
     int_gemm(packed, levels.data(), ldb, n, want.data(), n, scratch);
     const LevelGrid grid = *q.grid();
-    int_gemm(packed, x.data(), ldb, n, got.data(), n, scratch, nullptr, 0, &grid, x_k.data());
+    int_gemm(packed, x.data(), ldb, n, got.data(), n, scratch, nullptr, 0, {&grid, x_k.data()});
     EXPECT_EQ(got, want) << bits << " bits";
   }
   std::vector<float> c(static_cast<size_t>(m * n));
-  EXPECT_THROW(int_gemm(packed, x.data(), ldb, n, c.data(), n, scratch, nullptr, 0, nullptr,
-                        x_k.data()),
+  EXPECT_THROW(int_gemm(packed, x.data(), ldb, n, c.data(), n, scratch, nullptr, 0,
+                        {nullptr, x_k.data()}),
                std::invalid_argument);
 }
 

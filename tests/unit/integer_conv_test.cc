@@ -82,7 +82,7 @@ TEST_P(IntegerConvCases, MapsValuesAndAppliesTheEpilogue) {
   e.channels = channels;
   e.activation = Epilogue::Activation::kRelu;
   e.apply(want.f32(), 0, want.numel());
-  conv->run(x, got, scratch, &e, &grid);
+  conv->run(x, got, scratch, &e, {&grid});
   EXPECT_EQ(values(got), values(want));
 }
 
@@ -148,14 +148,14 @@ TEST(IntegerConv, PointwiseMapsDifferences) {
   IntegerConvScratch scratch;
   conv->run(levels, want, scratch);
   const LevelGrid grid = *q.grid();
-  conv->run(x, got, scratch, nullptr, &grid, x_k.f32());
+  conv->run(x, got, scratch, nullptr, {&grid, x_k.f32()});
   EXPECT_EQ(values(got), values(want));
 
   const Tensor w3 = random_levels({5, 6, 3, 3}, 4, rng);
   std::optional<IntegerConv> conv3 = IntegerConv::make(conv_node({}), {2, 6, 7, 9}, w3);
   ASSERT_TRUE(conv3);
   EXPECT_FALSE(conv3->maps_differences());
-  EXPECT_THROW(conv3->run(x, got, scratch, nullptr, &grid, x_k.f32()), std::logic_error);
+  EXPECT_THROW(conv3->run(x, got, scratch, nullptr, {&grid, x_k.f32()}), std::logic_error);
 }
 
 TEST(IntegerConv, WeightsThatAreNotLevels_n) {
