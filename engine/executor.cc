@@ -6,6 +6,7 @@
 #include <limits>
 #include <optional>
 
+#include "engine/change_rules.h"
 #include "engine/error.h"
 #include "engine/op_registry.h"
 
@@ -17,6 +18,15 @@ bool shape_matches(const Shape& declared, const Shape& actual) {
   for (size_t i = 0; i < declared.size(); ++i)
     if (declared[i] >= 0 && declared[i] != actual[i]) return false;
   return true;
+}
+
+// m gains o's pixels; all of them when o is of another plane.
+void add_changes(ChangeMask& m, const ChangeMask& o) {
+  if (!o.any()) return;
+  if (m.same_plane(o))
+    m.unite(o);
+  else
+    m.set_all();
 }
 
 bool fully_known(const Shape& s) {
@@ -203,6 +213,11 @@ void Executor::plan_fusion() {
     }
     fusion_[i] = f;
   }
+  // What a linear node writes, fused or not, may be written in part (write_region).
+  persistent_.assign(g.values.size(), false);
+  for (size_t i : linear_nodes_)
+    for (size_t k : {i, i + static_cast<size_t>(fusion_[i].nodes)})
+      for (int v : g.nodes[k].outputs) persistent_[static_cast<size_t>(v)] = true;
 }
 
 std::vector<TensorMeta> Executor::metas_of(const Node& n, bool with_values) const {
@@ -260,6 +275,46 @@ void Executor::reuse_storage(Tensor& slot, int64_t bytes) {
   if (best->capacity() == 0) free_.erase(best);
 }
 
+void Executor::note_changes(size_t i, const std::vector<Tensor*>& outs,
+                            const LinearLayerRunner* linear, const Fusion* fusion) {
+  const Graph& g = *graph_;
+  const Node& n = g.nodes[i];
+  std::vector<const ChangeMask*> in;
+  std::vector<const Shape*> shapes;
+  for (int v : n.inputs) {
+    const bool varies = v != kNoValue && !g.values[static_cast<size_t>(v)].constant;
+    in.push_back(varies ? &changes_[static_cast<size_t>(v)] : nullptr);
+    shapes.push_back(varies ? &current_[static_cast<size_t>(v)]->shape() : nullptr);
+  }
+  if (!linear_[i]) {
+    for (size_t o = 0; o < outs.size(); ++o)
+      changes_[static_cast<size_t>(n.outputs[o])] = node_changes(n, in, shapes, outs[o]->shape());
+    return;
+  }
+  // A linear layer: its output's pixels, then those of the fused nodes' other input.
+  const ChangeMask* own = linear ? linear->output_changes() : nullptr;
+  const size_t last = i + (fusion ? static_cast<size_t>(fusion->nodes) : 0);
+  changes_[static_cast<size_t>(g.nodes[last].outputs[0])] = with_addend_changes(
+      own ? *own : ChangeMask(outs[0]->shape(), in[0] && in[0]->any()), fusion);
+}
+
+ChangeMask Executor::with_addend_changes(ChangeMask m, const Fusion* fusion) const {
+  // The fused activation keeps the pixels; an added tensor brings its own.
+  if (fusion && fusion->addend != kNoValue && !graph_->values[static_cast<size_t>(fusion->addend)].constant)
+    add_changes(m, changes_[static_cast<size_t>(fusion->addend)]);
+  return m;
+}
+
+ChangeMask Executor::write_region(const ChangeMask& layer_changes) const {
+  ChangeMask m = with_addend_changes(layer_changes, runner_fusion_);
+  const size_t last = runner_node_ + (runner_fusion_ ? static_cast<size_t>(runner_fusion_->nodes) : 0);
+  if (run_on_reference_)
+    add_changes(m, written_[static_cast<size_t>(graph_->nodes[last].outputs[0])]);
+  else
+    m.set_all();  // the buffers hold another run's values
+  return m;
+}
+
 std::vector<Tensor> Executor::run(std::span<const Tensor> inputs, LinearLayerRunner* linear) {
   const Graph& g = *graph_;
   if (inputs.size() != g.inputs.size())
@@ -271,6 +326,15 @@ std::vector<Tensor> Executor::run(std::span<const Tensor> inputs, LinearLayerRun
     check_input(i, inputs[i]);
     current_[static_cast<size_t>(g.inputs[i])] = &inputs[i];
   }
+  const bool tracking = tracking_ == Tracking::kChanges, keep = tracking_ != Tracking::kOff;
+  if (tracking) {
+    changes_.assign(g.values.size(), ChangeMask());
+    for (size_t i = 0; i < inputs.size(); ++i)
+      changes_[static_cast<size_t>(g.inputs[i])] = ChangeMask(inputs[i].shape(), true);
+  }
+  // Set again once the run completes: an error leaves buffers half written.
+  run_on_reference_ = tracking && buffers_hold_reference_;
+  buffers_hold_reference_ = false;
 
   using Clock = std::chrono::steady_clock;
   std::vector<const Tensor*> in_ptrs;
@@ -296,7 +360,8 @@ std::vector<Tensor> Executor::run(std::span<const Tensor> inputs, LinearLayerRun
           // A fused op writes the value of the last node fused into it.
           auto ov = static_cast<size_t>(fusion ? g.nodes[i + static_cast<size_t>(fusion->nodes)].outputs[0]
                                                : n.outputs[o]);
-          reuse_storage(slots_[ov], shape_numel((*out_meta)[o].shape) * dtype_size((*out_meta)[o].dtype));
+          if (!(keep && persistent_[ov]))
+            reuse_storage(slots_[ov], shape_numel((*out_meta)[o].shape) * dtype_size((*out_meta)[o].dtype));
           slots_[ov].resize((*out_meta)[o].shape, (*out_meta)[o].dtype);
           out_ptrs.push_back(&slots_[ov]);
           current_[ov] = &slots_[ov];
@@ -304,22 +369,27 @@ std::vector<Tensor> Executor::run(std::span<const Tensor> inputs, LinearLayerRun
         if (fusion) {
           Epilogue e = fusion->epilogue;
           if (fusion->addend != kNoValue) e.addend = current_[static_cast<size_t>(fusion->addend)]->f32();
+          runner_node_ = i;
+          runner_fusion_ = fusion;
           if (by_runner)
             linear->run_linear_fused(i, *ops_[i], in_ptrs, out_ptrs, e);
           else
             ops_[i]->run_fused(in_ptrs, out_ptrs, e);
           fused_left = static_cast<size_t>(fusion->nodes);
         } else if (by_runner) {
+          runner_node_ = i;
+          runner_fusion_ = nullptr;
           linear->run_linear(i, *ops_[i], in_ptrs, out_ptrs);
         } else {
           ops_[i]->run(in_ptrs, out_ptrs);
         }
+        if (tracking) note_changes(i, out_ptrs, by_runner ? linear : nullptr, fusion);
       }
     } catch (const OpError& e) {
       throw ModelError(g.where(n) + ": " + e.what());
     }
     for (size_t v : release_after_[i]) {
-      if (slots_[v].capacity() > 0) free_.push_back(std::move(slots_[v]));
+      if (!(keep && persistent_[v]) && slots_[v].capacity() > 0) free_.push_back(std::move(slots_[v]));
       current_[v] = nullptr;
     }
     if (node_timing_)
@@ -328,6 +398,14 @@ std::vector<Tensor> Executor::run(std::span<const Tensor> inputs, LinearLayerRun
   std::vector<Tensor> outputs;
   outputs.reserve(g.outputs.size());
   for (int v : g.outputs) outputs.push_back(*current_[static_cast<size_t>(v)]);
+  if (keep) {
+    // What differs from the reference now: the next kChanges run restores it where unchanged.
+    if (tracking)
+      written_ = std::move(changes_);
+    else
+      written_.assign(g.values.size(), ChangeMask());
+    buffers_hold_reference_ = true;
+  }
   return outputs;
 }
 

@@ -8,6 +8,7 @@
 
 #include "engine/graph.h"
 #include "engine/op.h"
+#include "engine/change_mask.h"
 
 namespace resq {
 
@@ -28,6 +29,10 @@ class LinearLayerRunner {
     run_linear(node, op, in, out);
     epilogue.apply(out[0]->f32(), 0, out[0]->numel());
   }
+  // Change tracking (Executor::set_tracking): after run_linear / run_linear_fused, the pixels of
+  // the layer's output (before fused nodes) that may differ from the keyframe's; nullptr: all of
+  // them once its input changed.
+  virtual const ChangeMask* output_changes() const { return nullptr; }
 };
 
 class Executor {
@@ -60,6 +65,25 @@ class Executor {
   // layers are computed by it. Throws ModelError when an input has the wrong type or shape, or
   // an op fails.
   std::vector<Tensor> run(std::span<const Tensor> inputs, LinearLayerRunner* linear = nullptr);
+
+  // Change tracking, for the frames between keyframes. kReference runs (keyframes) keep each
+  // linear node's output in a buffer of its own. A kChanges run after one also keeps which
+  // pixels of each value may differ from the reference's (changes()): graph inputs everywhere,
+  // constants nowhere, nodes as node_changes() (change_rules.h) says, linear ones as the
+  // runner's output_changes(). The kept buffers hold the reference's values outside a linear
+  // node's write region (write_region()), so its runner may write only that region; other nodes
+  // write all of their output. kOff (the default) shares storage between values.
+  enum class Tracking { kOff, kReference, kChanges };
+  void set_tracking(Tracking t) { tracking_ = t; }
+  // During a kChanges run, the pixels of `value` (nullptr in other modes). A LinearLayerRunner
+  // reads its input's during run_linear.
+  const ChangeMask* changes(int value) const {
+    return tracking_ == Tracking::kChanges ? &changes_[static_cast<size_t>(value)] : nullptr;
+  }
+  // For the linear node a runner is running in a kChanges run, whose own output may differ at
+  // `layer_changes`: the pixels of its (fused) output value to write, the others holding the
+  // reference's values already. Adds the fused addend's changes and what the last run wrote.
+  ChangeMask write_region(const ChangeMask& layer_changes) const;
 
   // Per-node wall-clock profile for `resq bench`: while on, run() adds each node's time (shape
   // check, buffers, compute) to node_ms()[node]. Turning it on clears the totals; off (the
@@ -94,6 +118,23 @@ class Executor {
   std::vector<Fusion> fusion_;            // per node
   std::vector<bool> linear_;              // per node
   std::vector<size_t> linear_nodes_;
+  // The output pixels of node i that may change (kChanges), from its inputs'.
+  void note_changes(size_t i, const std::vector<Tensor*>& outs, const LinearLayerRunner* linear,
+                    const Fusion* fusion);
+  // A linear node's output changes `m` with its fused addend's.
+  ChangeMask with_addend_changes(ChangeMask m, const Fusion* fusion) const;
+  Tracking tracking_ = Tracking::kOff;
+  std::vector<ChangeMask> changes_;  // per value, in kChanges runs
+  // Per value, what the last kChanges run left different from the reference; valid while
+  // buffers_hold_reference_ (a kReference run, then kChanges runs that completed).
+  std::vector<ChangeMask> written_;
+  // Per value: kept in its own buffer outside kOff runs (the outputs of linear nodes; other nodes
+  // write all of theirs).
+  std::vector<bool> persistent_;
+  bool buffers_hold_reference_ = false;
+  bool run_on_reference_ = false;       // this kChanges run found them so
+  size_t runner_node_ = 0;              // the linear node a runner is running
+  const Fusion* runner_fusion_ = nullptr;
   bool node_timing_ = false;
   std::vector<double> node_ms_;           // per node, while node_timing_
 };

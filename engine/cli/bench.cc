@@ -51,6 +51,7 @@ struct Options {
   int top = 5;
   bool progress = true;
   bool integer_kernels = true;
+  bool change_tracking = false;
 };
 
 // The clip's first `limit` frames (all when limit <= 0), already resized to the model input so
@@ -108,10 +109,12 @@ nlohmann::json machine_json() {
 struct StreamRun {
   std::unique_ptr<ResQStream> stream;
   std::vector<double> latency_ms;  // engine time per measured frame (FrameCost::latency_ms)
+  std::vector<double> keyframe_ms, residual_ms;  // the same split by frame kind
   std::vector<double> frame_ms;    // ResQStream::process, with the BGR -> tensor conversion
   std::vector<double> cpu_ms;      // this thread's CPU time in ResQStream::process
   std::vector<double> engine_cpu_ms;  // the same for the engine alone (FrameCost::cpu_ms)
   int64_t keyframes = 0;
+  int64_t pixels_read = 0;  // Dynamic-ResQ residual frames: FrameCost::pixels_read
   double bops = 0, bops_fp32 = 0;
 };
 
@@ -153,6 +156,7 @@ void bench(const Options& opt) {
   for (StreamRun& r : runs) {
     r.stream = std::make_unique<ResQStream>(loaded, config, std::nullopt);
     r.stream->set_integer_kernels(opt.integer_kernels);
+    r.stream->set_change_tracking(opt.change_tracking);
     r.latency_ms.reserve(static_cast<size_t>(frames));
     r.frame_ms.reserve(static_cast<size_t>(frames));
     r.cpu_ms.reserve(static_cast<size_t>(frames));
@@ -193,9 +197,12 @@ void bench(const Options& opt) {
           r.cpu_ms.push_back(thread_cpu_ms() - cpu0);
           const FrameCost& c = r.stream->cost();
           r.latency_ms.push_back(c.latency_ms);
+          if (config.bits.uses_keyframes())
+            (c.keyframe ? r.keyframe_ms : r.residual_ms).push_back(c.latency_ms);
           r.engine_cpu_ms.push_back(c.cpu_ms);
           r.frame_ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
           r.keyframes += c.keyframe;
+          r.pixels_read += c.pixels_read;
           r.bops += c.bops;
           r.bops_fp32 += c.bops_fp32;
         }
@@ -221,18 +228,21 @@ void bench(const Options& opt) {
   const Graph& graph = *loaded->graph;
   std::vector<bool> linear(graph.nodes.size(), false);
   for (size_t node : loaded->quantized->linear_nodes()) linear[node] = true;
-  std::vector<double> all_latency, all_frame, all_cpu, all_engine_cpu;
+  std::vector<double> all_latency, all_frame, all_cpu, all_engine_cpu, all_keyframe, all_residual;
   std::vector<double> node_ms(graph.nodes.size(), 0.0);
-  int64_t keyframes = 0;
+  int64_t keyframes = 0, pixels_read = 0;
   double bops = 0, bops_fp32 = 0;
   nlohmann::json per_stream = nlohmann::json::array();
   for (size_t s = 0; s < streams; ++s) {
     const StreamRun& r = runs[s];
     all_latency.insert(all_latency.end(), r.latency_ms.begin(), r.latency_ms.end());
+    all_keyframe.insert(all_keyframe.end(), r.keyframe_ms.begin(), r.keyframe_ms.end());
+    all_residual.insert(all_residual.end(), r.residual_ms.begin(), r.residual_ms.end());
     all_frame.insert(all_frame.end(), r.frame_ms.begin(), r.frame_ms.end());
     all_cpu.insert(all_cpu.end(), r.cpu_ms.begin(), r.cpu_ms.end());
     all_engine_cpu.insert(all_engine_cpu.end(), r.engine_cpu_ms.begin(), r.engine_cpu_ms.end());
     keyframes += r.keyframes;
+    pixels_read += r.pixels_read;
     bops += r.bops;
     bops_fp32 += r.bops_fp32;
     const std::vector<double>& ms = r.stream->node_ms();
@@ -247,6 +257,14 @@ void bench(const Options& opt) {
   const double wall_s =
       std::chrono::duration<double>(*std::max_element(measure_end.begin(), measure_end.end()) - measure_start).count();
   const size_t linear_layers = loaded->quantized->linear_nodes().size();
+  // Of the linear layers' input pixels on residual frames, the share the Dynamic-ResQ policy read
+  // (change tracking skips those known to equal the keyframe's).
+  const int64_t residual_frames = measured - keyframes;
+  const nlohmann::json read_share =
+      config.bits.scheme == QuantScheme::kDynamicResQ && residual_frames > 0
+          ? nlohmann::json(static_cast<double>(pixels_read) /
+                           static_cast<double>(residual_frames * loaded->quantized->total_pixels()))
+          : nlohmann::json(nullptr);
   nlohmann::json report = {
       {"model", opt.model},
       {"calibration", opt.calibration},
@@ -262,7 +280,11 @@ void bench(const Options& opt) {
       {"streams", streams},
       {"threads", threads},
       {"integer_kernels", opt.integer_kernels},
+      {"change_tracking", opt.change_tracking},
       {"latency_ms", latency_json(all_latency)},
+      // Keyframes and the frames between them (ResQ, Dynamic-ResQ, skip; else null).
+      {"keyframe_latency_ms", all_keyframe.empty() ? nlohmann::json(nullptr) : latency_json(all_keyframe)},
+      {"residual_latency_ms", all_residual.empty() ? nlohmann::json(nullptr) : latency_json(all_residual)},
       {"frame_ms", latency_json(all_frame)},
       {"cpu_ms", latency_json(all_cpu)},
       {"engine_cpu_ms", latency_json(all_engine_cpu)},
@@ -273,6 +295,7 @@ void bench(const Options& opt) {
       {"keyframe_cache_bytes", runs.front().stream->keyframe_cache_bytes()},
       {"gbops_per_frame", bops / static_cast<double>(measured) / 1e9},
       {"ratio_to_fp32", bops / bops_fp32},
+      {"pixels_read_share", read_share},
       {"layer_count", graph.nodes.size()},
       {"linear_layers", linear_layers},
       {"per_stream", per_stream},
@@ -290,6 +313,9 @@ void bench(const Options& opt) {
   std::printf("  keyframe share %.3f  KeyframeCache %zu bytes  GBOPs/frame %.3f\n",
               report["keyframe_share"].get<double>(), runs.front().stream->keyframe_cache_bytes(),
               report["gbops_per_frame"].get<double>());
+  if (!read_share.is_null())
+    std::printf("  residual frames: the policy read %.1f%% of the layers' input pixels\n",
+                100 * read_share.get<double>());
   std::vector<size_t> order(node_ms.size());
   std::iota(order.begin(), order.end(), size_t{0});
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return node_ms[a] > node_ms[b]; });
@@ -337,6 +363,10 @@ void add_bench(CLI::App& app) {
   cmd->add_flag("!--float-sums", opt->integer_kernels,
                 "Sum quantized levels with the float kernels instead of the integer ones (the "
                 "outputs are the same; to measure what the integer kernels save)");
+  cmd->add_flag("--change-tracking", opt->change_tracking,
+                "Dynamic-ResQ with a 0-bit pool entry: compute residual frames only where they may "
+                "differ from the keyframe (the outputs are the same; experimental, slower so far: "
+                "docs/performance.md)");
   cmd->callback([opt] { bench(*opt); });
 }
 

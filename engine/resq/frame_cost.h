@@ -22,6 +22,9 @@ struct FrameCost {
   // keyframes and frame quantization, the residual bits (per pixel for Dynamic-ResQ) between
   // keyframes, 0 for every pixel of a skipped frame, 32 for fp32.
   std::map<int, int64_t> pixels_per_bits;
+  // Dynamic-ResQ: linear-layer input pixels whose residual the policy read, summed over the
+  // layers; change tracking leaves out those known to equal the keyframe's.
+  int64_t pixels_read = 0;
 };
 
 }  // namespace resq

@@ -10,7 +10,7 @@ namespace resq {
 void PixelBitPolicy::choose(std::span<const float> x, std::span<const float> x_k,
                             const PixelLayout& px,
                             std::span<const std::optional<UniformQuantizer>> pool, double w_norm,
-                            double tau) {
+                            double tau, const ChangeMask* may_differ) {
   if (pool.empty()) throw std::invalid_argument("Dynamic-ResQ policy: the pool is empty");
   const int64_t pixels = px.pixels(), channels = px.channels, inner = px.inner;
   if (static_cast<int64_t>(x.size()) != pixels * channels || x_k.size() != x.size())
@@ -20,18 +20,34 @@ void PixelBitPolicy::choose(std::span<const float> x, std::span<const float> x_k
   const size_t entries = pool.size();
   const bool zero_first = pool[0] && pool[0]->bits() == 0;
   candidates_.clear();
+  pixels_read_ = pixels;
   if (zero_first) {
     // ||delta(p)||^2 per pixel; > (tau / ||q(w)||)^2 makes a candidate (same test as Eq. 11's).
     // Whole planes, four channels per pass (added in channel order, as one at a time would):
     // a few streams the prefetcher follows. Blocks of pixels across all channels, which kept
     // the sums in L1, read 2 x channels streams at once: Dynamic-ResQ frames took 5-10% longer.
     // The first pass writes e rather than reading zeros (a pass over memory less).
+    // Only pixels that may differ from the keyframe: elsewhere delta(p) = 0.
+    // Joined spans (a span's unset pixels have a zero residual: no candidates) and whole planes
+    // once most pixels may differ: long passes cost less per pixel than many short ones.
+    const bool masked = may_differ && px.outer == 1 && 2 * may_differ->count() < may_differ->pixels() &&
+                        may_differ->pixels() == inner;
+    auto for_each_range = [&](auto f) {  // f(o, i0, i1): pixel ranges, increasing
+      if (masked)
+        may_differ->for_each_span(1, [&](int64_t i0, int64_t i1) { f(int64_t{0}, i0, i1); });
+      else
+        for (int64_t o = 0; o < px.outer; ++o) f(o, int64_t{0}, inner);
+    };
+    if (masked) {
+      pixels_read_ = 0;
+      for_each_range([&](int64_t, int64_t i0, int64_t i1) { pixels_read_ += i1 - i0; });
+    }
     first_error_.resize(static_cast<size_t>(pixels));
     auto square = [](float a, float b) {
       const float r = a - b;
       return static_cast<double>(r) * r;
     };
-    for (int64_t o = 0; o < px.outer; ++o) {
+    for_each_range([&](int64_t o, int64_t i0, int64_t i1) {
       double* e = first_error_.data() + o * inner;
       const float* xo = x.data() + o * channels * inner;
       const float* ko = x_k.data() + o * channels * inner;
@@ -45,28 +61,30 @@ void PixelBitPolicy::choose(std::span<const float> x, std::span<const float> x_k
                  square(x3[i], k3[i]);
         };
         if (c == 0)
-          for (int64_t i = 0; i < inner; ++i) e[i] = add_four(i, 0.0);
+          for (int64_t i = i0; i < i1; ++i) e[i] = add_four(i, 0.0);
         else
-          for (int64_t i = 0; i < inner; ++i) e[i] = add_four(i, e[i]);
+          for (int64_t i = i0; i < i1; ++i) e[i] = add_four(i, e[i]);
       }
       for (; c < channels; ++c) {
         const float* xc = xo + c * inner;
         const float* kc = ko + c * inner;
         if (c == 0)
-          for (int64_t i = 0; i < inner; ++i) e[i] = square(xc[i], kc[i]);
+          for (int64_t i = i0; i < i1; ++i) e[i] = square(xc[i], kc[i]);
         else
-          for (int64_t i = 0; i < inner; ++i) e[i] += square(xc[i], kc[i]);
+          for (int64_t i = i0; i < i1; ++i) e[i] += square(xc[i], kc[i]);
       }
-    }
+    });
     if (entries > 1) {
       // The test is sqrt(e) * ||q(w)|| > tau; away from the threshold e against its square
       // decides the same (a relative margin of 1e-9 dwarfs the rounding of the square root and
       // the products), so the square root runs only near it.
       const double at = (tau / w_norm) * (tau / w_norm), below = at * (1 - 1e-9), above = at * (1 + 1e-9);
-      for (int64_t p = 0; p < pixels; ++p) {
-        const double e = first_error_[static_cast<size_t>(p)];
-        if (e > above || (e >= below && std::sqrt(e) * w_norm > tau)) candidates_.push_back(p);
-      }
+      for_each_range([&](int64_t o, int64_t i0, int64_t i1) {
+        for (int64_t p = o * inner + i0; p < o * inner + i1; ++p) {
+          const double e = first_error_[static_cast<size_t>(p)];
+          if (e > above || (e >= below && std::sqrt(e) * w_norm > tau)) candidates_.push_back(p);
+        }
+      });
     }
   } else {
     for (int64_t p = 0; p < pixels; ++p) candidates_.push_back(p);

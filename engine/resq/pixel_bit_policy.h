@@ -16,17 +16,23 @@
 
 #include "engine/quant/uniform_quantizer.h"
 #include "engine/resq/pixel_layout.h"
+#include "engine/change_mask.h"
 
 namespace resq {
 
 class PixelBitPolicy {
  public:
   // `pool`: one quantizer per pool entry, std::nullopt for near float (no error). The residual is
-  // x - x_k (never stored whole), both in the layer's input layout `px`. Throws
-  // std::invalid_argument for an empty pool or inputs whose size does not match the layout.
+  // x - x_k (never stored whole), both in the layer's input layout `px`. `may_differ`, for a
+  // batch-1 conv input, holds the pixels outside which x equals x_k: only those are read (with a
+  // 0-bit first entry; the decisions are the same). Throws std::invalid_argument for an empty pool
+  // or inputs whose size does not match the layout.
   void choose(std::span<const float> x, std::span<const float> x_k, const PixelLayout& px,
-              std::span<const std::optional<UniformQuantizer>> pool, double w_norm, double tau);
+              std::span<const std::optional<UniformQuantizer>> pool, double w_norm, double tau,
+              const ChangeMask* may_differ = nullptr);
 
+  // Pixels whose residual was read: all but those `may_differ` left out.
+  int64_t pixels_read() const { return pixels_read_; }
   // Pixels (o * inner + i, increasing) whose entry was evaluated; every other pixel is at entry 0.
   const std::vector<int64_t>& candidates() const { return candidates_; }
   // Pool entry of candidate j.
@@ -36,6 +42,7 @@ class PixelBitPolicy {
   const float* levels(size_t k) const { return levels_[k].data(); }
 
  private:
+  int64_t pixels_read_ = 0;
   std::vector<int64_t> candidates_, offsets_;
   std::vector<int> choice_;
   std::vector<float> residual_;

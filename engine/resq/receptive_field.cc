@@ -1,6 +1,7 @@
 #include "engine/resq/receptive_field.h"
 
 #include <algorithm>
+#include <utility>
 
 namespace resq {
 
@@ -22,6 +23,27 @@ std::vector<int64_t> reachable(const Window& w, size_t d) {
 }  // namespace
 
 TapReach::TapReach(const Window& w) : rows(reachable(w, 0)), cols(reachable(w, 1)) {}
+
+void mark_reached(const Window& w, const TapReach& reach, std::span<const int64_t> input_pixels,
+                  ChangeMask& out) {
+  const int64_t in_w = w.in[1], kh = w.kernel[0], kw = w.kernel[1];
+  // The outputs a pixel reaches span a rectangle: its first and last reaching tap per axis.
+  auto span_of = [](const int64_t* taps, int64_t n) {
+    int64_t lo = -1, hi = -2;
+    for (int64_t t = 0; t < n; ++t) {
+      if (taps[t] < 0) continue;
+      lo = lo < 0 ? taps[t] : std::min(lo, taps[t]);
+      hi = std::max(hi, taps[t]);
+    }
+    return std::pair{lo, hi + 1};
+  };
+  for (int64_t p : input_pixels) {
+    const int64_t iy = p / in_w, ix = p - iy * in_w;
+    const auto [y0, y1] = span_of(reach.rows.data() + iy * kh, kh);
+    const auto [x0, x1] = span_of(reach.cols.data() + ix * kw, kw);
+    if (y0 >= 0 && x0 >= 0) out.set(y0, y1, x0, x1);
+  }
+}
 
 void affected_outputs(const Window& w, const TapReach& reach, std::span<const int64_t> input_pixels,
                       std::vector<uint8_t>& mark, std::vector<int64_t>& outputs) {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "engine/ops/window.h"
+#include "engine/change_mask.h"
 
 namespace resq {
 
@@ -22,6 +23,11 @@ struct TapReach {
 // `input_pixels` (iy * in_w + ix). `reach` is TapReach(w); `mark` is scratch. 2-D windows only.
 void affected_outputs(const Window& w, const TapReach& reach, std::span<const int64_t> input_pixels,
                       std::vector<uint8_t>& mark, std::vector<int64_t>& outputs);
+
+// Sets in `out` (the plane of window positions) every position whose window reads one of
+// `input_pixels`. 2-D windows only.
+void mark_reached(const Window& w, const TapReach& reach, std::span<const int64_t> input_pixels,
+                  ChangeMask& out);
 
 // columns [channels * taps][n] (row c * taps + t): for each of the n `outputs`, the pixel of
 // `image` ([channels][in_h * in_w]) that tap t reads, 0 in the padding; im2col restricted to

@@ -112,6 +112,15 @@ std::vector<Tensor> StreamSession::process(std::span<const Tensor> inputs) {
     cost_.pixels_per_bits[32] = model_->total_pixels();
     if (bit_map_layer_) std::fill(bit_map_.begin(), bit_map_.end(), 32);
   } else {
+    // Keyframes keep every value for the residual frames after them, which write only the
+    // pixels that may differ from the keyframe's (and restore those the last frame changed).
+    const bool skips_pixels = change_tracking_ && active_.bits.scheme == QuantScheme::kDynamicResQ &&
+                              active_.bits.res_a_pool.front() == 0;
+    tracking_ = skips_pixels && residual_frame();
+    using Tracking = Executor::Tracking;
+    executor_.set_tracking(!skips_pixels ? Tracking::kOff
+                           : tracking_   ? Tracking::kChanges
+                                         : Tracking::kReference);
     try {
       out = executor_.run(inputs, this);
     } catch (...) {
@@ -189,18 +198,31 @@ void StreamSession::run_linear_fused(size_t node, const Op& op, std::span<const 
     throw OpError("input shape " + shape_str(x.shape()) + " differs from the keyframe's " +
                   shape_str(l.x_k.shape()));
   Tensor& y = *out[0];
-  auto apply_post = [&] { post.apply(y.f32(), 0, y.numel()); };
+  const ChangeMask* region = nullptr;  // of y to write; nullptr: all
+  auto apply_post = [&] {
+    if (!region) return post.apply(y.f32(), 0, y.numel());
+    region->for_each_span(y.shape()[1], [&](int64_t i0, int64_t i1) {
+      post.apply(y.f32() + i0, i0, i1 - i0);
+    });
+  };
   if (b.scheme == QuantScheme::kDynamicResQ) {
-    cost_.bops += choose_residual_bits(li, macs, x, l.x_k);
+    cost_.bops += choose_residual_bits(
+        li, macs, x, l.x_k, executor_.changes(executor_.graph().nodes[node].inputs[0]));
+    const bool batch_1 = model_->pixels(li).outer == 1;
+    if (tracking_) {
+      note_output_changes(li, y.shape());
+      write_region_ = executor_.write_region(out_changes_);
+      if (batch_1 && write_region_.plane_of(y.shape())) region = &write_region_;
+    }
     activation_.resize(x.shape());
-    if (integer_form(li, b.res_w) && model_->conv_window(li) && model_->pixels(li).outer == 1) {
-      sparse_groups(li, op, in, l.z_k, y);
+    if (integer_form(li, b.res_w) && model_->conv_window(li) && batch_1) {
+      sparse_groups(li, op, in, l.z_k, y, region);
       return apply_post();
     }
     // Tiles' sums are length-C dot products: exact in float at <= 8 bits (as the dense op's).
-    if (integer_form(li, b.res_w) && model_->transpose_tile(li) && model_->pixels(li).outer == 1 &&
+    if (integer_form(li, b.res_w) && model_->transpose_tile(li) && batch_1 &&
         sparse_residuals_ && float_sums_exact(model_->pixels(li).channels, 8, b.res_w)) {
-      sparse_tiles(li, l.z_k, y);
+      sparse_tiles(li, l.z_k, y, region);
       return apply_post();
     }
     if (integer_form(li, b.res_w)) {
@@ -363,7 +385,7 @@ void StreamSession::scale_add(size_t li, const Tensor& acc, const UniformQuantiz
 // of z_k. A group that reaches most outputs runs the dense sums instead (cheaper there; the same
 // outputs, as only sums of zeros differ).
 void StreamSession::sparse_groups(size_t li, const Op& op, std::span<const Tensor* const> in,
-                                  const Tensor& z_k, Tensor& y) {
+                                  const Tensor& z_k, Tensor& y, const ChangeMask* region) {
   const BitConfig& b = active_.bits;
   const QuantizedModel::WeightLevels& w = model_->weight_levels(li, b.res_w);
   const QuantizedModel::ConvWindow& cw = *model_->conv_window(li);
@@ -373,7 +395,7 @@ void StreamSession::sparse_groups(size_t li, const Op& op, std::span<const Tenso
   const int64_t m = y.shape()[1], cg = c_in / cw.group, mg = m / cw.group, positions = win.out_size();
   const std::vector<int64_t>& cand = policy_.candidates();
   const auto n_cand = static_cast<int64_t>(cand.size());
-  std::copy(z_k.floats().begin(), z_k.floats().end(), y.floats().begin());
+  start_from(z_k, y, region);
   // All zeros between uses: only the group's pixels are written, and cleared again after.
   if (sparse_image_.size() < static_cast<size_t>(c_in * hw))
     sparse_image_.assign(static_cast<size_t>(c_in * hw), 0.0f);
@@ -439,14 +461,14 @@ void StreamSession::sparse_groups(size_t li, const Op& op, std::span<const Tenso
   }
 }
 
-void StreamSession::sparse_tiles(size_t li, const Tensor& z_k, Tensor& y) {
+void StreamSession::sparse_tiles(size_t li, const Tensor& z_k, Tensor& y, const ChangeMask* region) {
   const BitConfig& b = active_.bits;
   const QuantizedModel::WeightLevels& w = model_->weight_levels(li, b.res_w);
   const Shape& tile = *model_->transpose_tile(li);
   const int64_t c_in = model_->pixels(li).channels, in_w = model_->input_shape(li)[3];
   const int64_t kh = tile[0], kw = tile[1], taps = kh * kw, out_w = in_w * kw;
   const int64_t m = y.shape()[1], positions = y.numel() / m;
-  std::copy(z_k.floats().begin(), z_k.floats().end(), y.floats().begin());
+  start_from(z_k, y, region);
   for (size_t k = 0; k < pool_q_.size(); ++k) {
     const UniformQuantizer& q = *pool_q_[k];
     if (q.bits() == 0 || !collect_group(k)) continue;
@@ -477,6 +499,16 @@ void StreamSession::sparse_tiles(size_t li, const Tensor& z_k, Tensor& y) {
   }
 }
 
+void StreamSession::start_from(const Tensor& z_k, Tensor& y, const ChangeMask* region) {
+  if (!region) {
+    std::copy(z_k.floats().begin(), z_k.floats().end(), y.floats().begin());
+    return;
+  }
+  region->for_each_span(y.shape()[1], [&](int64_t i0, int64_t i1) {
+    std::copy(z_k.f32() + i0, z_k.f32() + i1, y.f32() + i0);
+  });
+}
+
 bool StreamSession::collect_group(size_t k) {
   const std::vector<int64_t>& cand = policy_.candidates();
   group_.clear();
@@ -500,14 +532,15 @@ void StreamSession::group_columns(size_t k, int64_t c_in) {
 }
 
 double StreamSession::choose_residual_bits(size_t li, double macs, const Tensor& x,
-                                           const Tensor& x_k) {
+                                           const Tensor& x_k, const ChangeMask* may_differ) {
   const BitConfig& b = active_.bits;
   const PixelLayout& px = model_->pixels(li);
   const std::vector<double>& shares = model_->mac_shares(li);
   pool_q_.clear();
   for (int bits : b.res_a_pool) pool_q_.push_back(residual_quantizer(*model_, li, bits));
   policy_.choose(x.floats(), x_k.floats(), px, pool_q_, model_->weight_norm(li, b.res_w),
-                 active_.tau);
+                 active_.tau, may_differ);
+  cost_.pixels_read += policy_.pixels_read();
 
   const std::vector<int64_t>& cand = policy_.candidates();
   const bool mapped = bit_map_layer_ == li;
@@ -529,6 +562,29 @@ double StreamSession::choose_residual_bits(size_t li, double macs, const Tensor&
       static_cast<double>(px.pixels() * px.channels) * static_cast<double>(pool_q_.size()) * 64;
   cost_.policy_bops += policy;
   return bops + policy;
+}
+
+void StreamSession::note_output_changes(size_t li, const Shape& out_shape) {
+  out_changes_ = ChangeMask(out_shape, false);
+  const std::vector<int64_t>& cand = policy_.candidates();
+  active_pixels_.clear();
+  for (size_t j = 0; j < cand.size(); ++j) {
+    const std::optional<UniformQuantizer>& q = pool_q_[static_cast<size_t>(policy_.choice(j))];
+    if (!q || q->bits() > 0) active_pixels_.push_back(cand[j]);
+  }
+  if (active_pixels_.empty()) return;  // z_t = z_k: nothing changes
+  const bool batch_1 = model_->pixels(li).outer == 1 && ChangeMask::spatial(out_shape);
+  if (const QuantizedModel::ConvWindow* cw = model_->conv_window(li); cw && batch_1) {
+    mark_reached(cw->window, cw->reach, active_pixels_, out_changes_);
+  } else if (const Shape* tile = model_->transpose_tile(li); tile && batch_1) {
+    const int64_t in_w = model_->input_shape(li)[3], kh = (*tile)[0], kw = (*tile)[1];
+    for (int64_t p : active_pixels_) {
+      const int64_t iy = p / in_w, ix = p % in_w;
+      out_changes_.set(iy * kh, (iy + 1) * kh, ix * kw, (ix + 1) * kw);
+    }
+  } else {
+    out_changes_.set_all();
+  }
 }
 
 bool StreamSession::mask_group(size_t li, size_t k) {

@@ -71,6 +71,12 @@ class StreamSession : private LinearLayerRunner {
   // Sparse residuals (on by default): Dynamic-ResQ convs compute only the outputs a non-zero
   // bit-width pixel reaches; off, every group's sums are dense. Same outputs; off is for tests.
   void set_sparse_residuals(bool on) { sparse_residuals_ = on; }
+  // Change tracking (off by default): on Dynamic-ResQ residual frames with a 0-bit first pool
+  // entry, each layer's policy reads only the pixels of its input that may differ from the
+  // keyframe's, and the layer writes only the outputs that may (and those the last frame
+  // changed); the others keep the keyframe's values (Executor::set_tracking). Same outputs.
+  // Off by default: its bookkeeping still costs more than it saves (docs/performance.md).
+  void set_change_tracking(bool on) { change_tracking_ = on; }
 
   // Per-graph-node time over the frames since profiling was turned on (Executor::set_node_timing).
   void set_node_timing(bool on) { executor_.set_node_timing(on); }
@@ -81,6 +87,11 @@ class StreamSession : private LinearLayerRunner {
                   std::span<Tensor* const> out) override {
     run_linear_fused(node, op, in, out, Epilogue{});
   }
+  const ChangeMask* output_changes() const override {
+    return tracking_ ? &out_changes_ : nullptr;
+  }
+  // out_changes_ = the output pixels that a pixel of non-zero bits reaches (Dynamic-ResQ).
+  void note_output_changes(size_t li, const Shape& out_shape);
   // The activation / skip-add after a layer (`post`) runs on its output while in cache where the
   // layer's kernel allows, else in place after it; a keyframe's z_k is kept before it.
   bool fuses_epilogue() const override { return fused_epilogues_; }
@@ -113,12 +124,15 @@ class StreamSession : private LinearLayerRunner {
                  const Tensor* base, const float* bias, Tensor& y);
   void set_multipliers(size_t li, const UniformQuantizer& q_a, int w_bits, int64_t channels);
   // Dynamic-ResQ residual of a 2-D Conv layer (batch 1): y = z_k plus the sums of only the
-  // outputs whose receptive field holds a pixel of a non-zero bit-width group.
+  // outputs whose receptive field holds a pixel of a non-zero bit-width group. With a `region`
+  // (of y's plane, holding every such output), y is written there only.
   void sparse_groups(size_t li, const Op& op, std::span<const Tensor* const> in, const Tensor& z_k,
-                     Tensor& y);
+                     Tensor& y, const ChangeMask* region);
   // The same for a ConvTranspose with non-overlapping tiles (QuantizedModel::transpose_tile):
   // each pixel of a group adds its sums to its own tile of outputs.
-  void sparse_tiles(size_t li, const Tensor& z_k, Tensor& y);
+  void sparse_tiles(size_t li, const Tensor& z_k, Tensor& y, const ChangeMask* region);
+  // y = z_k in `region` (nullptr: everywhere).
+  void start_from(const Tensor& z_k, Tensor& y, const ChangeMask* region);
   // group_ (pixels) and group_index_ (their candidate indices) = the pixels that chose pool
   // entry k; false when none did.
   bool collect_group(size_t k);
@@ -130,7 +144,8 @@ class StreamSession : private LinearLayerRunner {
   ChannelView channel_view(size_t li, const Tensor& y) const;
   // Dynamic-ResQ on the residual x - x_k: the policy picks a pool quantizer per pixel (policy_,
   // pool_q_); returns the layer's BOPs and the policy's.
-  double choose_residual_bits(size_t li, double macs, const Tensor& x, const Tensor& x_k);
+  double choose_residual_bits(size_t li, double macs, const Tensor& x, const Tensor& x_k,
+                              const ChangeMask* may_differ);
   // activation_ (sized) = the levels of the pixels that chose pool entry k, 0 elsewhere; false
   // (and activation_ untouched) when no pixel did.
   bool mask_group(size_t li, size_t k);
@@ -155,6 +170,11 @@ class StreamSession : private LinearLayerRunner {
   bool integer_kernels_ = true;
   bool fused_epilogues_ = true;
   bool sparse_residuals_ = true;
+  bool change_tracking_ = false;
+  bool tracking_ = false;           // this frame tracks changes
+  ChangeMask out_changes_;            // of the last layer, while tracking_
+  ChangeMask write_region_;           // of the last layer's output, while tracking_
+  std::vector<int64_t> active_pixels_;  // scratch: pixels at non-zero bits
   IntegerConvScratch conv_scratch_;
   std::vector<float> multipliers_;  // s_a * s_w per output channel (scratch)
   PixelBitPolicy policy_;            // Dynamic-ResQ: the last layer's decisions

@@ -47,6 +47,8 @@ class ResQStream {
   void set_node_timing(bool on) { session_.set_node_timing(on); }
   // StreamSession::set_integer_kernels, for benchmarks.
   void set_integer_kernels(bool on) { session_.set_integer_kernels(on); }
+  // StreamSession::set_change_tracking, for benchmarks.
+  void set_change_tracking(bool on) { session_.set_change_tracking(on); }
   const std::vector<double>& node_ms() const { return session_.node_ms(); }
   // Streams (in this process) running the same loaded model, this one included.
   long model_users() const { return model_.use_count(); }

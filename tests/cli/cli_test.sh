@@ -136,10 +136,20 @@ check "bench fp32: 2 streams on 2 threads" "$resq" "${bench[@]}" --frames 6 --wa
   --threads 2 --json "$work/bench/fp32.json"
 check "bench W8A8->W4A4 T=4 (--scheme)" "$resq" "${bench[@]}" --calibration "$cal" \
   --scheme 'W8A8->W4A4' --T 4 --frames 8 --warmup 0 --json "$work/bench/resq.json"
+check "bench Dynamic-ResQ T=3 --change-tracking" "$resq" "${bench[@]}" --calibration "$cal" \
+  --bits 'W8A8->W8A{0,4,8}' --T 3 --frames 6 --warmup 0 --change-tracking \
+  --json "$work/bench/tracked.json"
 check "bench JSON: fields, percentiles, shares, layers" python3 - "$work/bench/fp32.json" \
-  "$work/bench/resq.json" "$work/inspect.json" <<'PY'
+  "$work/bench/resq.json" "$work/inspect.json" "$work/bench/tracked.json" <<'PY'
 import json, sys
-fp, rq, ins = (json.load(open(f)) for f in sys.argv[1:4])
+fp, rq, ins, tr = (json.load(open(f)) for f in sys.argv[1:5])
+assert fp["keyframe_latency_ms"] is None and fp["residual_latency_ms"] is None
+assert not fp["change_tracking"] and fp["pixels_read_share"] is None
+for d in (rq, tr):
+    assert 0 < d["keyframe_latency_ms"]["median"] and 0 < d["residual_latency_ms"]["median"], d
+assert tr["change_tracking"] and tr["keyframes"] == 2
+# Change tracking reads only the pixels that may differ from the keyframe's.
+assert 0 < tr["pixels_read_share"] < 1, tr["pixels_read_share"]
 for d in (fp, rq):
     for k in ("latency_ms", "frame_ms", "cpu_ms"):
         assert 0 < d[k]["median"] <= d[k]["p95"], d[k]

@@ -458,6 +458,54 @@ TEST(DynamicResQ, SparseResidualsEqualDenseSums) {
     }
 }
 
+// Change tracking: each layer's policy reads only the input pixels that may differ from the
+// keyframe's and writes only the outputs that may, and the outputs stay those of computing
+// everything, bit for bit. On this clip it reads less than all of them.
+TEST(DynamicResQ, ChangeTrackingGivesTheSameOutputs) {
+  for (double tau : {3.0, 0.5, 30.0}) {
+    StreamConfig c = config("W8A8->W8A{0,4,8}", 6);
+    c.tau = tau;
+    StreamSession tracked(fixture().model, c), untracked(fixture().model, c);
+    tracked.set_change_tracking(true);
+    for (size_t t = 0; t < 6; ++t) {
+      expect_same_frame(tracked, untracked, t, "tau " + std::to_string(tau));
+      const int64_t all = fixture().model->total_pixels();
+      EXPECT_EQ(untracked.last_cost().pixels_read, t == 0 ? 0 : all);
+      if (t > 0) {
+        EXPECT_LT(tracked.last_cost().pixels_read, all) << "tau " << tau << " frame " << t;
+      }
+    }
+  }
+}
+
+// Residual frames write only the pixels that may differ from the keyframe's and restore those
+// the frame before changed: a frame that moves, then the keyframe's own image again, then frames
+// with and without a 0-bit entry (untracked frames in between) give the untracked outputs.
+TEST(DynamicResQ, ChangeTrackingRestoresWhatTheLastFrameChanged) {
+  StreamConfig c = config("W8A8->W8A{0,4,8}", 20);
+  StreamSession tracked(fixture().model, c), untracked(fixture().model, c);
+  tracked.set_change_tracking(true);
+  for (size_t t : {0, 7, 0, 3, 3, 0, 5}) expect_same_frame(tracked, untracked, t, "moved");
+  StreamConfig no_zero = config("W8A8->W8A{4,8}", 20);
+  tracked.set_config(no_zero);
+  untracked.set_config(no_zero);
+  expect_same_frame(tracked, untracked, 6, "no 0-bit entry");
+  tracked.set_config(c);
+  untracked.set_config(c);
+  for (size_t t : {2, 0, 7}) expect_same_frame(tracked, untracked, t, "0-bit entry again");
+  EXPECT_FALSE(tracked.last_cost().keyframe);
+}
+
+// With a pool of 0 bits only, no layer's output changes: after the first layer the policy reads
+// nothing at all.
+TEST(DynamicResQ, ChangeTrackingReadsNothingAfterZeroBitLayers) {
+  StreamSession s(fixture().model, config("W8A8->W8A{0}", 4));
+  s.set_change_tracking(true);
+  s.process(fixture().frames[0]);
+  s.process(fixture().frames[1]);
+  EXPECT_EQ(s.last_cost().pixels_read, fixture().model->pixels(0).pixels());
+}
+
 // Issue #7, integer execution: keyframe and residual convolutions computed in int32 give the
 // float simulation's outputs bit for bit, and the integer kernels really ran.
 TEST(IntegerKernels, SameOutputsAsTheFloatSimulation) {

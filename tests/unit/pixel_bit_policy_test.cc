@@ -91,6 +91,39 @@ TEST(PixelBitPolicy, ZeroBitFirstEntryLeavesStaticPixelsOut) {
   for (int64_t p : policy.candidates()) EXPECT_LT(p % 17, 3);
 }
 
+// Where x equals x_k outside a ChangeMask, the policy reads only the mask's spans and decides as
+// if it had read every pixel.
+TEST(PixelBitPolicy, ChangeMaskReadsOnlyItsPixels) {
+  std::mt19937 rng(7);
+  const int64_t h = 10, w = 17;
+  const PixelLayout px{1, 6, h * w};
+  const Pool pool = {UniformQuantizer::from_clip(0, 0), UniformQuantizer::from_clip(4, 2.0),
+                     UniformQuantizer::from_clip(8, 2.5)};
+  ChangeMask mask({1, px.channels, h, w}, false);
+  mask.set(2, 5, 3, 9);
+  mask.set(7, 8, 0, 17);
+  std::vector<float> x = residual(px, rng);
+  for (int64_t c = 0; c < px.channels; ++c)
+    for (int64_t p = 0; p < px.inner; ++p)
+      if (!mask.test(p / w, p % w)) x[static_cast<size_t>(c * px.inner + p)] = 0.0f;
+  const std::vector<float> x_k(x.size(), 0.0f);
+  for (double tau : {0.0, 0.1, 1.0}) {
+    PixelBitPolicy all, masked;
+    all.choose(x, x_k, px, pool, 1.3, tau);
+    masked.choose(x, x_k, px, pool, 1.3, tau, &mask);
+    EXPECT_EQ(all.pixels_read(), px.pixels());
+    EXPECT_GE(masked.pixels_read(), mask.count());  // joined spans: a few more
+    EXPECT_LT(masked.pixels_read(), px.pixels());
+    EXPECT_EQ(masked.candidates(), all.candidates()) << "tau " << tau;
+    for (size_t j = 0; j < all.candidates().size(); ++j) EXPECT_EQ(masked.choice(j), all.choice(j));
+  }
+  // A mask of another plane is not this layer's: everything is read.
+  ChangeMask other({1, 1, h, w + 1}, false);
+  PixelBitPolicy policy;
+  policy.choose(x, x_k, px, pool, 1.3, 0.1, &other);
+  EXPECT_EQ(policy.pixels_read(), px.pixels());
+}
+
 TEST(PixelBitPolicy, WithoutAZeroBitEntryEveryPixelIsACandidate) {
   const Pool pool = {UniformQuantizer::from_clip(4, 2.0), std::nullopt};
   for (double tau : {0.0, 0.05, 1.0}) expect_same_choices(pool, tau);

@@ -58,5 +58,33 @@ TEST(ReceptiveField, MatchesIm2col) {
   check(window(12, 12, 3, 1, 1, 1), {});       // nothing active: no outputs
 }
 
+// mark_reached covers every output affected_outputs finds; with contiguous taps (no dilation,
+// stride <= kernel) it is exactly those.
+void check_marked(const Window& w, const std::vector<int64_t>& pixels, bool exact) {
+  std::vector<uint8_t> scratch;
+  std::vector<int64_t> want;
+  const TapReach reach(w);
+  affected_outputs(w, reach, pixels, scratch, want);
+  ChangeMask got({1, 1, w.out[0], w.out[1]}, false);
+  mark_reached(w, reach, pixels, got);
+  for (int64_t q : want) EXPECT_TRUE(got.test(q / w.out[1], q % w.out[1])) << "output " << q;
+  if (exact) {
+    EXPECT_EQ(got.count(), static_cast<int64_t>(want.size()));
+  } else {
+    EXPECT_GE(got.count(), static_cast<int64_t>(want.size()));
+  }
+}
+
+TEST(ReceptiveField, MarkReachedCoversAffectedOutputs) {
+  const std::vector<int64_t> pixels = {0, 5, 17, 40, 63, 99, 143};
+  check_marked(window(12, 12, 3, 1, 1, 1), pixels, true);
+  check_marked(window(12, 12, 3, 2, 1, 1), pixels, true);
+  check_marked(window(12, 12, 5, 2, 2, 1), pixels, true);
+  check_marked(window(12, 12, 1, 1, 0, 1), pixels, true);
+  check_marked(window(12, 12, 2, 3, 0, 1), pixels, true);  // pixels read by none mark nothing
+  check_marked(window(12, 12, 3, 1, 2, 2), pixels, false);
+  check_marked(window(12, 12, 3, 1, 1, 1), {}, true);
+}
+
 }  // namespace
 }  // namespace resq
