@@ -6,6 +6,46 @@
 #include <string>
 
 namespace resq {
+namespace {
+
+// e[i] = the sum over channels, in channel order, of (x - x_k)^2 at pixels [i0, i1) of one image
+// ([channels][inner] planes). In double it is exact for float inputs up to the sum's rounding
+// (the squares are exact), the same sum as adding one channel at a time. Four channels per pass
+// over whole planes: a few streams the prefetcher follows (blocks of pixels across all channels
+// read 2 x channels streams at once and made Dynamic-ResQ frames 5-10% slower). The first pass
+// writes e rather than reading zeros.
+template <class T>
+void squared_residual(const float* x, const float* x_k, int64_t channels, int64_t inner,
+                      int64_t i0, int64_t i1, T* e) {
+  auto square = [](float a, float b) {
+    const float r = a - b;
+    return static_cast<T>(r) * static_cast<T>(r);
+  };
+  int64_t c = 0;
+  for (; c + 4 <= channels; c += 4) {
+    const float *x0 = x + c * inner, *x1 = x0 + inner, *x2 = x1 + inner, *x3 = x2 + inner;
+    const float *k0 = x_k + c * inner, *k1 = k0 + inner, *k2 = k1 + inner, *k3 = k2 + inner;
+    // e + s0 + s1 + s2 + s3 from the left: the order of adding one channel at a time.
+    auto add_four = [&](int64_t i, T to) {
+      return to + square(x0[i], k0[i]) + square(x1[i], k1[i]) + square(x2[i], k2[i]) +
+             square(x3[i], k3[i]);
+    };
+    if (c == 0)
+      for (int64_t i = i0; i < i1; ++i) e[i] = add_four(i, T{0});
+    else
+      for (int64_t i = i0; i < i1; ++i) e[i] = add_four(i, e[i]);
+  }
+  for (; c < channels; ++c) {
+    const float* xc = x + c * inner;
+    const float* kc = x_k + c * inner;
+    if (c == 0)
+      for (int64_t i = i0; i < i1; ++i) e[i] = square(xc[i], kc[i]);
+    else
+      for (int64_t i = i0; i < i1; ++i) e[i] += square(xc[i], kc[i]);
+  }
+}
+
+}  // namespace
 
 void PixelBitPolicy::choose(std::span<const float> x, std::span<const float> x_k,
                             const PixelLayout& px,
@@ -23,10 +63,6 @@ void PixelBitPolicy::choose(std::span<const float> x, std::span<const float> x_k
   pixels_read_ = pixels;
   if (zero_first) {
     // ||delta(p)||^2 per pixel; > (tau / ||q(w)||)^2 makes a candidate (same test as Eq. 11's).
-    // Whole planes, four channels per pass (added in channel order, as one at a time would):
-    // a few streams the prefetcher follows. Blocks of pixels across all channels, which kept
-    // the sums in L1, read 2 x channels streams at once: Dynamic-ResQ frames took 5-10% longer.
-    // The first pass writes e rather than reading zeros (a pass over memory less).
     // Only pixels that may differ from the keyframe: elsewhere delta(p) = 0.
     // Joined spans (a span's unset pixels have a zero residual: no candidates) and whole planes
     // once most pixels may differ: long passes cost less per pixel than many short ones.
@@ -42,47 +78,44 @@ void PixelBitPolicy::choose(std::span<const float> x, std::span<const float> x_k
       pixels_read_ = 0;
       for_each_range([&](int64_t, int64_t i0, int64_t i1) { pixels_read_ += i1 - i0; });
     }
-    first_error_.resize(static_cast<size_t>(pixels));
-    auto square = [](float a, float b) {
-      const float r = a - b;
-      return static_cast<double>(r) * r;
-    };
+    // The test is sqrt(e) * ||q(w)|| > tau; away from the threshold e against its square
+    // decides the same (a relative margin of 1e-9 dwarfs the rounding of the square root and
+    // the products), so the square root runs only near it.
+    const double at = (tau / w_norm) * (tau / w_norm), below = at * (1 - 1e-9), above = at * (1 + 1e-9);
+    auto exact_test = [&](double e) { return e > above || (e >= below && std::sqrt(e) * w_norm > tau); };
+    // Float sums are within (channels + 1) float roundings of the exact double ones (relative,
+    // as long as the threshold is far above float's denormals): outside a margin of twice that
+    // they decide alike, and the few pixels inside it are summed again in double.
+    const bool in_float = entries > 1 && at >= 1e-30;
+    const double margin = static_cast<double>(channels + 2) * 0x1p-22;
+    const double lo = at * (1 - margin), hi = at * (1 + margin);
+    if (in_float)
+      first_error_f_.resize(static_cast<size_t>(pixels));
+    else
+      first_error_.resize(static_cast<size_t>(pixels));
     for_each_range([&](int64_t o, int64_t i0, int64_t i1) {
-      double* e = first_error_.data() + o * inner;
       const float* xo = x.data() + o * channels * inner;
       const float* ko = x_k.data() + o * channels * inner;
-      int64_t c = 0;
-      for (; c + 4 <= channels; c += 4) {
-        const float *x0 = xo + c * inner, *x1 = x0 + inner, *x2 = x1 + inner, *x3 = x2 + inner;
-        const float *k0 = ko + c * inner, *k1 = k0 + inner, *k2 = k1 + inner, *k3 = k2 + inner;
-        // e + s0 + s1 + s2 + s3 from the left: the order of adding one channel at a time.
-        auto add_four = [&](int64_t i, double to) {
-          return to + square(x0[i], k0[i]) + square(x1[i], k1[i]) + square(x2[i], k2[i]) +
-                 square(x3[i], k3[i]);
-        };
-        if (c == 0)
-          for (int64_t i = i0; i < i1; ++i) e[i] = add_four(i, 0.0);
-        else
-          for (int64_t i = i0; i < i1; ++i) e[i] = add_four(i, e[i]);
-      }
-      for (; c < channels; ++c) {
-        const float* xc = xo + c * inner;
-        const float* kc = ko + c * inner;
-        if (c == 0)
-          for (int64_t i = i0; i < i1; ++i) e[i] = square(xc[i], kc[i]);
-        else
-          for (int64_t i = i0; i < i1; ++i) e[i] += square(xc[i], kc[i]);
-      }
+      if (in_float)
+        squared_residual(xo, ko, channels, inner, i0, i1, first_error_f_.data() + o * inner);
+      else
+        squared_residual(xo, ko, channels, inner, i0, i1, first_error_.data() + o * inner);
     });
     if (entries > 1) {
-      // The test is sqrt(e) * ||q(w)|| > tau; away from the threshold e against its square
-      // decides the same (a relative margin of 1e-9 dwarfs the rounding of the square root and
-      // the products), so the square root runs only near it.
-      const double at = (tau / w_norm) * (tau / w_norm), below = at * (1 - 1e-9), above = at * (1 + 1e-9);
       for_each_range([&](int64_t o, int64_t i0, int64_t i1) {
         for (int64_t p = o * inner + i0; p < o * inner + i1; ++p) {
-          const double e = first_error_[static_cast<size_t>(p)];
-          if (e > above || (e >= below && std::sqrt(e) * w_norm > tau)) candidates_.push_back(p);
+          if (!in_float) {
+            if (exact_test(first_error_[static_cast<size_t>(p)])) candidates_.push_back(p);
+            continue;
+          }
+          const float e = first_error_f_[static_cast<size_t>(p)];
+          if (e < lo) continue;
+          double exact = 0;
+          if (e <= hi) {
+            const int64_t at_p = o * channels * inner + p - o * inner;  // its channel 0
+            squared_residual(x.data() + at_p, x_k.data() + at_p, channels, inner, 0, 1, &exact);
+          }
+          if (e > hi || exact_test(exact)) candidates_.push_back(p);
         }
       });
     }
@@ -90,30 +123,38 @@ void PixelBitPolicy::choose(std::span<const float> x, std::span<const float> x_k
     for (int64_t p = 0; p < pixels; ++p) candidates_.push_back(p);
   }
 
-  // The candidates' residual, gathered row by row: [channel][j].
+  // The candidates' residual, gathered row by row: [channel][j], runs of neighbouring pixels
+  // (most of them, where something moves) a vector loop each.
   const auto n = static_cast<int64_t>(candidates_.size());
   residual_.resize(static_cast<size_t>(channels * n));
-  offsets_.resize(static_cast<size_t>(n));  // element of channel 0
-  for (int64_t j = 0; j < n; ++j) {
+  runs_.clear();
+  for (int64_t j = 0; j < n;) {
     const int64_t p = candidates_[static_cast<size_t>(j)], o = p / inner;
-    offsets_[static_cast<size_t>(j)] = o * channels * inner + p - o * inner;
+    int64_t end = j + 1;
+    while (end < n && candidates_[static_cast<size_t>(end)] == p + (end - j) &&
+           (p + (end - j)) % inner != 0)
+      ++end;
+    runs_.push_back({j, o * channels * inner + p - o * inner, end - j});
+    j = end;
   }
   for (int64_t c = 0; c < channels; ++c) {
     float* dst = residual_.data() + c * n;
     const float* xc = x.data() + c * inner;
     const float* kc = x_k.data() + c * inner;
-    for (int64_t j = 0; j < n; ++j) {
-      const int64_t e = offsets_[static_cast<size_t>(j)];
-      dst[j] = xc[e] - kc[e];
-    }
+    for (const Run& r : runs_)
+      for (int64_t i = 0; i < r.length; ++i) dst[r.first + i] = xc[r.offset + i] - kc[r.offset + i];
   }
   // Every entry's squared error at the candidates, summed over channels in order.
   levels_.resize(entries);
   error_.assign(entries * static_cast<size_t>(n), 0.0);
   for (size_t k = 0; k < entries; ++k) {
     double* err = error_.data() + k * static_cast<size_t>(n);
-    if (k == 0 && zero_first) {
-      for (int64_t j = 0; j < n; ++j) err[j] = first_error_[static_cast<size_t>(candidates_[static_cast<size_t>(j)])];
+    if (k == 0 && zero_first) {  // the residual's own norm, summed as the first pass sums it
+      for (int64_t c = 0; c < channels; ++c)
+        for (int64_t j = 0; j < n; ++j) {
+          const double r = residual_[static_cast<size_t>(c * n + j)];
+          err[j] += r * r;
+        }
       continue;
     }
     if (!pool[k]) continue;  // near float: no error

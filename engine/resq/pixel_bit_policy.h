@@ -43,11 +43,17 @@ class PixelBitPolicy {
 
  private:
   int64_t pixels_read_ = 0;
-  std::vector<int64_t> candidates_, offsets_;
+  std::vector<int64_t> candidates_;
+  struct Run {  // candidates first .. first + length - 1: neighbouring pixels from `offset` on
+    int64_t first, offset, length;
+  };
+  std::vector<Run> runs_;
   std::vector<int> choice_;
   std::vector<float> residual_;
   std::vector<std::vector<float>> levels_;  // by pool entry
-  std::vector<double> first_error_;         // entry 0's squared error per pixel
+  // Entry 0's squared error per pixel: in float where a margin decides, else in double.
+  std::vector<float> first_error_f_;
+  std::vector<double> first_error_;
   std::vector<double> error_;               // [entry][candidate]: squared error, then its root
 };
 

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <optional>
 #include <random>
@@ -77,6 +78,36 @@ TEST(PixelBitPolicy, SameChoicesAsEveryPixelEvaluated) {
   const Pool pool = {UniformQuantizer::from_clip(0, 0), UniformQuantizer::from_clip(4, 2.0),
                      UniformQuantizer::from_clip(8, 2.5)};
   for (double tau : {0.0, 0.01, 0.1, 1.0, 100.0}) expect_same_choices(pool, tau);
+}
+
+// The first pass sums in float and sums again in double near the threshold: pixels whose norm
+// is within 2e-7 (relative) of tau / ||q(w)||, where float sums of 37 channels often err, decide
+// as the double reference does.
+TEST(PixelBitPolicy, SameChoicesNextToTheThreshold) {
+  const PixelLayout px{1, 37, 400};
+  const double tau = 0.3, w_norm = 1.0, at = tau * tau / w_norm / w_norm;
+  std::mt19937 rng(11);
+  std::uniform_real_distribution<double> weight(0.1, 2.0);
+  std::vector<double> w(static_cast<size_t>(px.channels));
+  double w2 = 0;
+  for (double& v : w) w2 += (v = weight(rng)) * v;
+  std::vector<float> d(static_cast<size_t>(px.pixels() * px.channels));
+  for (int64_t i = 0; i < px.inner; ++i)
+    for (int64_t c = 0; c < px.channels; ++c)
+      d[static_cast<size_t>(c * px.inner + i)] = static_cast<float>(
+          w[static_cast<size_t>(c)] * std::sqrt(at * (1 + static_cast<double>(i - 200) * 1e-9) / w2));
+  // Near float as the second entry: a pixel takes it exactly when its norm passes the threshold.
+  const Pool pool = {UniformQuantizer::from_clip(0, 0), std::nullopt};
+  const std::vector<int> want = every_pixel(d, px, pool, w_norm, tau);
+  PixelBitPolicy policy;
+  policy.choose(d, std::vector<float>(d.size(), 0.0f), px, pool, w_norm, tau);
+  std::vector<int> got(static_cast<size_t>(px.pixels()), 0);
+  for (size_t j = 0; j < policy.candidates().size(); ++j)
+    got[static_cast<size_t>(policy.candidates()[j])] = policy.choice(j);
+  EXPECT_EQ(got, want);
+  // Both sides of the threshold are there.
+  EXPECT_GT(std::count(want.begin(), want.end(), 0), 100);
+  EXPECT_GT(std::count(want.begin(), want.end(), 1), 100);
 }
 
 TEST(PixelBitPolicy, ZeroBitFirstEntryLeavesStaticPixelsOut) {
