@@ -90,7 +90,10 @@ TEST(PixelBitPolicy, SameChoicesNextToTheThreshold) {
   std::uniform_real_distribution<double> weight(0.1, 2.0);
   std::vector<double> w(static_cast<size_t>(px.channels));
   double w2 = 0;
-  for (double& v : w) w2 += (v = weight(rng)) * v;
+  for (double& v : w) {
+    v = weight(rng);
+    w2 += v * v;
+  }
   std::vector<float> d(static_cast<size_t>(px.pixels() * px.channels));
   for (int64_t i = 0; i < px.inner; ++i)
     for (int64_t c = 0; c < px.channels; ++c)
