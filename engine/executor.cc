@@ -306,6 +306,11 @@ ChangeMask Executor::with_addend_changes(ChangeMask m, const Fusion* fusion) con
 }
 
 ChangeMask Executor::write_region(const ChangeMask& layer_changes) const {
+  if (tracking_ != Tracking::kChanges || changes_.empty()) {
+    ChangeMask all = layer_changes;
+    all.set_all();
+    return all;
+  }
   ChangeMask m = with_addend_changes(layer_changes, runner_fusion_);
   const size_t last = runner_node_ + (runner_fusion_ ? static_cast<size_t>(runner_fusion_->nodes) : 0);
   if (run_on_reference_)

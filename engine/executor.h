@@ -78,11 +78,13 @@ class Executor {
   // During a kChanges run, the pixels of `value` (nullptr in other modes). A LinearLayerRunner
   // reads its input's during run_linear.
   const ChangeMask* changes(int value) const {
-    return tracking_ == Tracking::kChanges ? &changes_[static_cast<size_t>(value)] : nullptr;
+    const auto v = static_cast<size_t>(value);
+    return tracking_ == Tracking::kChanges && v < changes_.size() ? &changes_[v] : nullptr;
   }
   // For the linear node a runner is running in a kChanges run, whose own output may differ at
   // `layer_changes`: the pixels of its (fused) output value to write, the others holding the
   // reference's values already. Adds the fused addend's changes and what the last run wrote.
+  // Outside a kChanges run: every pixel.
   ChangeMask write_region(const ChangeMask& layer_changes) const;
 
   // Per-node wall-clock profile for `resq bench`: while on, run() adds each node's time (shape

@@ -118,6 +118,28 @@ TEST(Executor, NodeTimingIsOffByDefaultAndRestartsWhenTurnedOn) {
   EXPECT_TRUE(ex.node_ms().empty());
 }
 
+// Change tracking: changes() exists only during kChanges runs; outside them a runner's write
+// region is everything. The values and outputs are those of an untracked run.
+TEST(Executor, ChangeTrackingOutsideItsRuns) {
+  auto graph = std::make_shared<Graph>(relu_add_graph({1, 2, 2, 3}));
+  Executor tracked(graph), plain(graph);
+  std::vector<Tensor> in = {testing::random_tensor({1, 2, 2, 3}, 4)};
+  EXPECT_EQ(tracked.changes(graph->inputs[0]), nullptr);
+  tracked.set_tracking(Executor::Tracking::kChanges);
+  EXPECT_EQ(tracked.changes(graph->inputs[0]), nullptr);  // no run yet
+  ChangeMask some({1, 2, 2, 3}, false);
+  some.set(0, 1, 0, 1);
+  EXPECT_TRUE(tracked.write_region(some).all());
+  for (auto mode : {Executor::Tracking::kReference, Executor::Tracking::kChanges,
+                    Executor::Tracking::kOff, Executor::Tracking::kChanges}) {
+    tracked.set_tracking(mode);
+    const std::vector<Tensor> got = tracked.run(in), want = plain.run(in);
+    ASSERT_EQ(got.size(), 1u);
+    EXPECT_EQ(std::memcmp(got[0].f32(), want[0].f32(), sizeof(float) * 12), 0);
+  }
+  EXPECT_TRUE(tracked.write_region(some).all());  // after the run
+}
+
 TEST(Executor, UnknownOp_n) {
   Graph g = relu_add_graph();
   g.nodes[0].op_type = "FancyOp";
