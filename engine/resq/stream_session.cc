@@ -225,6 +225,7 @@ void StreamSession::run_linear_fused(size_t node, const Op& op, std::span<const 
       sparse_tiles(li, l.z_k, y, region);
       return apply_post();
     }
+    region = nullptr;  // the paths below write every output
     if (integer_form(li, b.res_w)) {
       // One sum per bit-width group (the pixels of other groups are 0 in it), added to z_k.
       const Tensor* base = &l.z_k;

@@ -478,6 +478,17 @@ TEST(DynamicResQ, ChangeTrackingGivesTheSameOutputs) {
   }
 }
 
+// Layers that compute every output (dense sums: sparse residuals off) write all of theirs in
+// tracked frames too.
+TEST(DynamicResQ, ChangeTrackingWithDenseSums) {
+  StreamConfig c = config("W8A8->W8A{0,4,8}", 6);
+  StreamSession tracked(fixture().model, c), untracked(fixture().model, c);
+  tracked.set_change_tracking(true);
+  tracked.set_sparse_residuals(false);
+  untracked.set_sparse_residuals(false);
+  for (size_t t = 0; t < 6; ++t) expect_same_frame(tracked, untracked, t, "dense sums");
+}
+
 // Residual frames write only the pixels that may differ from the keyframe's and restore those
 // the frame before changed: a frame that moves, then the keyframe's own image again, then frames
 // with and without a 0-bit entry (untracked frames in between) give the untracked outputs.
