@@ -1,5 +1,6 @@
 #include "engine/change_mask.h"
 
+#include <algorithm>
 #include <cstring>
 #include <stdexcept>
 #include <string>

@@ -4,7 +4,6 @@
 // pixels equals the keyframe's bit for bit, so work there can be skipped.
 #pragma once
 
-#include <algorithm>
 #include <cstdint>
 #include <vector>
 

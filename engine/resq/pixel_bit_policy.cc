@@ -101,24 +101,22 @@ void PixelBitPolicy::choose(std::span<const float> x, std::span<const float> x_k
       else
         squared_residual(xo, ko, channels, inner, i0, i1, first_error_.data() + o * inner);
     });
-    if (entries > 1) {
+    // Pixel p (= o * inner + i) of a float pass: decided by its sum, or near the threshold by
+    // its sum again in double.
+    auto float_candidate = [&](int64_t o, int64_t p) {
+      const float e = first_error_f_[static_cast<size_t>(p)];
+      if (e < lo || e > hi) return e > hi;
+      const int64_t channel_0 = o * channels * inner + p - o * inner;
+      double exact = 0;  // written: channels >= 1
+      squared_residual(x.data() + channel_0, x_k.data() + channel_0, channels, inner, 0, 1, &exact);
+      return exact_test(exact);
+    };
+    if (entries > 1)
       for_each_range([&](int64_t o, int64_t i0, int64_t i1) {
-        for (int64_t p = o * inner + i0; p < o * inner + i1; ++p) {
-          if (!in_float) {
-            if (exact_test(first_error_[static_cast<size_t>(p)])) candidates_.push_back(p);
-            continue;
-          }
-          const float e = first_error_f_[static_cast<size_t>(p)];
-          if (e < lo) continue;
-          double exact = 0;
-          if (e <= hi) {
-            const int64_t at_p = o * channels * inner + p - o * inner;  // its channel 0
-            squared_residual(x.data() + at_p, x_k.data() + at_p, channels, inner, 0, 1, &exact);
-          }
-          if (e > hi || exact_test(exact)) candidates_.push_back(p);
-        }
+        for (int64_t p = o * inner + i0; p < o * inner + i1; ++p)
+          if (in_float ? float_candidate(o, p) : exact_test(first_error_[static_cast<size_t>(p)]))
+            candidates_.push_back(p);
       });
-    }
   } else {
     for (int64_t p = 0; p < pixels; ++p) candidates_.push_back(p);
   }

@@ -24,14 +24,15 @@ class PixelBitPolicy {
  public:
   // `pool`: one quantizer per pool entry, std::nullopt for near float (no error). The residual is
   // x - x_k (never stored whole), both in the layer's input layout `px`. `may_differ`, for a
-  // batch-1 conv input, holds the pixels outside which x equals x_k: only those are read (with a
-  // 0-bit first entry; the decisions are the same). Throws std::invalid_argument for an empty pool
-  // or inputs whose size does not match the layout.
+  // batch-1 conv input, holds the pixels outside which x equals x_k: with a 0-bit first entry
+  // only spans around them are read (all of them once they are most of the plane); the decisions
+  // are the same. Throws std::invalid_argument for an empty pool or inputs whose size does not
+  // match the layout.
   void choose(std::span<const float> x, std::span<const float> x_k, const PixelLayout& px,
               std::span<const std::optional<UniformQuantizer>> pool, double w_norm, double tau,
               const ChangeMask* may_differ = nullptr);
 
-  // Pixels whose residual was read: all but those `may_differ` left out.
+  // Pixels whose residual was read: all but those `may_differ` let it leave out.
   int64_t pixels_read() const { return pixels_read_; }
   // Pixels (o * inner + i, increasing) whose entry was evaluated; every other pixel is at entry 0.
   const std::vector<int64_t>& candidates() const { return candidates_; }

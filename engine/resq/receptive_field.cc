@@ -20,27 +20,37 @@ std::vector<int64_t> reachable(const Window& w, size_t d) {
   return taps;
 }
 
+// Per input coordinate, the span [first, last + 1) of the outputs its `kernel` taps reach.
+std::vector<std::pair<int64_t, int64_t>> spans(const std::vector<int64_t>& taps, int64_t kernel) {
+  std::vector<std::pair<int64_t, int64_t>> out;
+  for (size_t i = 0; i < taps.size(); i += static_cast<size_t>(kernel)) {
+    int64_t lo = -1, hi = -2;
+    for (int64_t t = 0; t < kernel; ++t) {
+      const int64_t o = taps[i + static_cast<size_t>(t)];
+      if (o < 0) continue;
+      lo = lo < 0 ? o : std::min(lo, o);
+      hi = std::max(hi, o);
+    }
+    out.emplace_back(lo, lo < 0 ? -1 : hi + 1);
+  }
+  return out;
+}
+
 }  // namespace
 
-TapReach::TapReach(const Window& w) : rows(reachable(w, 0)), cols(reachable(w, 1)) {}
+TapReach::TapReach(const Window& w)
+    : rows(reachable(w, 0)),
+      cols(reachable(w, 1)),
+      row_spans(spans(rows, w.kernel[0])),
+      col_spans(spans(cols, w.kernel[1])) {}
 
 void mark_reached(const Window& w, const TapReach& reach, std::span<const int64_t> input_pixels,
                   ChangeMask& out) {
-  const int64_t in_w = w.in[1], kh = w.kernel[0], kw = w.kernel[1];
-  // The outputs a pixel reaches span a rectangle: its first and last reaching tap per axis.
-  auto span_of = [](const int64_t* taps, int64_t n) {
-    int64_t lo = -1, hi = -2;
-    for (int64_t t = 0; t < n; ++t) {
-      if (taps[t] < 0) continue;
-      lo = lo < 0 ? taps[t] : std::min(lo, taps[t]);
-      hi = std::max(hi, taps[t]);
-    }
-    return std::pair{lo, hi + 1};
-  };
+  // The outputs a pixel reaches span a rectangle: its row's span by its column's.
+  const int64_t in_w = w.in[1];
   for (int64_t p : input_pixels) {
-    const int64_t iy = p / in_w, ix = p - iy * in_w;
-    const auto [y0, y1] = span_of(reach.rows.data() + iy * kh, kh);
-    const auto [x0, x1] = span_of(reach.cols.data() + ix * kw, kw);
+    const auto [y0, y1] = reach.row_spans[static_cast<size_t>(p / in_w)];
+    const auto [x0, x1] = reach.col_spans[static_cast<size_t>(p % in_w)];
     if (y0 >= 0 && x0 >= 0) out.set(y0, y1, x0, x1);
   }
 }

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "engine/ops/window.h"
@@ -17,6 +18,8 @@ namespace resq {
 struct TapReach {
   explicit TapReach(const Window& w);
   std::vector<int64_t> rows, cols;  // [in_h][kh], [in_w][kw]
+  // Per input row / column, the outputs [first, last + 1) its taps reach; {-1, -1}: none.
+  std::vector<std::pair<int64_t, int64_t>> row_spans, col_spans;
 };
 
 // Output positions (oy * out_w + ox, increasing) whose window reads at least one of

@@ -198,34 +198,31 @@ void StreamSession::run_linear_fused(size_t node, const Op& op, std::span<const 
     throw OpError("input shape " + shape_str(x.shape()) + " differs from the keyframe's " +
                   shape_str(l.x_k.shape()));
   Tensor& y = *out[0];
-  const ChangeMask* region = nullptr;  // of y to write; nullptr: all
-  auto apply_post = [&] {
-    if (!region) return post.apply(y.f32(), 0, y.numel());
-    region->for_each_span(y.shape()[1], [&](int64_t i0, int64_t i1) {
-      post.apply(y.f32() + i0, i0, i1 - i0);
-    });
-  };
+  auto apply_post = [&] { apply_epilogue(post, y, nullptr); };
   if (b.scheme == QuantScheme::kDynamicResQ) {
     cost_.bops += choose_residual_bits(
         li, macs, x, l.x_k, executor_.changes(executor_.graph().nodes[node].inputs[0]));
     const bool batch_1 = model_->pixels(li).outer == 1;
+    // With change tracking the sparse paths write y only in its write region: elsewhere it holds
+    // the keyframe's values already. The other paths write all of y.
+    ChangeMask write_region;
+    const ChangeMask* region = nullptr;
     if (tracking_) {
       note_output_changes(li, y.shape());
-      write_region_ = executor_.write_region(out_changes_);
-      if (batch_1 && write_region_.plane_of(y.shape())) region = &write_region_;
+      write_region = executor_.write_region(out_changes_);
+      if (batch_1 && write_region.plane_of(y.shape())) region = &write_region;
     }
     activation_.resize(x.shape());
     if (integer_form(li, b.res_w) && model_->conv_window(li) && batch_1) {
       sparse_groups(li, op, in, l.z_k, y, region);
-      return apply_post();
+      return apply_epilogue(post, y, region);
     }
     // Tiles' sums are length-C dot products: exact in float at <= 8 bits (as the dense op's).
     if (integer_form(li, b.res_w) && model_->transpose_tile(li) && batch_1 &&
         sparse_residuals_ && float_sums_exact(model_->pixels(li).channels, 8, b.res_w)) {
       sparse_tiles(li, l.z_k, y, region);
-      return apply_post();
+      return apply_epilogue(post, y, region);
     }
-    region = nullptr;  // the paths below write every output
     if (integer_form(li, b.res_w)) {
       // One sum per bit-width group (the pixels of other groups are 0 in it), added to z_k.
       const Tensor* base = &l.z_k;
@@ -498,6 +495,16 @@ void StreamSession::sparse_tiles(size_t li, const Tensor& z_k, Tensor& y, const 
       }
     }
   }
+}
+
+void StreamSession::apply_epilogue(const Epilogue& post, Tensor& y, const ChangeMask* region) {
+  if (!region) {
+    post.apply(y.f32(), 0, y.numel());
+    return;
+  }
+  region->for_each_span(y.shape()[1], [&](int64_t i0, int64_t i1) {
+    post.apply(y.f32() + i0, i0, i1 - i0);
+  });
 }
 
 void StreamSession::start_from(const Tensor& z_k, Tensor& y, const ChangeMask* region) {

@@ -133,6 +133,8 @@ class StreamSession : private LinearLayerRunner {
   void sparse_tiles(size_t li, const Tensor& z_k, Tensor& y, const ChangeMask* region);
   // y = z_k in `region` (nullptr: everywhere).
   void start_from(const Tensor& z_k, Tensor& y, const ChangeMask* region);
+  // The layer's fused nodes on y in `region` (nullptr: everywhere).
+  void apply_epilogue(const Epilogue& post, Tensor& y, const ChangeMask* region);
   // group_ (pixels) and group_index_ (their candidate indices) = the pixels that chose pool
   // entry k; false when none did.
   bool collect_group(size_t k);
@@ -173,7 +175,6 @@ class StreamSession : private LinearLayerRunner {
   bool change_tracking_ = false;
   bool tracking_ = false;           // this frame tracks changes
   ChangeMask out_changes_;            // of the last layer, while tracking_
-  ChangeMask write_region_;           // of the last layer's output, while tracking_
   std::vector<int64_t> active_pixels_;  // scratch: pixels at non-zero bits
   IntegerConvScratch conv_scratch_;
   std::vector<float> multipliers_;  // s_a * s_w per output channel (scratch)

@@ -478,8 +478,8 @@ TEST(DynamicResQ, ChangeTrackingGivesTheSameOutputs) {
   }
 }
 
-// Layers that compute every output (dense sums: sparse residuals off) write all of theirs in
-// tracked frames too.
+// With sparse residuals off, tracked frames take the dense paths too (here the ConvTranspose
+// "segment", which then sums every output) and still give the untracked outputs.
 TEST(DynamicResQ, ChangeTrackingWithDenseSums) {
   StreamConfig c = config("W8A8->W8A{0,4,8}", 6);
   StreamSession tracked(fixture().model, c), untracked(fixture().model, c);
