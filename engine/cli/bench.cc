@@ -115,8 +115,24 @@ struct StreamRun {
   std::vector<double> engine_cpu_ms;  // the same for the engine alone (FrameCost::cpu_ms)
   int64_t keyframes = 0;
   int64_t pixels_read = 0;  // Dynamic-ResQ residual frames: FrameCost::pixels_read
+  FrameCost::Phases phases_ms;  // summed over the measured frames
   double bops = 0, bops_fp32 = 0;
 };
+
+// The phases' names in the JSON, and a + b.
+constexpr std::pair<const char*, double FrameCost::Phases::*> kPhases[] = {
+    {"policy_read", &FrameCost::Phases::policy_read},
+    {"policy_test", &FrameCost::Phases::policy_test},
+    {"policy_gather", &FrameCost::Phases::policy_gather},
+    {"policy_quantize", &FrameCost::Phases::policy_quantize},
+    {"policy_choose", &FrameCost::Phases::policy_choose},
+    {"tracking", &FrameCost::Phases::tracking},
+    {"start", &FrameCost::Phases::start},
+    {"sums", &FrameCost::Phases::sums},
+    {"epilogue", &FrameCost::Phases::epilogue}};
+void add_phases(FrameCost::Phases& a, const FrameCost::Phases& b) {
+  for (const auto& [name, field] : kPhases) a.*field += b.*field;
+}
 
 nlohmann::json layers_json(const Graph& g, const std::vector<bool>& linear,
                            const std::vector<double>& node_ms, int64_t frames) {
@@ -203,6 +219,7 @@ void bench(const Options& opt) {
           r.frame_ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
           r.keyframes += c.keyframe;
           r.pixels_read += c.pixels_read;
+          add_phases(r.phases_ms, c.phases_ms);
           r.bops += c.bops;
           r.bops_fp32 += c.bops_fp32;
         }
@@ -231,6 +248,7 @@ void bench(const Options& opt) {
   std::vector<double> all_latency, all_frame, all_cpu, all_engine_cpu, all_keyframe, all_residual;
   std::vector<double> node_ms(graph.nodes.size(), 0.0);
   int64_t keyframes = 0, pixels_read = 0;
+  FrameCost::Phases phases_ms;
   double bops = 0, bops_fp32 = 0;
   nlohmann::json per_stream = nlohmann::json::array();
   for (size_t s = 0; s < streams; ++s) {
@@ -243,6 +261,7 @@ void bench(const Options& opt) {
     all_engine_cpu.insert(all_engine_cpu.end(), r.engine_cpu_ms.begin(), r.engine_cpu_ms.end());
     keyframes += r.keyframes;
     pixels_read += r.pixels_read;
+    add_phases(phases_ms, r.phases_ms);
     bops += r.bops;
     bops_fp32 += r.bops_fp32;
     const std::vector<double>& ms = r.stream->node_ms();
@@ -265,6 +284,13 @@ void bench(const Options& opt) {
           ? nlohmann::json(static_cast<double>(pixels_read) /
                            static_cast<double>(residual_frames * loaded->quantized->total_pixels()))
           : nlohmann::json(nullptr);
+  // Where a residual frame's linear-layer time went (mean ms per residual frame).
+  nlohmann::json phases = nullptr;
+  if (config.bits.scheme == QuantScheme::kDynamicResQ && residual_frames > 0) {
+    phases = nlohmann::json::object();
+    for (const auto& [name, field] : kPhases)
+      phases[name] = phases_ms.*field / static_cast<double>(residual_frames);
+  }
   nlohmann::json report = {
       {"model", opt.model},
       {"calibration", opt.calibration},
@@ -296,6 +322,7 @@ void bench(const Options& opt) {
       {"gbops_per_frame", bops / static_cast<double>(measured) / 1e9},
       {"ratio_to_fp32", bops / bops_fp32},
       {"pixels_read_share", read_share},
+      {"residual_phases_ms", phases},
       {"layer_count", graph.nodes.size()},
       {"linear_layers", linear_layers},
       {"per_stream", per_stream},
@@ -316,6 +343,11 @@ void bench(const Options& opt) {
   if (!read_share.is_null())
     std::printf("  residual frames: the policy read %.1f%% of the layers' input pixels\n",
                 100 * read_share.get<double>());
+  if (!phases.is_null()) {
+    std::printf("  residual frame, mean ms:");
+    for (const auto& [name, field] : kPhases) std::printf(" %s %.3f", name, phases[name].get<double>());
+    std::printf("\n");
+  }
   std::vector<size_t> order(node_ms.size());
   std::iota(order.begin(), order.end(), size_t{0});
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return node_ms[a] > node_ms[b]; });

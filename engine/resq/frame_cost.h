@@ -25,6 +25,14 @@ struct FrameCost {
   // Dynamic-ResQ: linear-layer input pixels whose residual the policy read, summed over the
   // layers; change tracking leaves out those known to equal the keyframe's.
   int64_t pixels_read = 0;
+  // Dynamic-ResQ residual frames with node timing on (StreamSession::set_node_timing): where the
+  // linear layers' time went, ms summed over the layers (all 0 otherwise). The policy's passes
+  // (PixelBitPolicy::Times), the change-tracking masks, copying z_k to the output (on the sparse
+  // paths), the residual sums added to it and the fused nodes after them.
+  struct Phases {
+    double policy_read = 0, policy_test = 0, policy_gather = 0, policy_quantize = 0,
+           policy_choose = 0, tracking = 0, start = 0, sums = 0, epilogue = 0;
+  } phases_ms;
 };
 
 }  // namespace resq

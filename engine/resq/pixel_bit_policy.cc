@@ -59,6 +59,8 @@ void PixelBitPolicy::choose(std::span<const float> x, std::span<const float> x_k
                                 ", the layout " + std::to_string(pixels * channels));
   const size_t entries = pool.size();
   const bool zero_first = pool[0] && pool[0]->bits() == 0;
+  times_ = {};
+  clock_.start();
   candidates_.clear();
   pixels_read_ = pixels;
   if (zero_first) {
@@ -101,6 +103,7 @@ void PixelBitPolicy::choose(std::span<const float> x, std::span<const float> x_k
       else
         squared_residual(xo, ko, channels, inner, i0, i1, first_error_.data() + o * inner);
     });
+    times_.read = clock_.lap();
     // Pixel p (= o * inner + i) of a float pass: decided by its sum, or near the threshold by
     // its sum again in double.
     auto float_candidate = [&](int64_t o, int64_t p) {
@@ -117,6 +120,7 @@ void PixelBitPolicy::choose(std::span<const float> x, std::span<const float> x_k
           if (in_float ? float_candidate(o, p) : exact_test(first_error_[static_cast<size_t>(p)]))
             candidates_.push_back(p);
       });
+    times_.test = clock_.lap();
   } else {
     for (int64_t p = 0; p < pixels; ++p) candidates_.push_back(p);
   }
@@ -142,6 +146,7 @@ void PixelBitPolicy::choose(std::span<const float> x, std::span<const float> x_k
     for (const Run& r : runs_)
       for (int64_t i = 0; i < r.length; ++i) dst[r.first + i] = xc[r.offset + i] - kc[r.offset + i];
   }
+  times_.gather = clock_.lap();
   // Every entry's squared error at the candidates, summed over channels in order.
   levels_.resize(entries);
   error_.assign(entries * static_cast<size_t>(n), 0.0);
@@ -168,6 +173,7 @@ void PixelBitPolicy::choose(std::span<const float> x, std::span<const float> x_k
       }
   }
   for (double& e : error_) e = std::sqrt(e);  // the bounds' norms, in one vectorised pass
+  times_.quantize = clock_.lap();
   choice_.assign(static_cast<size_t>(n), 0);
   for (int64_t j = 0; j < n; ++j) {
     size_t k = 0;
@@ -179,6 +185,7 @@ void PixelBitPolicy::choose(std::span<const float> x, std::span<const float> x_k
       ++k;
     choice_[static_cast<size_t>(j)] = static_cast<int>(k);
   }
+  times_.choose = clock_.lap();
 }
 
 }  // namespace resq

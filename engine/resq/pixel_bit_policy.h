@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "engine/quant/uniform_quantizer.h"
+#include "engine/resq/phase_clock.h"
 #include "engine/resq/pixel_layout.h"
 #include "engine/change_mask.h"
 
@@ -32,6 +33,15 @@ class PixelBitPolicy {
               std::span<const std::optional<UniformQuantizer>> pool, double w_norm, double tau,
               const ChangeMask* may_differ = nullptr);
 
+  // Wall-clock of choose()'s passes (ms), measured while timing is on, else 0: the first pass
+  // over the residual, the candidate test, gathering the candidates' residual, their errors at
+  // every pool entry, and picking the entries.
+  struct Times {
+    double read = 0, test = 0, gather = 0, quantize = 0, choose = 0;
+  };
+  void set_timing(bool on) { clock_.set_on(on); }
+  const Times& times() const { return times_; }  // of the last choose()
+
   // Pixels whose residual was read: all but those `may_differ` let it leave out.
   int64_t pixels_read() const { return pixels_read_; }
   // Pixels (o * inner + i, increasing) whose entry was evaluated; every other pixel is at entry 0.
@@ -43,6 +53,8 @@ class PixelBitPolicy {
   const float* levels(size_t k) const { return levels_[k].data(); }
 
  private:
+  PhaseClock clock_;
+  Times times_;
   int64_t pixels_read_ = 0;
   std::vector<int64_t> candidates_;
   struct Run {  // candidates first .. first + length - 1: neighbouring pixels from `offset` on

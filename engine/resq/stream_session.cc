@@ -198,10 +198,11 @@ void StreamSession::run_linear_fused(size_t node, const Op& op, std::span<const 
     throw OpError("input shape " + shape_str(x.shape()) + " differs from the keyframe's " +
                   shape_str(l.x_k.shape()));
   Tensor& y = *out[0];
-  auto apply_post = [&] { apply_epilogue(post, y, nullptr); };
   if (b.scheme == QuantScheme::kDynamicResQ) {
+    FrameCost::Phases& ph = cost_.phases_ms;
     cost_.bops += choose_residual_bits(
         li, macs, x, l.x_k, executor_.changes(executor_.graph().nodes[node].inputs[0]));
+    clock_.start();
     const bool batch_1 = model_->pixels(li).outer == 1;
     // With change tracking the sparse paths write y only in its write region: elsewhere it holds
     // the keyframe's values already. The other paths write all of y.
@@ -211,17 +212,23 @@ void StreamSession::run_linear_fused(size_t node, const Op& op, std::span<const 
       note_output_changes(li, y.shape());
       write_region = executor_.write_region(out_changes_);
       if (batch_1 && write_region.plane_of(y.shape())) region = &write_region;
+      ph.tracking += clock_.lap();
     }
     activation_.resize(x.shape());
+    auto finish = [&](const ChangeMask* where) {
+      ph.sums += clock_.lap();
+      apply_epilogue(post, y, where);
+      ph.epilogue += clock_.lap();
+    };
     if (integer_form(li, b.res_w) && model_->conv_window(li) && batch_1) {
       sparse_groups(li, op, in, l.z_k, y, region);
-      return apply_epilogue(post, y, region);
+      return finish(region);
     }
     // Tiles' sums are length-C dot products: exact in float at <= 8 bits (as the dense op's).
     if (integer_form(li, b.res_w) && model_->transpose_tile(li) && batch_1 &&
         sparse_residuals_ && float_sums_exact(model_->pixels(li).channels, 8, b.res_w)) {
       sparse_tiles(li, l.z_k, y, region);
-      return apply_epilogue(post, y, region);
+      return finish(region);
     }
     if (integer_form(li, b.res_w)) {
       // One sum per bit-width group (the pixels of other groups are 0 in it), added to z_k.
@@ -233,7 +240,7 @@ void StreamSession::run_linear_fused(size_t node, const Op& op, std::span<const 
         base = &y;
       }
       if (base != &y) y = l.z_k;  // every pixel at 0 bits
-      return apply_post();
+      return finish(nullptr);
     }
     write_chosen_residual(li);
   } else {
@@ -257,7 +264,8 @@ void StreamSession::run_linear_fused(size_t node, const Op& op, std::span<const 
   float* z = y.f32();
   const float* zk = l.z_k.f32();
   for (int64_t i = 0; i < y.numel(); ++i) z[i] += zk[i];
-  apply_post();
+  apply_epilogue(post, y, nullptr);
+  if (b.scheme == QuantScheme::kDynamicResQ) cost_.phases_ms.sums += clock_.lap();  // with the epilogue
 }
 
 bool StreamSession::integer_form(size_t li, int w_bits) const {
@@ -508,13 +516,14 @@ void StreamSession::apply_epilogue(const Epilogue& post, Tensor& y, const Change
 }
 
 void StreamSession::start_from(const Tensor& z_k, Tensor& y, const ChangeMask* region) {
-  if (!region) {
+  cost_.phases_ms.sums += clock_.lap();
+  if (!region)
     std::copy(z_k.floats().begin(), z_k.floats().end(), y.floats().begin());
-    return;
-  }
-  region->for_each_span(y.shape()[1], [&](int64_t i0, int64_t i1) {
-    std::copy(z_k.f32() + i0, z_k.f32() + i1, y.f32() + i0);
-  });
+  else
+    region->for_each_span(y.shape()[1], [&](int64_t i0, int64_t i1) {
+      std::copy(z_k.f32() + i0, z_k.f32() + i1, y.f32() + i0);
+    });
+  cost_.phases_ms.start += clock_.lap();
 }
 
 bool StreamSession::collect_group(size_t k) {
@@ -549,6 +558,13 @@ double StreamSession::choose_residual_bits(size_t li, double macs, const Tensor&
   policy_.choose(x.floats(), x_k.floats(), px, pool_q_, model_->weight_norm(li, b.res_w),
                  active_.tau, may_differ);
   cost_.pixels_read += policy_.pixels_read();
+  const PixelBitPolicy::Times& t = policy_.times();
+  FrameCost::Phases& ph = cost_.phases_ms;
+  ph.policy_read += t.read;
+  ph.policy_test += t.test;
+  ph.policy_gather += t.gather;
+  ph.policy_quantize += t.quantize;
+  ph.policy_choose += t.choose;
 
   const std::vector<int64_t>& cand = policy_.candidates();
   const bool mapped = bit_map_layer_ == li;

@@ -79,7 +79,12 @@ class StreamSession : private LinearLayerRunner {
   void set_change_tracking(bool on) { change_tracking_ = on; }
 
   // Per-graph-node time over the frames since profiling was turned on (Executor::set_node_timing).
-  void set_node_timing(bool on) { executor_.set_node_timing(on); }
+  // Also times the phases of Dynamic-ResQ residual frames (FrameCost::phases_ms).
+  void set_node_timing(bool on) {
+    executor_.set_node_timing(on);
+    policy_.set_timing(on);
+    clock_.set_on(on);
+  }
   const std::vector<double>& node_ms() const { return executor_.node_ms(); }
 
  private:
@@ -179,6 +184,7 @@ class StreamSession : private LinearLayerRunner {
   IntegerConvScratch conv_scratch_;
   std::vector<float> multipliers_;  // s_a * s_w per output channel (scratch)
   PixelBitPolicy policy_;            // Dynamic-ResQ: the last layer's decisions
+  PhaseClock clock_;                 // cost_.phases_ms, with node timing
   std::vector<std::optional<UniformQuantizer>> pool_q_;  // Dynamic-ResQ: the layer's pool
   Tensor acc_;                                   // integer-form sums (scratch)
   std::vector<int64_t> group_, group_index_;     // sparse_groups scratch: pixels, candidates

@@ -150,6 +150,13 @@ for d in (rq, tr):
 assert tr["change_tracking"] and tr["keyframes"] == 2
 # Change tracking reads only the pixels that may differ from the keyframe's.
 assert 0 < tr["pixels_read_share"] < 1, tr["pixels_read_share"]
+# Where a Dynamic-ResQ residual frame's time went: every phase, none beyond the frame's mean.
+assert fp["residual_phases_ms"] is None and rq["residual_phases_ms"] is None
+ph = tr["residual_phases_ms"]
+assert set(ph) == {"policy_read", "policy_test", "policy_gather", "policy_quantize", "policy_choose",
+                   "tracking", "start", "sums", "epilogue"}, ph
+assert all(v >= 0 for v in ph.values()) and ph["policy_read"] > 0 and ph["tracking"] > 0, ph
+assert sum(ph.values()) < tr["residual_latency_ms"]["mean"], (ph, tr["residual_latency_ms"])
 for d in (fp, rq):
     for k in ("latency_ms", "frame_ms", "cpu_ms"):
         assert 0 < d[k]["median"] <= d[k]["p95"], d[k]

@@ -517,6 +517,35 @@ TEST(DynamicResQ, ChangeTrackingReadsNothingAfterZeroBitLayers) {
   EXPECT_EQ(s.last_cost().pixels_read, fixture().model->pixels(0).pixels());
 }
 
+// The phases of a residual frame (FrameCost::phases_ms) are timed only with node timing on, only
+// on Dynamic-ResQ residual frames, and add up to less than the frame.
+TEST(DynamicResQ, ResidualPhasesTimedWithNodeTiming) {
+  auto total = [](const FrameCost::Phases& p) {
+    return p.policy_read + p.policy_test + p.policy_gather + p.policy_quantize + p.policy_choose +
+           p.tracking + p.start + p.sums + p.epilogue;
+  };
+  StreamSession s(fixture().model, config("W8A8->W8A{0,4,8}", 4));
+  s.process(fixture().frames[0]);
+  s.process(fixture().frames[1]);
+  EXPECT_EQ(total(s.last_cost().phases_ms), 0.0);  // timing off
+  s.set_node_timing(true);
+  s.process(fixture().frames[2]);
+  const FrameCost& c = s.last_cost();
+  EXPECT_GT(c.phases_ms.policy_read, 0.0);
+  EXPECT_GT(c.phases_ms.sums, 0.0);
+  EXPECT_GT(c.phases_ms.start, 0.0);
+  EXPECT_EQ(c.phases_ms.tracking, 0.0);  // tracking off: no masks
+  EXPECT_LT(total(c.phases_ms), c.latency_ms);
+  s.force_keyframe();
+  s.process(fixture().frames[3]);
+  EXPECT_EQ(total(s.last_cost().phases_ms), 0.0);  // a keyframe
+  StreamSession resq(fixture().model, config("W8A8->W4A4", 4));
+  resq.set_node_timing(true);
+  resq.process(fixture().frames[0]);
+  resq.process(fixture().frames[1]);
+  EXPECT_EQ(total(resq.last_cost().phases_ms), 0.0);  // not Dynamic-ResQ
+}
+
 // Issue #7, integer execution: keyframe and residual convolutions computed in int32 give the
 // float simulation's outputs bit for bit, and the integer kernels really ran.
 TEST(IntegerKernels, SameOutputsAsTheFloatSimulation) {
