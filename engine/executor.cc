@@ -263,6 +263,13 @@ void Executor::set_node_timing(bool on) {
   node_ms_.assign(on ? graph_->nodes.size() : 0, 0.0);
 }
 
+int64_t Executor::buffer_bytes() const {
+  size_t bytes = 0;
+  for (const Tensor& t : slots_) bytes += t.capacity();
+  for (const Tensor& t : free_) bytes += t.capacity();
+  return static_cast<int64_t>(bytes);
+}
+
 void Executor::reuse_storage(Tensor& slot, int64_t bytes) {
   const auto need = static_cast<size_t>(bytes);
   if (slot.capacity() >= need) return;
@@ -365,8 +372,8 @@ std::vector<Tensor> Executor::run(std::span<const Tensor> inputs, LinearLayerRun
           // A fused op writes the value of the last node fused into it.
           auto ov = static_cast<size_t>(fusion ? g.nodes[i + static_cast<size_t>(fusion->nodes)].outputs[0]
                                                : n.outputs[o]);
-          if (!(keep && persistent_[ov]))
-            reuse_storage(slots_[ov], shape_numel((*out_meta)[o].shape) * dtype_size((*out_meta)[o].dtype));
+          // A kept buffer that a kOff run released comes back from the pool, not new memory.
+          reuse_storage(slots_[ov], shape_numel((*out_meta)[o].shape) * dtype_size((*out_meta)[o].dtype));
           slots_[ov].resize((*out_meta)[o].shape, (*out_meta)[o].dtype);
           out_ptrs.push_back(&slots_[ov]);
           current_[ov] = &slots_[ov];

@@ -87,6 +87,9 @@ class Executor {
   // Outside a kChanges run: every pixel.
   ChangeMask write_region(const ChangeMask& layer_changes) const;
 
+  // Bytes of the buffers the executor holds for values (in use or released for reuse).
+  int64_t buffer_bytes() const;
+
   // Per-node wall-clock profile for `resq bench`: while on, run() adds each node's time (shape
   // check, buffers, compute) to node_ms()[node]. Turning it on clears the totals; off (the
   // default), run() reads no clock.

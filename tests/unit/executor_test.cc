@@ -235,6 +235,29 @@ TEST(Executor, LinearLayerRunnerComputesLinearNodes) {
             (std::vector<float>{0, 0, 0, 2}));
 }
 
+// Switching between kept buffers (kReference) and shared ones (kOff) reuses the buffers the
+// other mode released instead of allocating more each time.
+TEST(Executor, SwitchingTrackingModesDoesNotGrowItsBuffers) {
+  Graph g = conv_relu_graph();  // then a node that reads the kept value and releases it
+  const int z = g.add_value(named("z"));
+  g.nodes.push_back({"sigmoid", "Sigmoid", {g.outputs[0]}, {z}, {}});
+  g.outputs[0] = z;
+  Executor ex(std::make_shared<Graph>(g));
+  std::vector<Tensor> in = {Tensor::from_floats({1, 1, 2, 2}, std::vector<float>{-3, -1, 0, 1})};
+  std::vector<int64_t> bytes;
+  for (int cycle = 0; cycle < 4; ++cycle)
+    for (auto mode : {Executor::Tracking::kReference, Executor::Tracking::kOff}) {
+      ex.set_tracking(mode);
+      const std::vector<Tensor> out = ex.run(in);
+      ASSERT_EQ(out[0].numel(), 4);
+      EXPECT_NEAR(out[0].f32()[0], 0.5f, 1e-6);  // sigmoid(relu(2 * -3))
+      EXPECT_NEAR(out[0].f32()[3], 1 / (1 + std::exp(-2.0f)), 1e-6);
+      bytes.push_back(ex.buffer_bytes());
+    }
+  EXPECT_GT(bytes.front(), 0);
+  EXPECT_EQ(bytes[3], bytes.back());
+}
+
 // Runs the linear ops unchanged: with a runner the executor fuses nothing into them.
 struct PlainRunner : LinearLayerRunner {
   void run_linear(size_t, const Op& op, std::span<const Tensor* const> in,
