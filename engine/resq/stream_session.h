@@ -61,6 +61,8 @@ class StreamSession : private LinearLayerRunner {
 
   const FrameCost& last_cost() const { return cost_; }
   const KeyframeCache& cache() const { return cache_; }
+  // The executor's activation buffers (Executor::buffer_bytes).
+  int64_t buffer_bytes() const { return executor_.buffer_bytes(); }
 
   // Integer kernels (on by default) compute the quantized convolutions' sums in int32 instead of
   // float; the outputs are the same bit for bit (see int_gemm.h). Off is for tests and benches.

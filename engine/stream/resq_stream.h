@@ -43,6 +43,7 @@ class ResQStream {
   StreamConfig config() const { return session_.config(); }
   const LoadedModel& model() const { return *model_; }
   size_t keyframe_cache_bytes() const { return session_.cache().bytes(); }
+  int64_t activation_buffer_bytes() const { return session_.buffer_bytes(); }
   // Per-graph-node profile (StreamSession::set_node_timing), for benchmarks.
   void set_node_timing(bool on) { session_.set_node_timing(on); }
   // StreamSession::set_integer_kernels, for benchmarks.
