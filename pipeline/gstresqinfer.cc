@@ -39,6 +39,7 @@ struct InferState {
   guint64 frames = 0;
   guint64 keyframes = 0;
   guint64 keyframe_cache_bytes = 0;
+  guint64 activation_buffer_bytes = 0;
   double bops = 0;
   double bops_fp32 = 0;
 
@@ -72,6 +73,7 @@ enum {
   PROP_BOPS_SAVED_RATIO,
   PROP_MODEL_USERS,
   PROP_KEYFRAME_CACHE_BYTES,
+  PROP_ACTIVATION_BUFFER_BYTES,
 };
 
 enum {
@@ -166,7 +168,7 @@ static gboolean gst_resq_infer_start(GstBaseTransform* trans) {
   const StreamSettings settings = st.requested;
   const gint bit_map_layer = st.bit_map_layer;
   st.settings_changed = false;
-  st.frames = st.keyframes = st.keyframe_cache_bytes = 0;
+  st.frames = st.keyframes = st.keyframe_cache_bytes = st.activation_buffer_bytes = 0;
   st.bops = st.bops_fp32 = 0;
   GST_OBJECT_UNLOCK(self);
 
@@ -299,6 +301,7 @@ static GstFlowReturn gst_resq_infer_transform_ip(GstBaseTransform* trans, GstBuf
   meta->frame = st.frames++;
   if (cost.keyframe) ++st.keyframes;
   st.keyframe_cache_bytes = stream.keyframe_cache_bytes();
+  st.activation_buffer_bytes = static_cast<guint64>(stream.activation_buffer_bytes());
   st.bops += cost.bops;
   st.bops_fp32 += cost.bops_fp32;
   const guint64 frames = st.frames, keyframes = st.keyframes;
@@ -431,6 +434,9 @@ static void gst_resq_infer_get_property(GObject* object, guint prop_id, GValue* 
       break;
     case PROP_KEYFRAME_CACHE_BYTES:
       g_value_set_uint64(value, st.keyframe_cache_bytes);
+      break;
+    case PROP_ACTIVATION_BUFFER_BYTES:
+      g_value_set_uint64(value, st.activation_buffer_bytes);
       break;
     case PROP_MODEL_USERS: {
       // Every started resqinfer holds its model through one ResQStream.
@@ -567,6 +573,12 @@ static void gst_resq_infer_class_init(GstResQInferClass* klass) {
       gobject_class, PROP_KEYFRAME_CACHE_BYTES,
       g_param_spec_uint64("keyframe-cache-bytes", "Keyframe cache bytes",
                           "Memory of the stream's kept keyframe activations after the last frame",
+                          0, G_MAXUINT64, 0, kStat));
+  g_object_class_install_property(
+      gobject_class, PROP_ACTIVATION_BUFFER_BYTES,
+      g_param_spec_uint64("activation-buffer-bytes", "Activation buffer bytes",
+                          "Memory of the stream's buffers for the layers' outputs after the last "
+                          "frame (with keyframe-cache-bytes: the stream's activation memory)",
                           0, G_MAXUINT64, 0, kStat));
 
   /**

@@ -29,7 +29,8 @@ StreamMetrics::StreamMetrics(ServerMetrics& metrics, const std::string& stream)
       latency_(metrics.latency_.Add({{"stream", stream}}, kLatencyBuckets)),
       dropped_(metrics.dropped_.Add({{"stream", stream}})),
       config_updates_(metrics.config_updates_.Add({{"stream", stream}})),
-      keyframe_cache_bytes_(metrics.keyframe_cache_bytes_.Add({{"stream", stream}})) {}
+      keyframe_cache_bytes_(metrics.keyframe_cache_bytes_.Add({{"stream", stream}})),
+      activation_buffer_bytes_(metrics.activation_buffer_bytes_.Add({{"stream", stream}})) {}
 
 StreamMetrics::~StreamMetrics() {
   metrics_.frames_.Remove(&frames_);
@@ -42,16 +43,18 @@ StreamMetrics::~StreamMetrics() {
   metrics_.dropped_.Remove(&dropped_);
   metrics_.config_updates_.Remove(&config_updates_);
   metrics_.keyframe_cache_bytes_.Remove(&keyframe_cache_bytes_);
+  metrics_.activation_buffer_bytes_.Remove(&activation_buffer_bytes_);
   for (const auto& [bits, counter] : residual_pixels_) metrics_.residual_pixels_.Remove(counter);
 }
 
-void StreamMetrics::count_frame(const FrameCost& cost, size_t keyframe_cache_bytes) {
+void StreamMetrics::count_frame(const FrameCost& cost, const StreamMemory& memory) {
   frames_.Increment();
   (cost.keyframe ? keyframe_bops_ : residual_bops_).Increment(cost.bops);
   fp32_bops_.Increment(cost.bops_fp32);
   w8a8_bops_.Increment(cost.bops_w8a8);
   latency_.Observe(cost.latency_ms / 1000.0);
-  keyframe_cache_bytes_.Set(static_cast<double>(keyframe_cache_bytes));
+  keyframe_cache_bytes_.Set(static_cast<double>(memory.keyframe_cache_bytes));
+  activation_buffer_bytes_.Set(static_cast<double>(memory.activation_buffer_bytes));
   if (cost.keyframe) {
     keyframes_.Increment();
     return;
@@ -103,6 +106,10 @@ ServerMetrics::ServerMetrics()
                                 .Name("resq_keyframe_cache_bytes")
                                 .Help("Bytes of the stream's keyframe cache")
                                 .Register(*registry_)),
+      activation_buffer_bytes_(BuildGauge()
+                                   .Name("resq_activation_buffer_bytes")
+                                   .Help("Bytes of the stream's buffers for the layers' outputs")
+                                   .Register(*registry_)),
       streams_active_(BuildGauge()
                           .Name("resq_streams_active")
                           .Help("Streams open")

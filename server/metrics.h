@@ -15,6 +15,7 @@
 #include <prometheus/registry.h>
 
 #include "engine/resq/frame_cost.h"
+#include "server/stream_memory.h"
 
 namespace resq::server {
 
@@ -28,7 +29,7 @@ class StreamMetrics {
   StreamMetrics(const StreamMetrics&) = delete;
   StreamMetrics& operator=(const StreamMetrics&) = delete;
 
-  void count_frame(const FrameCost& cost, size_t keyframe_cache_bytes);
+  void count_frame(const FrameCost& cost, const StreamMemory& memory);
   void count_dropped() { dropped_.Increment(); }
   void count_config_update() { config_updates_.Increment(); }
 
@@ -45,6 +46,7 @@ class StreamMetrics {
   prometheus::Counter& dropped_;
   prometheus::Counter& config_updates_;
   prometheus::Gauge& keyframe_cache_bytes_;
+  prometheus::Gauge& activation_buffer_bytes_;
   std::map<int, prometheus::Counter*> residual_pixels_;  // by bits, added as bit-widths appear
 };
 
@@ -77,6 +79,7 @@ class ServerMetrics {
   prometheus::Family<prometheus::Counter>& dropped_;
   prometheus::Family<prometheus::Counter>& config_updates_;
   prometheus::Family<prometheus::Gauge>& keyframe_cache_bytes_;
+  prometheus::Family<prometheus::Gauge>& activation_buffer_bytes_;
   prometheus::Gauge& streams_active_;
   std::unique_ptr<prometheus::Exposer> exposer_;
 };

@@ -159,10 +159,10 @@ class PipelineStream final : public StreamTarget {
     return config_;
   }
   void force_keyframe() override { g_signal_emit_by_name(infer_, "force-keyframe"); }
-  size_t keyframe_cache_bytes() const override {
-    guint64 bytes = 0;
-    g_object_get(infer_, "keyframe-cache-bytes", &bytes, nullptr);
-    return static_cast<size_t>(bytes);
+  StreamMemory memory() const override {
+    guint64 cache = 0, buffers = 0;
+    g_object_get(infer_, "keyframe-cache-bytes", &cache, "activation-buffer-bytes", &buffers, nullptr);
+    return {static_cast<size_t>(cache), static_cast<size_t>(buffers)};
   }
 
   // Counts frames into `entry` and starts playing; `on_end` runs on the bus thread when the

@@ -45,7 +45,7 @@ void StreamEntry::count_processed(const FrameCost& cost) {
   ++totals_.processed;
   totals_.keyframes += cost.keyframe ? 1 : 0;
   totals_.latency_ms_sum += cost.latency_ms;
-  if (metrics_) metrics_->count_frame(cost, target_->keyframe_cache_bytes());
+  if (metrics_) metrics_->count_frame(cost, target_->memory());
 }
 
 StreamTotals StreamEntry::totals() const {

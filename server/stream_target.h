@@ -7,6 +7,7 @@
 
 #include "engine/stream/resq_stream.h"
 #include "engine/stream/stream_settings.h"
+#include "server/stream_memory.h"
 
 namespace resq::server {
 
@@ -18,7 +19,7 @@ class StreamTarget {
   virtual void set_config(const StreamSettings& settings, const StreamConfig& config) = 0;
   virtual StreamConfig config() const = 0;
   virtual void force_keyframe() = 0;
-  virtual size_t keyframe_cache_bytes() const = 0;
+  virtual StreamMemory memory() const = 0;
   // Called before the stream's entry goes away: no frame reaches the entry afterwards.
   virtual void stop() {}
 };
@@ -37,7 +38,9 @@ class EngineTarget final : public StreamTarget {
   }
   StreamConfig config() const override { return stream_.config(); }
   void force_keyframe() override { stream_.force_keyframe(); }
-  size_t keyframe_cache_bytes() const override { return stream_.keyframe_cache_bytes(); }
+  StreamMemory memory() const override {
+    return {stream_.keyframe_cache_bytes(), static_cast<size_t>(stream_.activation_buffer_bytes())};
+  }
 
  private:
   ResQStream stream_;

@@ -106,6 +106,7 @@ TEST_F(MetricsTest, CountsFramesPassesPromtoolAndForgetsEndedStreams) {
   EXPECT_EQ(sample(open_metrics, "resq_frames_total{stream=\"cam-1\"}"), 6.0) << open_metrics;
   EXPECT_GE(sample(open_metrics, "resq_keyframes_total{stream=\"cam-1\"}"), 1.0);
   EXPECT_GT(sample(open_metrics, "resq_keyframe_cache_bytes{stream=\"cam-1\"}"), 0.0);
+  EXPECT_GT(sample(open_metrics, "resq_activation_buffer_bytes{stream=\"cam-1\"}"), 0.0);
   EXPECT_EQ(sample(open_metrics, "resq_frame_latency_seconds_count{stream=\"cam-1\"}"), 6.0);
   EXPECT_EQ(sample(open_metrics, "resq_streams_active"), 1.0);
 
@@ -175,6 +176,7 @@ TEST_F(MetricsTest, CountsDropsConfigUpdatesAndPipelineStreams) {
             0.0)
       << metrics;
   EXPECT_GT(sample(metrics, "resq_keyframe_cache_bytes{stream=\"testsrc\"}"), 0.0);
+  EXPECT_GT(sample(metrics, "resq_activation_buffer_bytes{stream=\"testsrc\"}"), 0.0);
   EXPECT_EQ(sample(metrics, "resq_streams_active"), 2.0);
 
   ASSERT_TRUE(delete_pipeline(server_.registry(), "testsrc").ok());

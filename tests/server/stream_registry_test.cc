@@ -19,7 +19,7 @@ class IdleTarget final : public StreamTarget {
   void set_config(const StreamSettings&, const StreamConfig& config) override { config_ = config; }
   StreamConfig config() const override { return config_; }
   void force_keyframe() override {}
-  size_t keyframe_cache_bytes() const override { return 0; }
+  StreamMemory memory() const override { return {}; }
 
  private:
   StreamConfig config_;
