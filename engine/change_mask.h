@@ -36,6 +36,16 @@ class ChangeMask {
   }
   // Adds o's pixels (same plane).
   void unite(const ChangeMask& o);
+  // Adds the pixels that o's changes reach in a value of this plane: o's own on the same plane
+  // (o may have other channels: a pixel is all of its channels), every pixel when o is of
+  // another plane (an operand broadcast across this one).
+  void add(const ChangeMask& o) {
+    if (!o.any()) return;
+    if (same_plane(o))
+      unite(o);
+    else
+      set_all();
+  }
 
   // Calls f(y, x0, x1) for each run [x0, x1) of set pixels in row y, in increasing y then x:
   // the order of the pixels y * width + x.

@@ -40,11 +40,8 @@ ChangeMask node_changes(const Node& node, std::span<const ChangeMask* const> in,
   ChangeMask out(out_shape, false);
   if (!any) return out;
   if (element_wise(node.op_type)) {
-    for (size_t i = 0; i < in.size(); ++i) {
-      if (!in[i] || !in[i]->any()) continue;
-      if (*in_shapes[i] != out_shape) return ChangeMask(out_shape, true);
-      out.unite(*in[i]);
-    }
+    for (const ChangeMask* m : in)
+      if (m) out.add(*m);
     return out;
   }
   const bool resize = node.op_type == "Resize" || node.op_type == "Upsample";

@@ -20,15 +20,6 @@ bool shape_matches(const Shape& declared, const Shape& actual) {
   return true;
 }
 
-// m gains o's pixels; all of them when o is of another plane.
-void add_changes(ChangeMask& m, const ChangeMask& o) {
-  if (!o.any()) return;
-  if (m.same_plane(o))
-    m.unite(o);
-  else
-    m.set_all();
-}
-
 bool fully_known(const Shape& s) {
   for (int64_t d : s)
     if (d < 0) return false;
@@ -308,7 +299,7 @@ void Executor::note_changes(size_t i, const std::vector<Tensor*>& outs,
 ChangeMask Executor::with_addend_changes(ChangeMask m, const Fusion* fusion) const {
   // The fused activation keeps the pixels; an added tensor brings its own.
   if (fusion && fusion->addend != kNoValue && !graph_->values[static_cast<size_t>(fusion->addend)].constant)
-    add_changes(m, changes_[static_cast<size_t>(fusion->addend)]);
+    m.add(changes_[static_cast<size_t>(fusion->addend)]);
   return m;
 }
 
@@ -321,7 +312,7 @@ ChangeMask Executor::write_region(const ChangeMask& layer_changes) const {
   ChangeMask m = with_addend_changes(layer_changes, runner_fusion_);
   const size_t last = runner_node_ + (runner_fusion_ ? static_cast<size_t>(runner_fusion_->nodes) : 0);
   if (run_on_reference_)
-    add_changes(m, written_[static_cast<size_t>(graph_->nodes[last].outputs[0])]);
+    m.add(written_[static_cast<size_t>(graph_->nodes[last].outputs[0])]);
   else
     m.set_all();  // the buffers hold another run's values
   return m;

@@ -114,6 +114,22 @@ TEST(ChangeRules, ChangedBroadcastOperandChangesAll) {
   EXPECT_TRUE(rule("Mul", {}, {&a, &s}, {x, scale}, x).all());
   ChangeMask still(scale, false);
   EXPECT_EQ(rule("Mul", {}, {&a, &still}, {x, scale}, x).count(), 1);
+  // Broadcast across channels only (the same plane): each changed pixel changes its own pixel.
+  const Shape per_pixel{1, 1, 5, 5};
+  ChangeMask p(per_pixel, false);
+  p.set(4, 5, 4, 5);
+  EXPECT_EQ(runs(rule("Mul", {}, {&a, &p}, {x, per_pixel}, x)), (Runs{{0, 0, 1}, {4, 4, 5}}));
+}
+
+TEST(ChangeMask, AddIsTheUnionOnTheSamePlaneAndAllAcrossPlanes) {
+  ChangeMask a({1, 2, 3, 3}, false), same({1, 5, 3, 3}, false), other({1, 2, 1, 1}, true);
+  same.set(1, 2, 1, 2);
+  a.add(same);
+  EXPECT_EQ(a.count(), 1);
+  a.add(ChangeMask({1, 2, 1, 1}, false));  // unchanged: adds nothing
+  EXPECT_EQ(a.count(), 1);
+  a.add(other);
+  EXPECT_TRUE(a.all());
 }
 
 TEST(ChangeRules, OtherNodesChangeAllOnceAnInputChanged) {
