@@ -277,8 +277,10 @@ void Executor::note_changes(size_t i, const std::vector<Tensor*>& outs,
                             const LinearLayerRunner* linear, const Fusion* fusion) {
   const Graph& g = *graph_;
   const Node& n = g.nodes[i];
-  std::vector<const ChangeMask*> in;
-  std::vector<const Shape*> shapes;
+  std::vector<const ChangeMask*>& in = in_changes_;
+  std::vector<const Shape*>& shapes = in_shapes_;
+  in.clear();
+  shapes.clear();
   for (int v : n.inputs) {
     const bool varies = v != kNoValue && !g.values[static_cast<size_t>(v)].constant;
     in.push_back(varies ? &changes_[static_cast<size_t>(v)] : nullptr);

@@ -130,6 +130,8 @@ class Executor {
   ChangeMask with_addend_changes(ChangeMask m, const Fusion* fusion) const;
   Tracking tracking_ = Tracking::kOff;
   std::vector<ChangeMask> changes_;  // per value, in kChanges runs
+  std::vector<const ChangeMask*> in_changes_;  // note_changes scratch: a node's inputs'
+  std::vector<const Shape*> in_shapes_;
   // Per value, what the last kChanges run left different from the reference; valid while
   // buffers_hold_reference_ (a kReference run, then kChanges runs that completed).
   std::vector<ChangeMask> written_;

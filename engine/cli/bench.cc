@@ -277,17 +277,14 @@ void bench(const Options& opt) {
   const double wall_s =
       std::chrono::duration<double>(*std::max_element(measure_end.begin(), measure_end.end()) - measure_start).count();
   const size_t linear_layers = loaded->quantized->linear_nodes().size();
-  // Of the linear layers' input pixels on residual frames, the share the Dynamic-ResQ policy read
-  // (change tracking skips those known to equal the keyframe's).
+  // Dynamic-ResQ: of the linear layers' input pixels on residual frames, the share the policy
+  // read (change tracking skips those known to equal the keyframe's), and where a residual
+  // frame's linear-layer time went (mean ms per residual frame).
   const int64_t residual_frames = measured - keyframes;
-  const nlohmann::json read_share =
-      config.bits.scheme == QuantScheme::kDynamicResQ && residual_frames > 0
-          ? nlohmann::json(static_cast<double>(pixels_read) /
-                           static_cast<double>(residual_frames * loaded->quantized->total_pixels()))
-          : nlohmann::json(nullptr);
-  // Where a residual frame's linear-layer time went (mean ms per residual frame).
-  nlohmann::json phases = nullptr;
+  nlohmann::json read_share = nullptr, phases = nullptr;
   if (config.bits.scheme == QuantScheme::kDynamicResQ && residual_frames > 0) {
+    read_share = static_cast<double>(pixels_read) /
+                 static_cast<double>(residual_frames * loaded->quantized->total_pixels());
     phases = nlohmann::json::object();
     for (const auto& [name, field] : kPhases)
       phases[name] = phases_ms.*field / static_cast<double>(residual_frames);

@@ -9,7 +9,6 @@ namespace resq {
 class PhaseClock {
  public:
   void set_on(bool on) { on_ = on; }
-  bool on() const { return on_; }
   void start() { lap(); }
   double lap() {
     if (!on_) return 0;

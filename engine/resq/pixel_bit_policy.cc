@@ -76,10 +76,6 @@ void PixelBitPolicy::choose(std::span<const float> x, std::span<const float> x_k
       else
         for (int64_t o = 0; o < px.outer; ++o) f(o, int64_t{0}, inner);
     };
-    if (masked) {
-      pixels_read_ = 0;
-      for_each_range([&](int64_t, int64_t i0, int64_t i1) { pixels_read_ += i1 - i0; });
-    }
     // The test is sqrt(e) * ||q(w)|| > tau; away from the threshold e against its square
     // decides the same (a relative margin of 1e-9 dwarfs the rounding of the square root and
     // the products), so the square root runs only near it.
@@ -95,7 +91,9 @@ void PixelBitPolicy::choose(std::span<const float> x, std::span<const float> x_k
       first_error_f_.resize(static_cast<size_t>(pixels));
     else
       first_error_.resize(static_cast<size_t>(pixels));
+    pixels_read_ = 0;
     for_each_range([&](int64_t o, int64_t i0, int64_t i1) {
+      pixels_read_ += i1 - i0;
       const float* xo = x.data() + o * channels * inner;
       const float* ko = x_k.data() + o * channels * inner;
       if (in_float)

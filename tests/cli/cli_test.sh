@@ -148,7 +148,8 @@ assert not fp["change_tracking"] and fp["pixels_read_share"] is None
 for d in (rq, tr):
     assert 0 < d["keyframe_latency_ms"]["median"] and 0 < d["residual_latency_ms"]["median"], d
 assert tr["change_tracking"] and tr["keyframes"] == 2
-# Per stream: the executor's buffers, more with change tracking (each layer's output kept).
+# Per stream: the executor's buffers (their plan does not depend on the scheme), more with change
+# tracking (each linear layer's output kept).
 assert 0 < rq["per_stream"][0]["activation_buffer_bytes"] < tr["per_stream"][0]["activation_buffer_bytes"]
 # Change tracking reads only the pixels that may differ from the keyframe's.
 assert 0 < tr["pixels_read_share"] < 1, tr["pixels_read_share"]
