@@ -12,6 +12,7 @@
 #include "engine/ops/conv.h"
 #include "engine/ops/gemm.h"
 #include "engine/resq/receptive_field.h"
+#include "engine/resq/sparse_depthwise.h"
 
 namespace resq {
 namespace {
@@ -402,6 +403,9 @@ void StreamSession::sparse_groups(size_t li, const Op& op, std::span<const Tenso
   const std::vector<int64_t>& cand = policy_.candidates();
   const auto n_cand = static_cast<int64_t>(cand.size());
   start_from(z_k, y, region);
+  // A depthwise conv sums runs of reached outputs over phase planes of the levels: no gather.
+  const bool depthwise = sparse_residuals_ && cw.group == c_in && m == c_in && SparseDepthwise::fits(win);
+  if (depthwise) sparse_depthwise_.reset(win, c_in);
   // All zeros between uses: only the group's pixels are written, and cleared again after.
   if (sparse_image_.size() < static_cast<size_t>(c_in * hw))
     sparse_image_.assign(static_cast<size_t>(c_in * hw), 0.0f);
@@ -418,10 +422,19 @@ void StreamSession::sparse_groups(size_t li, const Op& op, std::span<const Tenso
       outputs_ = group_;
     else
       affected_outputs(win, cw.reach, group_, mark_, outputs_);
+    // Many outputs: the dense sums are cheaper than gathering (for a depthwise conv, whose few
+    // taps per output each cost several dense ones to gather, already at 1/16) or than short
+    // runs of many channels.
     const auto n = static_cast<int64_t>(outputs_.size());
-    // Many outputs: the dense sums are cheaper than gathering; for a depthwise conv (a few taps
-    // per output, each gathered at the cost of several dense ones) already at 1/16.
-    if (!sparse_residuals_ || (!pointwise && (cg == 1 ? 16 : 4) * n > positions)) {
+    const bool dense = !sparse_residuals_ || (!pointwise && (cg == 1 && !depthwise ? 16 : 4) * n > positions);
+    if (depthwise && !dense) {
+      set_multipliers(li, q, b.res_w, m);
+      sparse_depthwise_.place(group_, group_index_, lv, n_cand);
+      sparse_depthwise_.add_sums(outputs_, w.levels.f32(), multipliers_.data(), y.f32());
+      sparse_depthwise_.clear(group_);
+      continue;
+    }
+    if (dense) {
       std::fill(activation_.floats().begin(), activation_.floats().end(), 0.0f);
       place(activation_.f32());
       sum_levels(li, op, in, activation_, q.bits(), b.res_w, y.shape(), acc_);

@@ -1,0 +1,102 @@
+#include "engine/resq/sparse_depthwise.h"
+
+#include <algorithm>
+
+#include "engine/ops/epilogue.h"
+#include "engine/ops/tap_sums.h"
+
+namespace resq {
+
+bool SparseDepthwise::fits(const Window& w) {
+  return w.rank() == 2 && w.dilation[0] == 1 && w.dilation[1] == 1;
+}
+
+void SparseDepthwise::reset(const Window& w, int64_t channels) {
+  in_w_ = w.in[1];
+  out_h_ = w.out[0];
+  out_w_ = w.out[1];
+  kh_ = w.kernel[0];
+  kw_ = w.kernel[1];
+  sy_ = w.stride[0];
+  sx_ = w.stride[1];
+  pad_top_ = w.pad_begin[0];
+  pad_left_ = w.pad_begin[1];
+  rows_ = out_h_ + (kh_ - 1) / sy_;
+  cols_ = out_w_ + (kw_ - 1) / sx_;
+  channels_ = channels;
+  const auto size = static_cast<size_t>(plane_offset(channels, 0, 0));
+  if (planes_.size() < size) planes_.resize(size, 0.0f);  // the rest is zero already
+  tap_offsets_.resize(static_cast<size_t>(kh_ * kw_));
+  for (int64_t ky = 0; ky < kh_; ++ky)
+    for (int64_t kx = 0; kx < kw_; ++kx)
+      tap_offsets_[static_cast<size_t>(ky * kw_ + kx)] =
+          plane_offset(0, ky % sy_, kx % sx_) + ky / sy_ * cols_ + kx / sx_;
+  taps_.resize(tap_offsets_.size());
+  sums_.resize(static_cast<size_t>(out_w_));
+}
+
+int64_t SparseDepthwise::position(int64_t p) const {
+  const int64_t py = p / in_w_ + pad_top_, px = p % in_w_ + pad_left_;
+  const int64_t y = py / sy_, x = px / sx_;
+  if (y >= rows_ || x >= cols_) return -1;  // past the last window (a stride's remainder)
+  return plane_offset(0, py % sy_, px % sx_) + y * cols_ + x;
+}
+
+void SparseDepthwise::place(std::span<const int64_t> pixels, std::span<const int64_t> index,
+                            const float* levels, int64_t stride) {
+  const int64_t channel = plane_offset(1, 0, 0);
+  for (size_t j = 0; j < pixels.size(); ++j) {
+    const int64_t at = position(pixels[j]);
+    if (at < 0) continue;
+    for (int64_t c = 0; c < channels_; ++c)
+      planes_[static_cast<size_t>(c * channel + at)] = levels[c * stride + index[j]];
+  }
+}
+
+void SparseDepthwise::clear(std::span<const int64_t> pixels) {
+  const int64_t channel = plane_offset(1, 0, 0);
+  for (int64_t p : pixels) {
+    const int64_t at = position(p);
+    if (at < 0) continue;
+    for (int64_t c = 0; c < channels_; ++c) planes_[static_cast<size_t>(c * channel + at)] = 0.0f;
+  }
+}
+
+void SparseDepthwise::add_sums(std::span<const int64_t> outputs, const float* weights,
+                               const float* multiplier, float* out) {
+  const int64_t taps = kh_ * kw_, positions = out_h_ * out_w_;
+  for (size_t i = 0; i < outputs.size();) {
+    // The run [x0, x1) of row oy: reached outputs with gaps under kJoin.
+    const int64_t oy = outputs[i] / out_w_;
+    int64_t x0 = outputs[i] % out_w_;
+    int64_t x1 = x0 + 1;
+    for (++i; i < outputs.size() && outputs[i] / out_w_ == oy && outputs[i] % out_w_ - x1 < kJoin; ++i)
+      x1 = outputs[i] % out_w_ + 1;
+    // Whole vectors: a run widened to a multiple of the lanes (within the row) takes no scalar
+    // tail, and the outputs it adds sum to 0.
+    const int64_t n = std::min(out_w_, (x1 - x0 + kLanes - 1) / kLanes * kLanes);
+    x1 = std::min(out_w_, x0 + n);
+    x0 = x1 - n;
+    for (int64_t c = 0; c < channels_; ++c) {
+      const float* origin = planes_.data() + plane_offset(c, 0, 0) + oy * cols_ + x0;
+      for (int64_t t = 0; t < taps; ++t)
+        taps_[static_cast<size_t>(t)] = origin + tap_offsets_[static_cast<size_t>(t)];
+      const float* k = weights + c * taps;
+      switch (taps) {
+        case 9:
+          sum_taps<9>(taps_.data(), k, taps, 0.0f, sums_.data(), n);
+          break;
+        case 25:
+          sum_taps<25>(taps_.data(), k, taps, 0.0f, sums_.data(), n);
+          break;
+        default:
+          sum_taps<0>(taps_.data(), k, taps, 0.0f, sums_.data(), n);
+      }
+      float* y = out + c * positions + oy * out_w_ + x0;
+      const float m = multiplier[c];
+      for (int64_t j = 0; j < n; ++j) y[j] = scale_affine(sums_[static_cast<size_t>(j)], m, y[j]);
+    }
+  }
+}
+
+}  // namespace resq
