@@ -252,6 +252,8 @@ void Executor::check_input(size_t i, const Tensor& t) const {
 void Executor::set_node_timing(bool on) {
   node_timing_ = on;
   node_ms_.assign(on ? graph_->nodes.size() : 0, 0.0);
+  node_changed_.assign(on ? graph_->nodes.size() : 0, 0.0);
+  changed_runs_ = 0;
 }
 
 int64_t Executor::buffer_bytes() const {
@@ -388,7 +390,14 @@ std::vector<Tensor> Executor::run(std::span<const Tensor> inputs, LinearLayerRun
         } else {
           ops_[i]->run(in_ptrs, out_ptrs);
         }
-        if (tracking) note_changes(i, out_ptrs, by_runner ? linear : nullptr, fusion);
+        if (tracking) {
+          note_changes(i, out_ptrs, by_runner ? linear : nullptr, fusion);
+          if (node_timing_) {  // the node's (fused) output value's changed share
+            const size_t last = i + static_cast<size_t>(fusion ? fusion->nodes : 0);
+            const ChangeMask& m = changes_[static_cast<size_t>(g.nodes[last].outputs[0])];
+            node_changed_[i] += static_cast<double>(m.count()) / static_cast<double>(m.pixels());
+          }
+        }
       }
     } catch (const OpError& e) {
       throw ModelError(g.where(n) + ": " + e.what());
@@ -403,6 +412,7 @@ std::vector<Tensor> Executor::run(std::span<const Tensor> inputs, LinearLayerRun
   std::vector<Tensor> outputs;
   outputs.reserve(g.outputs.size());
   for (int v : g.outputs) outputs.push_back(*current_[static_cast<size_t>(v)]);
+  if (tracking && node_timing_) ++changed_runs_;
   if (keep) {
     // What differs from the reference now: the next kChanges run restores it where unchanged.
     if (tracking)

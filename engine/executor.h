@@ -95,6 +95,11 @@ class Executor {
   // default), run() reads no clock.
   void set_node_timing(bool on);
   const std::vector<double>& node_ms() const { return node_ms_; }
+  // Also while it is on: per node, the share of its output's pixels (of the last node fused into
+  // it) that may differ from the reference's, summed over the kChanges runs (changed_runs()).
+  // What a residual frame would have to compute if each node computed only those pixels.
+  const std::vector<double>& node_changed() const { return node_changed_; }
+  int64_t changed_runs() const { return changed_runs_; }
 
  private:
   std::vector<TensorMeta> metas_of(const Node& n, bool with_values) const;
@@ -144,6 +149,8 @@ class Executor {
   const Fusion* runner_fusion_ = nullptr;
   bool node_timing_ = false;
   std::vector<double> node_ms_;           // per node, while node_timing_
+  std::vector<double> node_changed_;      // per node, while node_timing_
+  int64_t changed_runs_ = 0;
 };
 
 }  // namespace resq

@@ -89,6 +89,10 @@ class StreamSession : private LinearLayerRunner {
     clock_.set_on(on);
   }
   const std::vector<double>& node_ms() const { return executor_.node_ms(); }
+  // With change tracking too, the share of each node's output that may differ from the
+  // keyframe's, summed over changed_runs() residual frames (Executor::node_changed).
+  const std::vector<double>& node_changed() const { return executor_.node_changed(); }
+  int64_t changed_runs() const { return executor_.changed_runs(); }
 
  private:
   void run_linear(size_t node, const Op& op, std::span<const Tensor* const> in,

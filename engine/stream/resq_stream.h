@@ -51,6 +51,8 @@ class ResQStream {
   // StreamSession::set_change_tracking, for benchmarks.
   void set_change_tracking(bool on) { session_.set_change_tracking(on); }
   const std::vector<double>& node_ms() const { return session_.node_ms(); }
+  const std::vector<double>& node_changed() const { return session_.node_changed(); }
+  int64_t changed_runs() const { return session_.changed_runs(); }
   // Streams (in this process) running the same loaded model, this one included.
   long model_users() const { return model_.use_count(); }
 

@@ -153,6 +153,11 @@ assert tr["change_tracking"] and tr["keyframes"] == 2
 assert 0 < rq["per_stream"][0]["activation_buffer_bytes"] < tr["per_stream"][0]["activation_buffer_bytes"]
 # Change tracking reads only the pixels that may differ from the keyframe's.
 assert 0 < tr["pixels_read_share"] < 1, tr["pixels_read_share"]
+# Each node's share of output pixels that may differ, with change tracking only: shares, the
+# image's first conv's partial (camera noise, not every pixel), none without tracking.
+assert all("changed_share" not in l for l in fp["layers"] + rq["layers"])
+shares = [l["changed_share"] for l in tr["layers"]]
+assert all(0 <= s <= 1 for s in shares) and 0 < shares[1] < 1, shares[:4]
 # Where a Dynamic-ResQ residual frame's time went: every phase, none beyond the frame's mean.
 assert fp["residual_phases_ms"] is None and rq["residual_phases_ms"] is None
 ph = tr["residual_phases_ms"]

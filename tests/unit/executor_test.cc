@@ -258,6 +258,42 @@ TEST(Executor, SwitchingTrackingModesDoesNotGrowItsBuffers) {
   EXPECT_EQ(bytes[3], bytes.back());
 }
 
+// Computes the layer with its own op and reports one changed pixel (of four) of its output.
+struct OnePixelRunner : LinearLayerRunner {
+  OnePixelRunner() { changes.set(0, 1, 0, 1); }
+  void run_linear(size_t, const Op& op, std::span<const Tensor* const> in,
+                  std::span<Tensor* const> out) override {
+    op.run(in, out);
+  }
+  const ChangeMask* output_changes() const override { return &changes; }
+  ChangeMask changes{Shape{1, 1, 2, 2}, false};
+};
+
+// With node timing on, kChanges runs add up each node's changed share: the linear node's from
+// its runner, the Relu's the same pixel. kReference runs and runs without timing add nothing.
+TEST(Executor, NodeTimingAddsTheChangedShareOfTrackedRuns) {
+  Executor ex(std::make_shared<Graph>(conv_relu_graph()));
+  std::vector<Tensor> in = {Tensor::from_floats({1, 1, 2, 2}, std::vector<float>{-3, -1, 0, 1})};
+  OnePixelRunner runner;
+  ex.set_tracking(Executor::Tracking::kChanges);
+  ex.run(in, &runner);  // timing off
+  ex.set_node_timing(true);
+  ex.set_tracking(Executor::Tracking::kReference);
+  ex.run(in, &runner);
+  EXPECT_EQ(ex.changed_runs(), 0);
+  ex.set_tracking(Executor::Tracking::kChanges);
+  ex.run(in, &runner);
+  ex.run(in, &runner);
+  EXPECT_EQ(ex.changed_runs(), 2);
+  ASSERT_EQ(ex.node_changed().size(), 2u);
+  EXPECT_DOUBLE_EQ(ex.node_changed()[0], 0.5);  // a quarter of the pixels, twice
+  EXPECT_DOUBLE_EQ(ex.node_changed()[1], 0.5);
+  ex.set_node_timing(false);
+  ex.run(in, &runner);
+  EXPECT_EQ(ex.changed_runs(), 0);
+  EXPECT_TRUE(ex.node_changed().empty());
+}
+
 // Runs the linear ops unchanged: with a runner the executor fuses nothing into them.
 struct PlainRunner : LinearLayerRunner {
   void run_linear(size_t, const Op& op, std::span<const Tensor* const> in,
