@@ -70,7 +70,8 @@ void SparseDepthwise::add_sums(std::span<const int64_t> outputs, const float* we
     const int64_t oy = outputs[i] / out_w_;
     int64_t x0 = outputs[i] % out_w_;
     int64_t x1 = x0 + 1;
-    for (++i; i < outputs.size() && outputs[i] / out_w_ == oy && outputs[i] % out_w_ - x1 < kJoin; ++i)
+    for (++i; i < outputs.size() && outputs[i] / out_w_ == oy && outputs[i] % out_w_ - x1 < kJoin;
+         ++i)
       x1 = outputs[i] % out_w_ + 1;
     // Whole vectors: a run widened to a multiple of the lanes (within the row) takes no scalar
     // tail, and the outputs it adds sum to 0.

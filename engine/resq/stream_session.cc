@@ -404,7 +404,8 @@ void StreamSession::sparse_groups(size_t li, const Op& op, std::span<const Tenso
   const auto n_cand = static_cast<int64_t>(cand.size());
   start_from(z_k, y, region);
   // A depthwise conv sums runs of reached outputs over phase planes of the levels: no gather.
-  const bool depthwise = sparse_residuals_ && cw.group == c_in && m == c_in && SparseDepthwise::fits(win);
+  const bool depthwise =
+      sparse_residuals_ && cw.group == c_in && m == c_in && SparseDepthwise::fits(win);
   if (depthwise) sparse_depthwise_.reset(win, c_in);
   // All zeros between uses: only the group's pixels are written, and cleared again after.
   if (sparse_image_.size() < static_cast<size_t>(c_in * hw))
@@ -422,11 +423,12 @@ void StreamSession::sparse_groups(size_t li, const Op& op, std::span<const Tenso
       outputs_ = group_;
     else
       affected_outputs(win, cw.reach, group_, mark_, outputs_);
-    // Many outputs: the dense sums are cheaper than gathering (for a depthwise conv, whose few
-    // taps per output each cost several dense ones to gather, already at 1/16) or than short
-    // runs of many channels.
+    // Many outputs: the dense sums are cheaper than gathering (a depthwise conv's few taps per
+    // output each cost several dense ones to gather: already at 1/16) or than runs (at 1/4: on
+    // the narrow planes of the deep layers a run is one vector).
     const auto n = static_cast<int64_t>(outputs_.size());
-    const bool dense = !sparse_residuals_ || (!pointwise && (cg == 1 && !depthwise ? 16 : 4) * n > positions);
+    const bool dense =
+        !sparse_residuals_ || (!pointwise && (cg == 1 && !depthwise ? 16 : 4) * n > positions);
     if (depthwise && !dense) {
       set_multipliers(li, q, b.res_w, m);
       sparse_depthwise_.place(group_, group_index_, lv, n_cand);
