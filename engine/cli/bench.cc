@@ -134,8 +134,8 @@ void add_phases(FrameCost::Phases& a, const FrameCost::Phases& b) {
   for (const auto& [name, field] : kPhases) a.*field += b.*field;
 }
 
-// `changed`: with change tracking, each node's share of output pixels that may differ from the
-// keyframe's, summed over `changed_runs` residual frames (else empty).
+// `changed`: each node's share of output pixels that may differ from the keyframe's, summed over
+// `changed_runs` change-tracking residual frames (none without --change-tracking).
 nlohmann::json layers_json(const Graph& g, const std::vector<bool>& linear,
                            const std::vector<double>& node_ms, int64_t frames,
                            const std::vector<double>& changed, int64_t changed_runs) {
@@ -148,7 +148,7 @@ nlohmann::json layers_json(const Graph& g, const std::vector<bool>& linear,
                       {"linear", static_cast<bool>(linear[i])},
                       {"ms_per_frame", node_ms[i] / static_cast<double>(frames)},
                       {"share", total > 0 ? node_ms[i] / total : 0.0}});
-    if (!changed.empty() && changed_runs > 0)
+    if (changed_runs > 0)
       layers.back()["changed_share"] = changed[i] / static_cast<double>(changed_runs);
   }
   return layers;
@@ -252,7 +252,7 @@ void bench(const Options& opt) {
   std::vector<bool> linear(graph.nodes.size(), false);
   for (size_t node : loaded->quantized->linear_nodes()) linear[node] = true;
   std::vector<double> all_latency, all_frame, all_cpu, all_engine_cpu, all_keyframe, all_residual;
-  std::vector<double> node_ms(graph.nodes.size(), 0.0), node_changed;
+  std::vector<double> node_ms(graph.nodes.size(), 0.0), node_changed(graph.nodes.size(), 0.0);
   int64_t keyframes = 0, pixels_read = 0, changed_runs = 0;
   FrameCost::Phases phases_ms;
   double bops = 0, bops_fp32 = 0;
@@ -273,11 +273,8 @@ void bench(const Options& opt) {
     const std::vector<double>& ms = r.stream->node_ms();
     for (size_t i = 0; i < ms.size(); ++i) node_ms[i] += ms[i];
     const std::vector<double>& changed = r.stream->node_changed();
-    if (opt.change_tracking && !changed.empty()) {
-      node_changed.resize(changed.size(), 0.0);
-      for (size_t i = 0; i < changed.size(); ++i) node_changed[i] += changed[i];
-      changed_runs += r.stream->changed_runs();
-    }
+    for (size_t i = 0; i < changed.size(); ++i) node_changed[i] += changed[i];
+    changed_runs += r.stream->changed_runs();
     per_stream.push_back({{"stream", s},
                           {"thread", s % threads},
                           {"latency_ms", latency_json(r.latency_ms)},

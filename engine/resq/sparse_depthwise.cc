@@ -45,21 +45,21 @@ int64_t SparseDepthwise::position(int64_t p) const {
 void SparseDepthwise::place(std::span<const int64_t> pixels, std::span<const int64_t> index,
                             const float* levels, int64_t stride) {
   const int64_t channel = plane_offset(1, 0, 0);
+  placed_.clear();
   for (size_t j = 0; j < pixels.size(); ++j) {
     const int64_t at = position(pixels[j]);
     if (at < 0) continue;
+    placed_.push_back(at);
     for (int64_t c = 0; c < channels_; ++c)
       planes_[static_cast<size_t>(c * channel + at)] = levels[c * stride + index[j]];
   }
 }
 
-void SparseDepthwise::clear(std::span<const int64_t> pixels) {
+void SparseDepthwise::clear() {
   const int64_t channel = plane_offset(1, 0, 0);
-  for (int64_t p : pixels) {
-    const int64_t at = position(p);
-    if (at < 0) continue;
+  for (int64_t at : placed_)
     for (int64_t c = 0; c < channels_; ++c) planes_[static_cast<size_t>(c * channel + at)] = 0.0f;
-  }
+  placed_.clear();
 }
 
 void SparseDepthwise::add_sums(std::span<const int64_t> outputs, const float* weights,

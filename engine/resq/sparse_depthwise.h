@@ -26,8 +26,8 @@ class SparseDepthwise {
   // Input pixel pixels[j] takes, in channel c, the level levels[c * stride + index[j]].
   void place(std::span<const int64_t> pixels, std::span<const int64_t> index,
              const float* levels, int64_t stride);
-  // Zeros back where place() put levels.
-  void clear(std::span<const int64_t> pixels);
+  // Zeros back where the last place() put levels.
+  void clear();
 
   // For each output position p of `outputs` (increasing) and channel c:
   // out[c * positions + p] = scale_affine(sum_c(p), multiplier[c], out[c * positions + p]),
@@ -51,6 +51,7 @@ class SparseDepthwise {
   int64_t in_w_ = 0, out_h_ = 0, out_w_ = 0, kh_ = 0, kw_ = 0, sy_ = 1, sx_ = 1;
   int64_t pad_top_ = 0, pad_left_ = 0, rows_ = 0, cols_ = 0, channels_ = 0;
   std::vector<float> planes_;  // all zeros between uses
+  std::vector<int64_t> placed_;  // where the last place() wrote, in channel 0's planes
   std::vector<int64_t> tap_offsets_;  // of tap t from its output's place in plane (c, 0, 0)
   std::vector<const float*> taps_;
   std::vector<float> sums_;    // one run's sums

@@ -433,7 +433,7 @@ void StreamSession::sparse_groups(size_t li, const Op& op, std::span<const Tenso
       set_multipliers(li, q, b.res_w, m);
       sparse_depthwise_.place(group_, group_index_, lv, n_cand);
       sparse_depthwise_.add_sums(outputs_, w.levels.f32(), multipliers_.data(), y.f32());
-      sparse_depthwise_.clear(group_);
+      sparse_depthwise_.clear();
       continue;
     }
     if (dense) {

@@ -50,7 +50,7 @@ void check(SparseDepthwise& sd, const Window& w, const std::vector<int64_t>& pix
   sd.reset(w, channels);
   sd.place(pixels, index, levels.data(), n);
   sd.add_sums(outputs, weights.data(), multiplier.data(), out.data());
-  sd.clear(pixels);
+  sd.clear();
 
   const std::set<int64_t> reached(outputs.begin(), outputs.end());
   for (int64_t c = 0; c < channels; ++c)
