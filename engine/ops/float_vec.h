@@ -24,6 +24,15 @@ inline Vec load(const float* p) {
 }
 inline void store(float* p, Vec v) { std::memcpy(p, &v, sizeof v); }
 
+// Four floats, for short rows where a whole Vec would cross more cache lines than it fills.
+using Vec4 = float __attribute__((vector_size(4 * sizeof(float))));
+inline Vec4 load4(const float* p) {
+  Vec4 v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+inline void store4(float* p, Vec4 v) { std::memcpy(p, &v, sizeof v); }
+
 // a * b + c rounded once where the CPU has FMA. Spelled out because GCC's Zen tuning leaves
 // some multiply-add chains as a multiply and an add, and which ones depends on the loop's shape:
 // the same sum would round differently in a block and in a tail, or in two callers.
@@ -34,6 +43,16 @@ inline Vec mul_add(float a, Vec b, Vec c) {
   return _mm256_fmadd_ps(_mm256_set1_ps(a), b, c);
 #else
   return a * b + c;
+#endif
+}
+// Bit i set when lane i of v is >= t (NaN lanes: never). For "> t", t's next float up.
+inline unsigned lanes_at_least(Vec v, float t) {
+#if defined(__AVX512F__)
+  return _mm512_cmp_ps_mask(v, _mm512_set1_ps(t), _CMP_GE_OQ);
+#elif defined(__AVX__)
+  return static_cast<unsigned>(_mm256_movemask_ps(_mm256_cmp_ps(v, _mm256_set1_ps(t), _CMP_GE_OQ)));
+#else
+  return static_cast<unsigned>(_mm_movemask_ps(_mm_cmpge_ps(v, _mm_set1_ps(t))));
 #endif
 }
 inline float mul_add(float a, float b, float c) {

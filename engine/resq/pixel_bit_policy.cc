@@ -1,9 +1,12 @@
 #include "engine/resq/pixel_bit_policy.h"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <stdexcept>
 #include <string>
+
+#include "engine/ops/float_vec.h"
 
 namespace resq {
 namespace {
@@ -11,9 +14,9 @@ namespace {
 // e[i] = the sum over channels, in channel order, of (x - x_k)^2 at pixels [i0, i1) of one image
 // ([channels][inner] planes). In double it is exact for float inputs up to the sum's rounding
 // (the squares are exact), the same sum as adding one channel at a time. Four channels per pass
-// over whole planes: a few streams the prefetcher follows (blocks of pixels across all channels
-// read 2 x channels streams at once and made Dynamic-ResQ frames 5-10% slower). The first pass
-// writes e rather than reading zeros.
+// over the pixels: a few streams the prefetcher follows (all channels at once read 2 x channels
+// streams and made Dynamic-ResQ frames 5-10% slower). The first pass writes e rather than
+// reading zeros.
 template <class T>
 void squared_residual(const float* x, const float* x_k, int64_t channels, int64_t inner,
                       int64_t i0, int64_t i1, T* e) {
@@ -45,6 +48,18 @@ void squared_residual(const float* x, const float* x_k, int64_t channels, int64_
   }
 }
 
+// lv = the levels of r[0, n), err += (r - s * lv)^2 (the difference rounded once, as the fused
+// multiply-add it has always compiled to). Separate arrays: the loop vectorises without checks.
+void add_quantization_error(const LevelGrid& grid, float s, const float* __restrict r, int64_t n,
+                            float* __restrict lv, double* __restrict err) {
+  const LevelGrid g = grid;
+  for (int64_t j = 0; j < n; ++j) {
+    lv[j] = g.level(r[j]);
+    const double e = std::fma(-s, lv[j], r[j]);
+    err[j] += e * e;
+  }
+}
+
 }  // namespace
 
 void PixelBitPolicy::choose(std::span<const float> x, std::span<const float> x_k,
@@ -62,7 +77,48 @@ void PixelBitPolicy::choose(std::span<const float> x, std::span<const float> x_k
   times_ = {};
   clock_.start();
   candidates_.clear();
-  pixels_read_ = pixels;
+  // The candidates' residual, [channel][j] with a row of stride_ per channel (room for every
+  // pixel, and for the whole vectors gather() writes past a row's last candidate).
+  stride_ = pixels + kLanes;
+  if (residual_.size() < static_cast<size_t>(channels * stride_))
+    residual_.resize(static_cast<size_t>(channels * stride_));
+  // Pixels are read in bands of every channel small enough to stay in L2 for the candidate test
+  // and the gather of the candidates' residual right after the band's first pass: gathering
+  // from whole layers after the pass read them from memory again (most of the gather's time).
+  const int64_t band = std::max<int64_t>(kLanes, kBandBytes / (2 * 4 * channels) / kLanes * kLanes);
+  // The candidates from candidates_[from] on (of one band): their residual, copied in runs of
+  // neighbouring pixels. Runs are short where little moves (1-20 pixels on vtest): whole
+  // vectors of 4 after those of kLanes cost less than a loop with a remainder per run and
+  // channel, and than wide vectors (stores across cache lines); a run's last vector may write
+  // up to 3 values past its end, which the next run overwrites (or the row's padding takes).
+  // Reads stop at the input's end.
+  const auto size = static_cast<int64_t>(x.size());
+  auto gather = [&](size_t from) {
+    runs_.clear();
+    const auto n = static_cast<int64_t>(candidates_.size());
+    for (auto j = static_cast<int64_t>(from); j < n;) {
+      const int64_t p = candidates_[static_cast<size_t>(j)], o = p / inner;
+      int64_t end = j + 1;
+      while (end < n && candidates_[static_cast<size_t>(end)] == p + (end - j) &&
+             (p + (end - j)) % inner != 0)
+        ++end;
+      runs_.push_back({j, o * channels * inner + p - o * inner, end - j});
+      j = end;
+    }
+    for (int64_t c = 0; c < channels; ++c) {
+      float* dst = residual_.data() + c * stride_;
+      for (const Run& r : runs_) {
+        const int64_t at = c * inner + r.offset;
+        const float *xr = x.data() + at, *kr = x_k.data() + at;
+        float* to = dst + r.first;
+        int64_t i = 0;
+        for (; i + kLanes <= r.length && at + i + kLanes <= size; i += kLanes)
+          store(to + i, load(xr + i) - load(kr + i));
+        for (; i < r.length && at + i + 4 <= size; i += 4) store4(to + i, load4(xr + i) - load4(kr + i));
+        for (; i < r.length; ++i) to[i] = xr[i] - kr[i];
+      }
+    }
+  };
   if (zero_first) {
     // ||delta(p)||^2 per pixel; > (tau / ||q(w)||)^2 makes a candidate (same test as Eq. 11's).
     // Only pixels that may differ from the keyframe: elsewhere delta(p) = 0.
@@ -91,17 +147,6 @@ void PixelBitPolicy::choose(std::span<const float> x, std::span<const float> x_k
       first_error_f_.resize(static_cast<size_t>(pixels));
     else
       first_error_.resize(static_cast<size_t>(pixels));
-    pixels_read_ = 0;
-    for_each_range([&](int64_t o, int64_t i0, int64_t i1) {
-      pixels_read_ += i1 - i0;
-      const float* xo = x.data() + o * channels * inner;
-      const float* ko = x_k.data() + o * channels * inner;
-      if (in_float)
-        squared_residual(xo, ko, channels, inner, i0, i1, first_error_f_.data() + o * inner);
-      else
-        squared_residual(xo, ko, channels, inner, i0, i1, first_error_.data() + o * inner);
-    });
-    times_.read = clock_.lap();
     // Pixel p (= o * inner + i) of a float pass: decided by its sum, or near the threshold by
     // its sum again in double.
     auto float_candidate = [&](int64_t o, int64_t p) {
@@ -112,76 +157,102 @@ void PixelBitPolicy::choose(std::span<const float> x, std::span<const float> x_k
       squared_residual(x.data() + channel_0, x_k.data() + channel_0, channels, inner, 0, 1, &exact);
       return exact_test(exact);
     };
-    if (entries > 1)
-      for_each_range([&](int64_t o, int64_t i0, int64_t i1) {
-        for (int64_t p = o * inner + i0; p < o * inner + i1; ++p)
+    // A float pass decides whole vectors of pixels at once unless a sum is inside the margin:
+    // lo_f is lo rounded down, so a sum below it is below lo, and past_hi the float after hi
+    // rounded up, so a sum at or above it is above hi.
+    float lo_f = static_cast<float>(lo), past_hi = static_cast<float>(hi);
+    if (static_cast<double>(lo_f) > lo) lo_f = std::nextafter(lo_f, 0.0f);
+    if (static_cast<double>(past_hi) < hi) past_hi = std::nextafter(past_hi, INFINITY);
+    past_hi = std::nextafter(past_hi, INFINITY);
+    pixels_read_ = 0;
+    for_each_range([&](int64_t o, int64_t i0, int64_t i1) {
+      const float* xo = x.data() + o * channels * inner;
+      const float* ko = x_k.data() + o * channels * inner;
+      for (int64_t b0 = i0, b1; b0 < i1; b0 = b1) {
+        b1 = std::min(i1, b0 + band);
+        pixels_read_ += b1 - b0;
+        if (in_float)
+          squared_residual(xo, ko, channels, inner, b0, b1, first_error_f_.data() + o * inner);
+        else
+          squared_residual(xo, ko, channels, inner, b0, b1, first_error_.data() + o * inner);
+        times_.read += clock_.lap();
+        if (entries == 1) continue;  // every pixel at the one entry
+        const size_t from = candidates_.size();
+        int64_t p = o * inner + b0;
+        const int64_t end = o * inner + b1;
+        for (; in_float && p + kLanes <= end; p += kLanes) {
+          const Vec e = load(first_error_f_.data() + p);
+          unsigned over = lanes_at_least(e, lo_f);
+          if (over == lanes_at_least(e, past_hi)) {  // none in the margin: these are the candidates
+            for (; over; over &= over - 1) candidates_.push_back(p + std::countr_zero(over));
+            continue;
+          }
+          for (int64_t q = p; q < p + kLanes; ++q)
+            if (float_candidate(o, q)) candidates_.push_back(q);
+        }
+        for (; p < end; ++p)
           if (in_float ? float_candidate(o, p) : exact_test(first_error_[static_cast<size_t>(p)]))
             candidates_.push_back(p);
-      });
-    times_.test = clock_.lap();
-  } else {
-    for (int64_t p = 0; p < pixels; ++p) candidates_.push_back(p);
-  }
-
-  // The candidates' residual, gathered row by row: [channel][j], runs of neighbouring pixels
-  // (most of them, where something moves) a vector loop each.
-  const auto n = static_cast<int64_t>(candidates_.size());
-  residual_.resize(static_cast<size_t>(channels * n));
-  runs_.clear();
-  for (int64_t j = 0; j < n;) {
-    const int64_t p = candidates_[static_cast<size_t>(j)], o = p / inner;
-    int64_t end = j + 1;
-    while (end < n && candidates_[static_cast<size_t>(end)] == p + (end - j) &&
-           (p + (end - j)) % inner != 0)
-      ++end;
-    runs_.push_back({j, o * channels * inner + p - o * inner, end - j});
-    j = end;
-  }
-  for (int64_t c = 0; c < channels; ++c) {
-    float* dst = residual_.data() + c * n;
-    const float* xc = x.data() + c * inner;
-    const float* kc = x_k.data() + c * inner;
-    for (const Run& r : runs_)
-      for (int64_t i = 0; i < r.length; ++i) dst[r.first + i] = xc[r.offset + i] - kc[r.offset + i];
-  }
-  times_.gather = clock_.lap();
-  // Every entry's squared error at the candidates, summed over channels in order.
-  levels_.resize(entries);
-  error_.assign(entries * static_cast<size_t>(n), 0.0);
-  for (size_t k = 0; k < entries; ++k) {
-    double* err = error_.data() + k * static_cast<size_t>(n);
-    if (k == 0 && zero_first) {  // the residual's own norm, summed as the first pass sums it
-      for (int64_t c = 0; c < channels; ++c)
-        for (int64_t j = 0; j < n; ++j) {
-          const double r = residual_[static_cast<size_t>(c * n + j)];
-          err[j] += r * r;
-        }
-      continue;
-    }
-    if (!pool[k]) continue;  // near float: no error
-    std::vector<float>& lv = levels_[k];
-    lv.resize(residual_.size());
-    pool[k]->levels(residual_, lv);
-    const auto s = static_cast<float>(pool[k]->scale());
-    for (int64_t c = 0; c < channels; ++c)
-      for (int64_t j = 0; j < n; ++j) {
-        const size_t e = static_cast<size_t>(c * n + j);
-        const double r = residual_[e] - s * lv[e];
-        err[j] += r * r;
+        times_.test += clock_.lap();
+        gather(from);
+        times_.gather += clock_.lap();
       }
+    });
+  } else {
+    pixels_read_ = pixels;
+    for (int64_t p = 0; p < pixels; ++p) candidates_.push_back(p);
+    gather(0);
+    times_.gather = clock_.lap();
+  }
+  const auto n = static_cast<int64_t>(candidates_.size());
+  // Every entry's squared error at the candidates, summed over channels in order. Rows are
+  // short on the deep layers (tens of candidates, a hundred channels): each is run in whole
+  // vectors, n_pad values, what lies past n in them is never read (a levels row's tail is the
+  // next row's head, written after it; the last one's is padding).
+  const int64_t n_pad = (n + kLanes - 1) / kLanes * kLanes;
+  levels_.resize(entries);
+  grids_.assign(entries, std::nullopt);
+  for (size_t k = 0; k < entries; ++k)
+    if (pool[k] && !(k == 0 && zero_first)) {  // a 0-bit first entry keeps no levels
+      levels_[k].resize(static_cast<size_t>(channels * n + kLanes));
+      grids_[k] = pool[k]->grid();
+    } else {
+      levels_[k].clear();
+    }
+  error_.assign(entries * static_cast<size_t>(n_pad), 0.0);
+  for (int64_t c = 0; c < channels; ++c) {
+    const float* r = residual_.data() + c * stride_;
+    for (size_t k = 0; k < entries; ++k) {
+      double* err = error_.data() + k * static_cast<size_t>(n_pad);
+      if (levels_[k].empty()) {
+        // The residual's own norm (summed as the first pass sums it); near float: no error.
+        if (pool[k])
+          for (int64_t j = 0; j < n_pad; ++j) err[j] += static_cast<double>(r[j]) * r[j];
+        continue;
+      }
+      float* lv = levels_[k].data() + c * n;
+      if (!grids_[k]) {  // all levels 0 (a zero range): the error is the residual
+        std::fill(lv, lv + n_pad, 0.0f);
+        for (int64_t j = 0; j < n_pad; ++j) err[j] += static_cast<double>(r[j]) * r[j];
+        continue;
+      }
+      add_quantization_error(*grids_[k], static_cast<float>(pool[k]->scale()), r, n_pad, lv, err);
+    }
   }
   for (double& e : error_) e = std::sqrt(e);  // the bounds' norms, in one vectorised pass
   times_.quantize = clock_.lap();
+  // A pixel moves on from entry k (its choice is still k) while the next entry reduces its bound
+  // by more than tau: entry by entry, without a branch per pixel. ">" rather than the paper's
+  // ">= tau" to stop: a quantizer that does not reduce the bound at all is never worth its
+  // bits, which matters at tau = 0 (a zero residual takes 0 bits).
   choice_.assign(static_cast<size_t>(n), 0);
-  for (int64_t j = 0; j < n; ++j) {
-    size_t k = 0;
-    // ">" rather than the paper's ">= tau" to stop: a quantizer that does not reduce the bound
-    // at all is never worth its bits, which matters at tau = 0 (a zero residual takes 0 bits).
-    while (k + 1 < entries && (error_[k * static_cast<size_t>(n) + static_cast<size_t>(j)] -
-                               error_[(k + 1) * static_cast<size_t>(n) + static_cast<size_t>(j)]) *
-                                      w_norm > tau)
-      ++k;
-    choice_[static_cast<size_t>(j)] = static_cast<int>(k);
+  int* choice = choice_.data();
+  for (size_t k = 0; k + 1 < entries; ++k) {
+    const double* a = error_.data() + k * static_cast<size_t>(n_pad);
+    const double* b = a + n_pad;
+    const int at_k = static_cast<int>(k);
+    for (int64_t j = 0; j < n; ++j)
+      choice[j] += static_cast<int>(choice[j] == at_k && (a[j] - b[j]) * w_norm > tau);
   }
   times_.choose = clock_.lap();
 }

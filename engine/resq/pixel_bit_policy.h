@@ -48,8 +48,10 @@ class PixelBitPolicy {
   const std::vector<int64_t>& candidates() const { return candidates_; }
   // Pool entry of candidate j.
   int choice(size_t j) const { return choice_[j]; }
-  // The candidates' residual and their levels at entry k (quantized entries), both [channel][j].
+  // The candidates' residual, [channel][j] in rows of residual_stride() floats.
   const float* residual() const { return residual_.data(); }
+  int64_t residual_stride() const { return stride_; }
+  // The candidates' levels at quantized entry k, [channel][j] (rows of candidates().size()).
   const float* levels(size_t k) const { return levels_[k].data(); }
 
  private:
@@ -62,8 +64,13 @@ class PixelBitPolicy {
   };
   std::vector<Run> runs_;
   std::vector<int> choice_;
+  // L2 share a band of the first pass reads (x and x_k, every channel) before its candidates
+  // are tested and gathered.
+  static constexpr int64_t kBandBytes = 768 * 1024;
+  int64_t stride_ = 0;
   std::vector<float> residual_;
-  std::vector<std::vector<float>> levels_;  // by pool entry
+  std::vector<std::vector<float>> levels_;  // by pool entry; empty for entries without levels
+  std::vector<std::optional<LevelGrid>> grids_;  // of the entries with levels
   // Entry 0's squared error per pixel: in float where a margin decides, else in double.
   std::vector<float> first_error_f_;
   std::vector<double> first_error_;

@@ -654,11 +654,14 @@ void StreamSession::write_chosen_residual(size_t li) {
   for (int64_t j = 0; j < n; ++j) {
     const auto k = static_cast<size_t>(policy_.choice(static_cast<size_t>(j)));
     const int64_t p = cand[static_cast<size_t>(j)], o = p / px.inner, i = p % px.inner;
+    // 0 bits send nothing (the policy keeps no levels for them); near float sends the residual.
+    const std::optional<UniformQuantizer>& q = pool_q_[k];
     for (int64_t c = 0; c < px.channels; ++c) {
       const auto e = static_cast<size_t>(c * n + j);
       a[(o * px.channels + c) * px.inner + i] =
-          pool_q_[k] ? static_cast<float>(pool_q_[k]->scale()) * policy_.levels(k)[e]
-                     : policy_.residual()[e];
+          !q                 ? policy_.residual()[c * policy_.residual_stride() + j]
+          : q->bits() == 0 ? 0.0f
+                           : static_cast<float>(q->scale()) * policy_.levels(k)[e];
     }
   }
 }

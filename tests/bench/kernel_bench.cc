@@ -111,17 +111,20 @@ void BM_FakeQuantize(benchmark::State& state) {
 BENCHMARK(BM_FakeQuantize)->Arg(8)->Arg(4)->Unit(benchmark::kMicrosecond)->UseRealTime();
 
 // The Dynamic-ResQ policy on one layer input of a static-camera frame: x_t = x_k plus a little
-// noise everywhere and a moving patch (1/16 of the pixels) well above the threshold; pool
-// {0, 4, 8}, tau 3. Channels x side: the default model's largest inputs (16 x 128 x 128) and a
-// wide one (96 x 32 x 32).
+// noise everywhere and 1/16 of the pixels well above the threshold, either a moving patch or
+// (third argument 1) single pixels spread over the plane, as a camera's noise leaves them in the
+// first layers (vtest: runs of 2-4 pixels); pool {0, 4, 8}, tau 3. Channels x side: the default
+// model's largest inputs (16 x 128 x 128, the image 3 x 256 x 256) and a wide one (96 x 32 x 32).
 void BM_PixelBitPolicy(benchmark::State& state) {
   const PixelLayout px{1, state.range(0), state.range(1) * state.range(1)};
+  const bool spread = state.range(2) != 0;
   std::vector<float> x_k(static_cast<size_t>(px.channels * px.inner)), x(x_k.size());
   std::mt19937 rng(1);
   std::normal_distribution<float> value(0.0f, 1.0f), noise(0.0f, 0.01f);
   for (size_t i = 0; i < x.size(); ++i) {
     x_k[i] = value(rng);
-    const bool moving = static_cast<int64_t>(i) % px.inner < px.inner / 16;
+    const int64_t p = static_cast<int64_t>(i) % px.inner;
+    const bool moving = spread ? (p * 2654435761u) % 16 == 0 : p < px.inner / 16;
     x[i] = x_k[i] + (moving ? value(rng) : noise(rng));
   }
   const std::vector<std::optional<UniformQuantizer>> pool = {
@@ -134,7 +137,12 @@ void BM_PixelBitPolicy(benchmark::State& state) {
   state.counters["candidates"] = static_cast<double>(policy.candidates().size());
   state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(x.size()));
 }
-BENCHMARK(BM_PixelBitPolicy)->Args({16, 128})->Args({96, 32})->Unit(benchmark::kMicrosecond)->UseRealTime();
+BENCHMARK(BM_PixelBitPolicy)
+    ->Args({16, 128, 0})
+    ->Args({96, 32, 0})
+    ->Args({16, 128, 1})
+    ->Args({3, 256, 1})
+    ->Unit(benchmark::kMicrosecond)->UseRealTime();
 
 }  // namespace
 }  // namespace resq

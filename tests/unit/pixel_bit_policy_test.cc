@@ -64,7 +64,7 @@ void expect_same_choices(const Pool& pool, double tau) {
     const auto n = policy.candidates().size();
     for (int64_t c = 0; c < px.channels; ++c) {
       const float x = d[static_cast<size_t>((o * px.channels + c) * px.inner + i)];
-      ASSERT_EQ(policy.residual()[static_cast<size_t>(c) * n + j], x);
+      ASSERT_EQ(policy.residual()[c * policy.residual_stride() + static_cast<int64_t>(j)], x);
       for (size_t k = 0; k < pool.size(); ++k) {
         if (!pool[k] || (k == 0 && pool[0]->bits() == 0)) continue;  // no levels kept
         ASSERT_EQ(static_cast<float>(pool[k]->scale()) * policy.levels(k)[static_cast<size_t>(c) * n + j],
@@ -78,6 +78,36 @@ TEST(PixelBitPolicy, SameChoicesAsEveryPixelEvaluated) {
   const Pool pool = {UniformQuantizer::from_clip(0, 0), UniformQuantizer::from_clip(4, 2.0),
                      UniformQuantizer::from_clip(8, 2.5)};
   for (double tau : {0.0, 0.01, 0.1, 1.0, 100.0}) expect_same_choices(pool, tau);
+}
+
+// A layer larger than one band of the first pass (2 channels: 49152 pixels a band), with
+// candidates alone and in runs across the band's edge and at the input's last pixel, where the
+// residual's gather must not read past the end.
+TEST(PixelBitPolicy, SameChoicesAcrossBandsAndAtTheInputsEnd) {
+  const PixelLayout px{1, 2, 70000};
+  std::mt19937 rng(3);
+  std::normal_distribution<float> noise(0.0f, 0.01f), motion(0.0f, 1.0f);
+  std::vector<float> d(static_cast<size_t>(px.pixels() * px.channels));
+  for (int64_t c = 0; c < px.channels; ++c)
+    for (int64_t i = 0; i < px.inner; ++i) {
+      const bool moving = i % 97 == 0 || (i >= 49140 && i < 49170) || i >= px.inner - 5;
+      d[static_cast<size_t>(c * px.inner + i)] = (moving ? motion : noise)(rng);
+    }
+  const Pool pool = {UniformQuantizer::from_clip(0, 0), UniformQuantizer::from_clip(4, 2.0),
+                     UniformQuantizer::from_clip(8, 2.5)};
+  const std::vector<int> want = every_pixel(d, px, pool, 1.7, 0.1);
+  PixelBitPolicy policy;
+  policy.choose(d, std::vector<float>(d.size(), 0.0f), px, pool, 1.7, 0.1);
+  std::vector<int> got(static_cast<size_t>(px.pixels()), 0);
+  const auto n = static_cast<int64_t>(policy.candidates().size());
+  for (int64_t j = 0; j < n; ++j) {
+    const int64_t p = policy.candidates()[static_cast<size_t>(j)];
+    got[static_cast<size_t>(p)] = policy.choice(static_cast<size_t>(j));
+    for (int64_t c = 0; c < px.channels; ++c)
+      ASSERT_EQ(policy.residual()[c * policy.residual_stride() + j], d[static_cast<size_t>(c * px.inner + p)]);
+  }
+  EXPECT_EQ(got, want);
+  EXPECT_EQ(policy.candidates().back(), px.inner - 1);
 }
 
 // The first pass sums in float and sums again in double near the threshold: pixels whose norm
