@@ -587,15 +587,20 @@ double StreamSession::choose_residual_bits(size_t li, double macs, const Tensor&
   if (mapped) std::fill(bit_map_.begin(), bit_map_.end(), static_cast<uint8_t>(first_bits));
   cost_.pixels_per_bits[first_bits] += px.pixels() - static_cast<int64_t>(cand.size());
   // Every pixel at the first entry's bits (the shares sum to 1), corrected at the candidates:
-  // a loop over the candidates only, not over every pixel of every layer.
+  // a loop over the candidates only, not over every pixel of every layer. Counted per entry
+  // first: a map update per candidate cost more than the rest of the loop.
   double bits_share = first_bits;
+  entry_pixels_.assign(b.res_a_pool.size(), 0);
   for (size_t j = 0; j < cand.size(); ++j) {
-    const int bits = b.res_a_pool[static_cast<size_t>(policy_.choice(j))];
+    const auto k = static_cast<size_t>(policy_.choice(j));
+    const int bits = b.res_a_pool[k];
     const auto p = static_cast<size_t>(cand[j]);
     if (mapped) bit_map_[p] = static_cast<uint8_t>(bits);
-    ++cost_.pixels_per_bits[bits];
+    ++entry_pixels_[k];
     bits_share += shares[p] * (bits - first_bits);
   }
+  for (size_t k = 0; k < entry_pixels_.size(); ++k)
+    if (entry_pixels_[k] > 0) cost_.pixels_per_bits[b.res_a_pool[k]] += entry_pixels_[k];
   const double bops = macs * b.res_w * bits_share;
   const double policy =
       static_cast<double>(px.pixels() * px.channels) * static_cast<double>(pool_q_.size()) * 64;

@@ -188,6 +188,7 @@ class StreamSession : private LinearLayerRunner {
   bool tracking_ = false;           // this frame tracks changes
   ChangeMask out_changes_;            // of the last layer, while tracking_
   std::vector<int64_t> active_pixels_;  // scratch: pixels at non-zero bits
+  std::vector<int64_t> entry_pixels_;  // scratch: candidates per pool entry
   IntegerConvScratch conv_scratch_;
   std::vector<float> multipliers_;  // s_a * s_w per output channel (scratch)
   PixelBitPolicy policy_;            // Dynamic-ResQ: the last layer's decisions
