@@ -543,14 +543,19 @@ void StreamSession::start_from(const Tensor& z_k, Tensor& y, const ChangeMask* r
 
 bool StreamSession::collect_group(size_t k) {
   const std::vector<int64_t>& cand = policy_.candidates();
-  group_.clear();
-  group_index_.clear();
-  for (size_t j = 0; j < cand.size(); ++j)
-    if (policy_.choice(j) == static_cast<int>(k)) {
-      group_.push_back(cand[j]);
-      group_index_.push_back(static_cast<int64_t>(j));
-    }
-  return !group_.empty();
+  // Every candidate written, the next slot taken only by the group's: no branch on choices that
+  // change from pixel to pixel.
+  group_.resize(cand.size());
+  group_index_.resize(cand.size());
+  size_t g = 0;
+  for (size_t j = 0; j < cand.size(); ++j) {
+    group_[g] = cand[j];
+    group_index_[g] = static_cast<int64_t>(j);
+    g += policy_.choice(j) == static_cast<int>(k) ? 1 : 0;
+  }
+  group_.resize(g);
+  group_index_.resize(g);
+  return g > 0;
 }
 
 void StreamSession::group_columns(size_t k, int64_t c_in) {
