@@ -1,6 +1,5 @@
 // The vector loop of the depthwise convolutions: one output row (or run of outputs) as the
-// weighted sum of K tap rows. Shared by Conv's kernels and Dynamic-ResQ's sparse depthwise sums,
-// so that both add the same products in the same order.
+// weighted sum of K tap rows.
 #pragma once
 
 #include <cstdint>

@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "engine/ops/epilogue.h"
-#include "engine/ops/tap_sums.h"
+#include "engine/ops/float_vec.h"
 
 namespace resq {
 
@@ -31,8 +31,6 @@ void SparseDepthwise::reset(const Window& w, int64_t channels) {
     for (int64_t kx = 0; kx < kw_; ++kx)
       tap_offsets_[static_cast<size_t>(ky * kw_ + kx)] =
           plane_offset(0, ky % sy_, kx % sx_) + ky / sy_ * cols_ + kx / sx_;
-  taps_.resize(tap_offsets_.size());
-  sums_.resize(static_cast<size_t>(out_w_));
 }
 
 int64_t SparseDepthwise::position(int64_t p) const {
@@ -64,7 +62,21 @@ void SparseDepthwise::clear() {
 
 void SparseDepthwise::add_sums(std::span<const int64_t> outputs, const float* weights,
                                const float* multiplier, float* out) {
-  const int64_t taps = kh_ * kw_, positions = out_h_ * out_w_;
+  const int64_t taps = kh_ * kw_, positions = out_h_ * out_w_, channel = plane_offset(1, 0, 0);
+  const int64_t* offsets = tap_offsets_.data();
+  // Channels c .. c + B - 1 of the outputs [x, x + kLanes) of a run (row origin `in`, `y` in
+  // channel 0's plane): B independent sums, so the multiply-adds of one tap do not wait for each
+  // other (one run of one vector per channel waited on a chain of `taps` of them).
+  auto vectors = [&]<int B>(int64_t c, const float* in, float* y) {
+    Vec acc[B] = {};
+    for (int64_t t = 0; t < taps; ++t)
+      for (int b = 0; b < B; ++b)
+        acc[b] = mul_add(weights[(c + b) * taps + t], load(in + (c + b) * channel + offsets[t]), acc[b]);
+    for (int b = 0; b < B; ++b) {
+      float* yb = y + (c + b) * positions;
+      store(yb, mul_add(multiplier[c + b], acc[b], load(yb)));  // scale_affine, lane by lane
+    }
+  };
   for (size_t i = 0; i < outputs.size();) {
     // The run [x0, x1) of row oy: reached outputs with gaps under kJoin.
     const int64_t oy = outputs[i] / out_w_;
@@ -74,29 +86,26 @@ void SparseDepthwise::add_sums(std::span<const int64_t> outputs, const float* we
          ++i)
       x1 = outputs[i] % out_w_ + 1;
     // Whole vectors: a run widened to a multiple of the lanes (within the row) takes no scalar
-    // tail, and the outputs it adds sum to 0.
+    // tail unless the row is narrower, and the outputs it adds sum to 0.
     const int64_t n = std::min(out_w_, (x1 - x0 + kLanes - 1) / kLanes * kLanes);
     x1 = std::min(out_w_, x0 + n);
     x0 = x1 - n;
-    for (int64_t c = 0; c < channels_; ++c) {
-      const float* origin = planes_.data() + plane_offset(c, 0, 0) + oy * cols_ + x0;
-      for (int64_t t = 0; t < taps; ++t)
-        taps_[static_cast<size_t>(t)] = origin + tap_offsets_[static_cast<size_t>(t)];
-      const float* k = weights + c * taps;
-      switch (taps) {
-        case 9:
-          sum_taps<9>(taps_.data(), k, taps, 0.0f, sums_.data(), n);
-          break;
-        case 25:
-          sum_taps<25>(taps_.data(), k, taps, 0.0f, sums_.data(), n);
-          break;
-        default:
-          sum_taps<0>(taps_.data(), k, taps, 0.0f, sums_.data(), n);
-      }
-      float* y = out + c * positions + oy * out_w_ + x0;
-      const float m = multiplier[c];
-      for (int64_t j = 0; j < n; ++j) y[j] = scale_affine(sums_[static_cast<size_t>(j)], m, y[j]);
+    const float* row = planes_.data() + oy * cols_ + x0;
+    float* y = out + oy * out_w_ + x0;
+    int64_t x = 0;
+    for (; x + kLanes <= n; x += kLanes) {
+      int64_t c = 0;
+      for (; c + 8 <= channels_; c += 8) vectors.template operator()<8>(c, row + x, y + x);
+      for (; c < channels_; ++c) vectors.template operator()<1>(c, row + x, y + x);
     }
+    for (; x < n; ++x)
+      for (int64_t c = 0; c < channels_; ++c) {
+        float sum = 0.0f;
+        for (int64_t t = 0; t < taps; ++t)
+          sum = mul_add(weights[c * taps + t], row[c * channel + offsets[t] + x], sum);
+        float& yc = y[c * positions + x];
+        yc = scale_affine(sum, multiplier[c], yc);
+      }
   }
 }
 

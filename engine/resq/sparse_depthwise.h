@@ -2,9 +2,9 @@
 // at the outputs a group of pixels reaches only, where the dense sums would run over the whole
 // plane for a few percent of its outputs. The group's levels go into all-zero phase planes of the
 // padded input, one plane per stride phase, so that each tap of a row of outputs is a row of
-// neighbouring floats; each run of reached outputs in a row is then one vector loop per channel
-// (sum_taps, as the dense conv's). Sums of levels are small integers, exact in float in any
-// order, so the outputs equal the dense sums'.
+// neighbouring floats; each run of reached outputs in a row is then summed a vector at a time,
+// eight channels at once. Sums of levels are small integers, exact in float in any order, so the
+// outputs equal the dense sums'.
 #pragma once
 
 #include <cstdint>
@@ -53,8 +53,6 @@ class SparseDepthwise {
   std::vector<float> planes_;  // all zeros between uses
   std::vector<int64_t> placed_;  // where the last place() wrote, in channel 0's planes
   std::vector<int64_t> tap_offsets_;  // of tap t from its output's place in plane (c, 0, 0)
-  std::vector<const float*> taps_;
-  std::vector<float> sums_;    // one run's sums
 };
 
 }  // namespace resq

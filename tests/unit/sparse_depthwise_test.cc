@@ -24,8 +24,10 @@ Window window(int64_t h, int64_t w, int64_t kh, int64_t kw, int64_t stride,
 
 // Levels at `pixels` (0 elsewhere), summed at their affected outputs by SparseDepthwise, against
 // the direct sum over every tap of every output: equal where reached, untouched elsewhere.
-void check(SparseDepthwise& sd, const Window& w, const std::vector<int64_t>& pixels, int seed) {
-  const int64_t channels = 3, taps = w.kernel_size(), in = w.in_size(), P = w.out_size();
+// With 11 `channels` a block of eight is summed together and three alone.
+void check(SparseDepthwise& sd, const Window& w, const std::vector<int64_t>& pixels, int seed,
+           int64_t channels = 3) {
+  const int64_t taps = w.kernel_size(), in = w.in_size(), P = w.out_size();
   const auto n = static_cast<int64_t>(pixels.size());
   std::mt19937 rng(seed);
   std::uniform_int_distribution<int> level(-8, 7), weight(-127, 127);
@@ -33,7 +35,8 @@ void check(SparseDepthwise& sd, const Window& w, const std::vector<int64_t>& pix
   std::vector<float> levels(static_cast<size_t>(channels * n)), weights(static_cast<size_t>(channels * taps));
   for (float& l : levels) l = static_cast<float>(level(rng));
   for (float& k : weights) k = static_cast<float>(weight(rng));
-  const std::vector<float> multiplier = {0.5f, 0.03125f, 1.75f};
+  std::vector<float> multiplier(static_cast<size_t>(channels));
+  for (size_t c = 0; c < multiplier.size(); ++c) multiplier[c] = std::ldexp(1.0f + 0.25f * static_cast<float>(c % 4), -static_cast<int>(c % 5));
   std::vector<int64_t> index(static_cast<size_t>(n));
   for (int64_t j = 0; j < n; ++j) index[static_cast<size_t>(j)] = j;
   std::vector<float> image(static_cast<size_t>(channels * in), 0.0f);
@@ -95,6 +98,7 @@ TEST(SparseDepthwise, EqualsTheDirectSumsAtTheReachedOutputs) {
       SCOPED_TRACE("window " + std::to_string(w.in[0]) + "x" + std::to_string(w.in[1]) + ", " +
                    std::to_string(count) + " pixels");
       check(sd, w, random_pixels(w, count, seed), seed);  // planes reused: they must be zeros again
+      check(sd, w, random_pixels(w, count, seed + 100), seed, 11);
       ++seed;
     }
 }
