@@ -62,6 +62,10 @@ void add_quantization_error(const LevelGrid& grid, float s, const float* __restr
 
 }  // namespace
 
+int64_t PixelBitPolicy::band_pixels(int64_t channels) {
+  return std::max<int64_t>(kLanes, kBandBytes / (2 * 4 * channels) / kLanes * kLanes);
+}
+
 void PixelBitPolicy::choose(std::span<const float> x, std::span<const float> x_k,
                             const PixelLayout& px,
                             std::span<const std::optional<UniformQuantizer>> pool, double w_norm,
@@ -85,7 +89,7 @@ void PixelBitPolicy::choose(std::span<const float> x, std::span<const float> x_k
   // Pixels are read in bands of every channel small enough to stay in L2 for the candidate test
   // and the gather of the candidates' residual right after the band's first pass: gathering
   // from whole layers after the pass read them from memory again (most of the gather's time).
-  const int64_t band = std::max<int64_t>(kLanes, kBandBytes / (2 * 4 * channels) / kLanes * kLanes);
+  const int64_t band = band_pixels(channels);
   // The candidates from candidates_[from] on (of one band): their residual, copied in runs of
   // neighbouring pixels. Runs are short where little moves (1-20 pixels on vtest): whole
   // vectors of 4 after those of kLanes cost less than a loop with a remainder per run and
@@ -211,32 +215,23 @@ void PixelBitPolicy::choose(std::span<const float> x, std::span<const float> x_k
   // next row's head, written after it; the last one's is padding).
   const int64_t n_pad = (n + kLanes - 1) / kLanes * kLanes;
   levels_.resize(entries);
-  grids_.assign(entries, std::nullopt);
-  for (size_t k = 0; k < entries; ++k)
-    if (pool[k] && !(k == 0 && zero_first)) {  // a 0-bit first entry keeps no levels
-      levels_[k].resize(static_cast<size_t>(channels * n + kLanes));
-      grids_[k] = pool[k]->grid();
-    } else {
-      levels_[k].clear();
-    }
+  for (size_t k = 0; k < entries; ++k)  // a 0-bit first entry and near float keep no levels
+    levels_[k].resize(pool[k] && !(k == 0 && zero_first) ? static_cast<size_t>(channels * n + kLanes) : 0);
   error_.assign(entries * static_cast<size_t>(n_pad), 0.0);
   for (int64_t c = 0; c < channels; ++c) {
     const float* r = residual_.data() + c * stride_;
     for (size_t k = 0; k < entries; ++k) {
+      if (!pool[k]) continue;  // near float: no error
       double* err = error_.data() + k * static_cast<size_t>(n_pad);
-      if (levels_[k].empty()) {
-        // The residual's own norm (summed as the first pass sums it); near float: no error.
-        if (pool[k])
-          for (int64_t j = 0; j < n_pad; ++j) err[j] += static_cast<double>(r[j]) * r[j];
+      float* lv = levels_[k].empty() ? nullptr : levels_[k].data() + c * n;
+      if (const std::optional<LevelGrid> g = lv ? pool[k]->grid() : std::nullopt) {
+        add_quantization_error(*g, static_cast<float>(pool[k]->scale()), r, n_pad, lv, err);
         continue;
       }
-      float* lv = levels_[k].data() + c * n;
-      if (!grids_[k]) {  // all levels 0 (a zero range): the error is the residual
-        std::fill(lv, lv + n_pad, 0.0f);
-        for (int64_t j = 0; j < n_pad; ++j) err[j] += static_cast<double>(r[j]) * r[j];
-        continue;
-      }
-      add_quantization_error(*grids_[k], static_cast<float>(pool[k]->scale()), r, n_pad, lv, err);
+      // 0 bits (summed as the first pass sums it) or a zero range (all levels 0): the error is
+      // the residual's own norm.
+      if (lv) std::fill(lv, lv + n_pad, 0.0f);
+      for (int64_t j = 0; j < n_pad; ++j) err[j] += static_cast<double>(r[j]) * r[j];
     }
   }
   for (double& e : error_) e = std::sqrt(e);  // the bounds' norms, in one vectorised pass

@@ -42,6 +42,11 @@ class PixelBitPolicy {
   void set_timing(bool on) { clock_.set_on(on); }
   const Times& times() const { return times_; }  // of the last choose()
 
+  // Pixels in a band of the first pass, which reads x and x_k of every channel (kBandBytes of
+  // L2) before its candidates are tested and gathered.
+  static constexpr int64_t kBandBytes = 768 * 1024;
+  static int64_t band_pixels(int64_t channels);
+
   // Pixels whose residual was read: all but those `may_differ` let it leave out.
   int64_t pixels_read() const { return pixels_read_; }
   // Pixels (o * inner + i, increasing) whose entry was evaluated; every other pixel is at entry 0.
@@ -64,13 +69,9 @@ class PixelBitPolicy {
   };
   std::vector<Run> runs_;
   std::vector<int> choice_;
-  // L2 share a band of the first pass reads (x and x_k, every channel) before its candidates
-  // are tested and gathered.
-  static constexpr int64_t kBandBytes = 768 * 1024;
   int64_t stride_ = 0;
   std::vector<float> residual_;
   std::vector<std::vector<float>> levels_;  // by pool entry; empty for entries without levels
-  std::vector<std::optional<LevelGrid>> grids_;  // of the entries with levels
   // Entry 0's squared error per pixel: in float where a margin decides, else in double.
   std::vector<float> first_error_f_;
   std::vector<double> first_error_;

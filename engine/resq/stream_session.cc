@@ -407,9 +407,6 @@ void StreamSession::sparse_groups(size_t li, const Op& op, std::span<const Tenso
   const bool depthwise =
       sparse_residuals_ && cw.group == c_in && m == c_in && SparseDepthwise::fits(win);
   if (depthwise) sparse_depthwise_.reset(win, c_in);
-  // All zeros between uses: only the group's pixels are written, and cleared again after.
-  if (sparse_image_.size() < static_cast<size_t>(c_in * hw))
-    sparse_image_.assign(static_cast<size_t>(c_in * hw), 0.0f);
   for (size_t k = 0; k < pool_q_.size(); ++k) {
     const UniformQuantizer& q = *pool_q_[k];
     if (q.bits() == 0 || !collect_group(k)) continue;
@@ -446,6 +443,10 @@ void StreamSession::sparse_groups(size_t li, const Op& op, std::span<const Tenso
     if (pointwise) {  // the columns are the group's levels
       group_columns(k, c_in);
     } else {
+      // All zeros between uses (sized for the largest gathered layer only): the group's pixels
+      // are written, and cleared again after.
+      if (sparse_image_.size() < static_cast<size_t>(c_in * hw))
+        sparse_image_.assign(static_cast<size_t>(c_in * hw), 0.0f);
       place(sparse_image_.data());
       columns_.resize(static_cast<size_t>(c_in * taps * n));
       gather_columns(win, c_in, sparse_image_.data(), outputs_, columns_.data(), origins_);

@@ -80,17 +80,18 @@ TEST(PixelBitPolicy, SameChoicesAsEveryPixelEvaluated) {
   for (double tau : {0.0, 0.01, 0.1, 1.0, 100.0}) expect_same_choices(pool, tau);
 }
 
-// A layer larger than one band of the first pass (2 channels: 49152 pixels a band), with
-// candidates alone and in runs across the band's edge and at the input's last pixel, where the
-// residual's gather must not read past the end.
+// A layer of one and a half bands of the first pass, with candidates alone and in runs across
+// the band's edge and at the input's last pixel, where the residual's gather must not read past
+// the end.
 TEST(PixelBitPolicy, SameChoicesAcrossBandsAndAtTheInputsEnd) {
-  const PixelLayout px{1, 2, 70000};
+  const int64_t band = PixelBitPolicy::band_pixels(2);
+  const PixelLayout px{1, 2, band + band / 2};
   std::mt19937 rng(3);
   std::normal_distribution<float> noise(0.0f, 0.01f), motion(0.0f, 1.0f);
   std::vector<float> d(static_cast<size_t>(px.pixels() * px.channels));
   for (int64_t c = 0; c < px.channels; ++c)
     for (int64_t i = 0; i < px.inner; ++i) {
-      const bool moving = i % 97 == 0 || (i >= 49140 && i < 49170) || i >= px.inner - 5;
+      const bool moving = i % 97 == 0 || (i >= band - 12 && i < band + 18) || i >= px.inner - 5;
       d[static_cast<size_t>(c * px.inner + i)] = (moving ? motion : noise)(rng);
     }
   const Pool pool = {UniformQuantizer::from_clip(0, 0), UniformQuantizer::from_clip(4, 2.0),

@@ -36,7 +36,8 @@ void check(SparseDepthwise& sd, const Window& w, const std::vector<int64_t>& pix
   for (float& l : levels) l = static_cast<float>(level(rng));
   for (float& k : weights) k = static_cast<float>(weight(rng));
   std::vector<float> multiplier(static_cast<size_t>(channels));
-  for (size_t c = 0; c < multiplier.size(); ++c) multiplier[c] = std::ldexp(1.0f + 0.25f * static_cast<float>(c % 4), -static_cast<int>(c % 5));
+  for (size_t c = 0; c < multiplier.size(); ++c)
+    multiplier[c] = std::ldexp(1.0f + 0.25f * static_cast<float>(c % 4), -static_cast<int>(c % 5));
   std::vector<int64_t> index(static_cast<size_t>(n));
   for (int64_t j = 0; j < n; ++j) index[static_cast<size_t>(j)] = j;
   std::vector<float> image(static_cast<size_t>(channels * in), 0.0f);
