@@ -325,7 +325,7 @@ class Client:
                   "reference_bops_fp32": s.reference_bops_fp32,
                   "reference_bops_w8a8": s.reference_bops_w8a8,
                   "pixels_per_bits": {str(b): n for b, n in sorted(s.pixels_per_bits.items())},
-                  "latency_ms": s.latency_ms, "rtt_ms": rtt_ms,
+                  "latency_ms": s.latency_ms, "cpu_ms": s.cpu_ms, "rtt_ms": rtt_ms,
                   "dropped_frames": result.dropped_frames}
         text = (f"frame {result.frame_index:5d} {'keyframe' if s.keyframe else 'residual'}  "
                 f"bops {s.bops:.3e} ({saved:+.1%} saved vs W8A8)  latency {s.latency_ms:6.1f} ms  "

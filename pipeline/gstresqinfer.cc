@@ -128,8 +128,8 @@ static void post_stats_message(GstResQInfer* self, const GstResQMeta& meta, GstC
       "keyframe-distance", G_TYPE_INT64, meta.keyframe_distance, "bits", G_TYPE_STRING, meta.bits,
       "bops", G_TYPE_DOUBLE, meta.bops, "policy-bops", G_TYPE_DOUBLE, meta.policy_bops, "bops-fp32",
       G_TYPE_DOUBLE, meta.bops_fp32, "bops-w8a8", G_TYPE_DOUBLE, meta.bops_w8a8, "latency-ms",
-      G_TYPE_DOUBLE, meta.latency_ms, "pixels-per-bits", GST_TYPE_STRUCTURE, pixels, "frames",
-      G_TYPE_UINT64, frames, "keyframes", G_TYPE_UINT64, keyframes, "bops-saved-ratio",
+      G_TYPE_DOUBLE, meta.latency_ms, "cpu-ms", G_TYPE_DOUBLE, meta.cpu_ms, "pixels-per-bits",
+      GST_TYPE_STRUCTURE, pixels, "frames", G_TYPE_UINT64, frames, "keyframes", G_TYPE_UINT64, keyframes, "bops-saved-ratio",
       G_TYPE_DOUBLE, saved, nullptr);
   gst_structure_free(pixels);
   gst_element_post_message(GST_ELEMENT(self), gst_message_new_element(GST_OBJECT(self), s));
@@ -294,6 +294,7 @@ static GstFlowReturn gst_resq_infer_transform_ip(GstBaseTransform* trans, GstBuf
   meta->bops_fp32 = cost.bops_fp32;
   meta->bops_w8a8 = cost.bops_w8a8;
   meta->latency_ms = cost.latency_ms;
+  meta->cpu_ms = cost.cpu_ms;
   for (const auto& [bits, pixels] : cost.pixels_per_bits)
     if (bits >= 0 && bits < GST_RESQ_META_BIT_WIDTHS) meta->pixels_per_bits[bits] = pixels;
 

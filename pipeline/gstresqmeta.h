@@ -35,6 +35,8 @@ typedef struct {
   gdouble bops_fp32;         /* reference: the same MACs at 32 x 32 bits */
   gdouble bops_w8a8;         /* reference: the same MACs at 8 x 8 bits */
   gdouble latency_ms;        /* the engine's wall-clock for this frame */
+  gdouble cpu_ms;            /* the CPU time of the thread that ran it (below latency_ms when
+                              * the thread waited for a core) */
   /* Linear-layer input pixels per activation bit-width, summed over the layers. */
   gint64 pixels_per_bits[GST_RESQ_META_BIT_WIDTHS];
 

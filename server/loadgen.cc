@@ -42,7 +42,8 @@ struct StreamResult {
   uint64_t errors = 0;
   uint64_t dropped = 0;   // by the server after the warm-up
   std::vector<double> e2e_ms;     // send to result
-  std::vector<double> engine_ms;  // FrameStats.latency_ms
+  std::vector<double> engine_ms;      // FrameStats.latency_ms
+  std::vector<double> engine_cpu_ms;  // FrameStats.cpu_ms
   std::string failure;            // the call's error, if it failed
 };
 
@@ -110,6 +111,7 @@ StreamResult run_stream(resq::v1::StreamService::Stub& stub, const Options& opt,
       ++r.answered;
       r.e2e_ms.push_back(static_cast<double>(arrived - result.timestamp_us()) / 1000.0);
       r.engine_ms.push_back(result.stats().latency_ms());
+      r.engine_cpu_ms.push_back(result.stats().cpu_ms());
     }
   });
   const auto interval = std::chrono::duration<double>(1.0 / opt.fps);
@@ -204,6 +206,8 @@ int main(int argc, char** argv) {
     all.dropped += r.dropped;
     all.e2e_ms.insert(all.e2e_ms.end(), r.e2e_ms.begin(), r.e2e_ms.end());
     all.engine_ms.insert(all.engine_ms.end(), r.engine_ms.begin(), r.engine_ms.end());
+    all.engine_cpu_ms.insert(all.engine_cpu_ms.end(), r.engine_cpu_ms.begin(),
+                             r.engine_cpu_ms.end());
     if (!r.failure.empty()) {
       std::cerr << "resq-loadgen: a stream failed: " << r.failure << "\n";
       failed = true;
@@ -222,15 +226,17 @@ int main(int argc, char** argv) {
       {"e2e_ms", {{"p50", percentile(all.e2e_ms, 50)}, {"p95", percentile(all.e2e_ms, 95)},
                   {"p99", p99}, {"max", percentile(all.e2e_ms, 100)}}},
       {"engine_ms", {{"p50", percentile(all.engine_ms, 50)}, {"p99", percentile(all.engine_ms, 99)}}},
+      {"engine_cpu_ms",
+       {{"p50", percentile(all.engine_cpu_ms, 50)}, {"p99", percentile(all.engine_cpu_ms, 99)}}},
       {"target_p99_ms", opt.max_p99_ms},
       {"meets_target", meets}};
   std::printf("%d streams x %.0f fps, %s: sent %llu, dropped %llu, errors %llu, %.1f results/s; "
-              "send-to-result ms p50 %.1f p95 %.1f p99 %.1f; engine ms p50 %.1f -> %s\n",
+              "send-to-result ms p50 %.1f p95 %.1f p99 %.1f; engine ms p50 %.1f (CPU %.1f) -> %s\n",
               opt.streams, opt.fps, j["frame_size"].get<std::string>().c_str(),
               static_cast<unsigned long long>(all.sent), static_cast<unsigned long long>(all.dropped),
               static_cast<unsigned long long>(all.errors), j["answered_fps"].get<double>(),
               percentile(all.e2e_ms, 50), percentile(all.e2e_ms, 95), p99,
-              percentile(all.engine_ms, 50),
+              percentile(all.engine_ms, 50), percentile(all.engine_cpu_ms, 50),
               meets ? "meets the target (no drops, p99 under target)" : "misses the target");
   if (!opt.json.empty()) {
     if (opt.json == "-") {

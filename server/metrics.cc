@@ -27,6 +27,7 @@ StreamMetrics::StreamMetrics(ServerMetrics& metrics, const std::string& stream)
       fp32_bops_(metrics.reference_bops_.Add({{"stream", stream}, {"reference", "fp32"}})),
       w8a8_bops_(metrics.reference_bops_.Add({{"stream", stream}, {"reference", "w8a8"}})),
       latency_(metrics.latency_.Add({{"stream", stream}}, kLatencyBuckets)),
+      cpu_seconds_(metrics.cpu_seconds_.Add({{"stream", stream}})),
       dropped_(metrics.dropped_.Add({{"stream", stream}})),
       config_updates_(metrics.config_updates_.Add({{"stream", stream}})),
       keyframe_cache_bytes_(metrics.keyframe_cache_bytes_.Add({{"stream", stream}})),
@@ -40,6 +41,7 @@ StreamMetrics::~StreamMetrics() {
   metrics_.reference_bops_.Remove(&fp32_bops_);
   metrics_.reference_bops_.Remove(&w8a8_bops_);
   metrics_.latency_.Remove(&latency_);
+  metrics_.cpu_seconds_.Remove(&cpu_seconds_);
   metrics_.dropped_.Remove(&dropped_);
   metrics_.config_updates_.Remove(&config_updates_);
   metrics_.keyframe_cache_bytes_.Remove(&keyframe_cache_bytes_);
@@ -53,6 +55,7 @@ void StreamMetrics::count_frame(const FrameCost& cost, const StreamMemory& memor
   fp32_bops_.Increment(cost.bops_fp32);
   w8a8_bops_.Increment(cost.bops_w8a8);
   latency_.Observe(cost.latency_ms / 1000.0);
+  cpu_seconds_.Increment(cost.cpu_ms / 1000.0);
   keyframe_cache_bytes_.Set(static_cast<double>(memory.keyframe_cache_bytes));
   activation_buffer_bytes_.Set(static_cast<double>(memory.activation_buffer_bytes));
   if (cost.keyframe) {
@@ -94,6 +97,11 @@ ServerMetrics::ServerMetrics()
                    .Name("resq_frame_latency_seconds")
                    .Help("Wall-clock time of a frame through the engine")
                    .Register(*registry_)),
+      cpu_seconds_(BuildCounter()
+                       .Name("resq_engine_cpu_seconds_total")
+                       .Help("CPU time of the threads running the stream's frames through the "
+                             "engine (its rate: cores the stream takes)")
+                       .Register(*registry_)),
       dropped_(BuildCounter()
                    .Name("resq_dropped_frames_total")
                    .Help("Frames dropped from a full queue")

@@ -43,6 +43,7 @@ class StreamMetrics {
   prometheus::Counter& fp32_bops_;
   prometheus::Counter& w8a8_bops_;
   prometheus::Histogram& latency_;
+  prometheus::Counter& cpu_seconds_;
   prometheus::Counter& dropped_;
   prometheus::Counter& config_updates_;
   prometheus::Gauge& keyframe_cache_bytes_;
@@ -76,6 +77,7 @@ class ServerMetrics {
   prometheus::Family<prometheus::Counter>& reference_bops_;
   prometheus::Family<prometheus::Counter>& residual_pixels_;
   prometheus::Family<prometheus::Histogram>& latency_;
+  prometheus::Family<prometheus::Counter>& cpu_seconds_;
   prometheus::Family<prometheus::Counter>& dropped_;
   prometheus::Family<prometheus::Counter>& config_updates_;
   prometheus::Family<prometheus::Gauge>& keyframe_cache_bytes_;

@@ -243,6 +243,7 @@ class PipelineStream final : public StreamTarget {
     cost.bops_fp32 = meta.bops_fp32;
     cost.bops_w8a8 = meta.bops_w8a8;
     cost.latency_ms = meta.latency_ms;
+    cost.cpu_ms = meta.cpu_ms;
     for (int bits = 0; bits < GST_RESQ_META_BIT_WIDTHS; ++bits)
       if (meta.pixels_per_bits[bits] != 0) cost.pixels_per_bits[bits] = meta.pixels_per_bits[bits];
     std::lock_guard lock(entry_mutex_);

@@ -46,6 +46,7 @@ void to_proto(const FrameCost& cost, v1::FrameStats* stats) {
   for (const auto& [bits, pixels] : cost.pixels_per_bits)
     (*stats->mutable_pixels_per_bits())[bits] = pixels;
   stats->set_latency_ms(cost.latency_ms);
+  stats->set_cpu_ms(cost.cpu_ms);
 }
 
 std::string mask_png(const Tensor& mask) {

@@ -130,6 +130,7 @@ TEST_F(ResQInferTest, MetaMatchesStreamSessionOnTheSameFrames) {
     EXPECT_EQ(meta.bops_fp32, cost.bops_fp32);
     EXPECT_EQ(meta.bops_w8a8, cost.bops_w8a8);
     EXPECT_GT(meta.latency_ms, 0.0);
+    EXPECT_GT(meta.cpu_ms, 0.0);
     for (const auto& [bits, pixels] : cost.pixels_per_bits)
       EXPECT_EQ(meta.pixels_per_bits[bits], pixels) << bits << " bits";
     EXPECT_EQ(meta.bit_map_height, 256u);

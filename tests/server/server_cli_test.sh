@@ -82,6 +82,7 @@ assert j["streams"] == 2 and j["errors"] == 0, j
 assert j["sent"] >= 50 and j["answered_measured"] > 0, j
 assert j["answered_measured"] + j["dropped"] <= j["sent"], j
 assert 0 < j["e2e_ms"]["p50"] <= j["e2e_ms"]["p99"] <= j["e2e_ms"]["max"], j
+assert 0 < j["engine_cpu_ms"]["p50"] <= j["engine_cpu_ms"]["p99"], j
 assert isinstance(j["meets_target"], bool), j
 PY
   else

@@ -131,6 +131,7 @@ TEST_F(ServerTest, ResultsMatchResQStreamRunDirectly) {
     EXPECT_EQ(result.stats().bops(), expected.bops()) << "frame " << i;
     EXPECT_EQ(result.stats().reference_bops_w8a8(), expected.reference_bops_w8a8());
     EXPECT_EQ(pixel_counts(result.stats()), pixel_counts(expected)) << "frame " << i;
+    EXPECT_GT(result.stats().cpu_ms(), 0.0) << "frame " << i;
     EXPECT_EQ(result.dropped_frames(), 0u);
   }
   EXPECT_TRUE(client.close().ok());
