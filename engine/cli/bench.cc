@@ -16,6 +16,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <numeric>
+#include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 #include <opencv2/videoio.hpp>
 #include <stdexcept>
@@ -49,14 +50,18 @@ struct Options {
   int streams = 1;
   int threads = 1;
   int top = 5;
+  int jpeg_quality = 0;  // 0: frames as decoded
   bool progress = true;
   bool integer_kernels = true;
   bool change_tracking = false;
 };
 
 // The clip's first `limit` frames (all when limit <= 0), already resized to the model input so
-// the timed loop pays only for the colour conversion ResQStream does, not for decoding.
-std::vector<cv::Mat> decode(const std::string& video, const ImageInput& image, int64_t limit) {
+// the timed loop pays only for the colour conversion ResQStream does, not for decoding. With a
+// `jpeg_quality` each frame is JPEG-encoded at it and decoded again after the resize, as
+// resq-loadgen sends frames to resq-server.
+std::vector<cv::Mat> decode(const std::string& video, const ImageInput& image, int64_t limit,
+                            int jpeg_quality) {
   // Checked first: OpenCV would try every backend on a missing file and log each failure.
   if (!std::filesystem::is_regular_file(video)) throw ModelError(video + ": no such file");
   cv::VideoCapture cap(video);
@@ -68,6 +73,11 @@ std::vector<cv::Mat> decode(const std::string& video, const ImageInput& image, i
     frames.emplace_back();
     // Bilinear on 8-bit BGR, as frame_to_tensor resizes: its own resize is then the identity.
     cv::resize(bgr, frames.back(), size, 0, 0, cv::INTER_LINEAR);
+    if (jpeg_quality > 0) {
+      std::vector<uchar> jpeg;
+      cv::imencode(".jpg", frames.back(), jpeg, {cv::IMWRITE_JPEG_QUALITY, jpeg_quality});
+      frames.back() = cv::imdecode(jpeg, cv::IMREAD_COLOR);
+    }
   }
   if (frames.empty()) throw ModelError(video + ": no frames could be decoded");
   return frames;
@@ -167,8 +177,9 @@ void bench(const Options& opt) {
   }
 
   // With --frames only as many frames as are used are kept; a longer run loops over them.
-  const std::vector<cv::Mat> clip = decode(
-      opt.video, loaded->image, opt.frames > 0 ? std::max<int64_t>(opt.frames, opt.warmup) : 0);
+  const std::vector<cv::Mat> clip =
+      decode(opt.video, loaded->image,
+             opt.frames > 0 ? std::max<int64_t>(opt.frames, opt.warmup) : 0, opt.jpeg_quality);
   const auto clip_frames = static_cast<int64_t>(clip.size());
   const int64_t frames = opt.frames > 0 ? opt.frames : clip_frames * opt.repeat;
   const auto streams = static_cast<size_t>(opt.streams);
@@ -308,6 +319,7 @@ void bench(const Options& opt) {
       {"tau", config.bits.scheme == QuantScheme::kDynamicResQ ? nlohmann::json(config.tau) : nullptr},
       {"input", {{"height", loaded->image.height}, {"width", loaded->image.width}}},
       {"clip_frames", clip_frames},
+      {"jpeg_quality", opt.jpeg_quality > 0 ? nlohmann::json(opt.jpeg_quality) : nullptr},
       {"warmup_frames", opt.warmup},
       {"frames", frames},
       {"streams", streams},
@@ -397,6 +409,11 @@ void add_bench(CLI::App& app) {
   count("--streams", opt->streams, "Independent streams sharing the model", 1, 256);
   count("--threads", opt->threads, "Threads running the streams (round-robin)", 1, 256);
   count("--top", opt->top, "Layers printed, by share of the time", 0);
+  count("--jpeg-quality", opt->jpeg_quality,
+        "JPEG-encode and decode each resized frame at this quality, as resq-loadgen (95) and "
+        "camera clients send them to resq-server: compression noise is residual that "
+        "Dynamic-ResQ has to decide about (0: frames as decoded)",
+        0, 100);
   cmd->add_option("--json", opt->json, "Write the report (schema in README.md) here");
   cmd->add_flag("!--no-progress", opt->progress, "Do not draw the progress bar");
   cmd->add_flag("!--float-sums", opt->integer_kernels,

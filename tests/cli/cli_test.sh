@@ -139,10 +139,23 @@ check "bench W8A8->W4A4 T=4 (--scheme)" "$resq" "${bench[@]}" --calibration "$ca
 check "bench Dynamic-ResQ T=3 --change-tracking" "$resq" "${bench[@]}" --calibration "$cal" \
   --bits 'W8A8->W8A{0,4,8}' --T 3 --frames 6 --warmup 0 --change-tracking \
   --json "$work/bench/tracked.json"
+for q in 0 60; do
+  check "bench Dynamic-ResQ T=3 --jpeg-quality $q" "$resq" "${bench[@]}" --calibration "$cal" \
+    --bits 'W8A8->W8A{0,4,8}' --T 3 --frames 6 --warmup 0 --jpeg-quality $q \
+    --json "$work/bench/jpeg$q.json"
+done
+check "bench --jpeg-quality 101 exits 2" test "$(exit_code "$resq" "${bench[@]}" --jpeg-quality 101)" = 2
+check "bench --jpeg-quality 101 is named" bash -c "'$resq' ${bench[*]@Q} --jpeg-quality 101 2>&1 |
+  grep -q -- --jpeg-quality"
 check "bench JSON: fields, percentiles, shares, layers" python3 - "$work/bench/fp32.json" \
-  "$work/bench/resq.json" "$work/inspect.json" "$work/bench/tracked.json" <<'PY'
+  "$work/bench/resq.json" "$work/inspect.json" "$work/bench/tracked.json" \
+  "$work/bench/jpeg0.json" "$work/bench/jpeg60.json" <<'PY'
 import json, sys
-fp, rq, ins, tr = (json.load(open(f)) for f in sys.argv[1:5])
+fp, rq, ins, tr, dy, jp = (json.load(open(f)) for f in sys.argv[1:7])
+# Compression noise is residual: the JPEG frames' Dynamic-ResQ costs other bit operations than
+# the same frames as decoded.
+assert jp["jpeg_quality"] == 60 and dy["jpeg_quality"] is None, (jp["jpeg_quality"], dy["jpeg_quality"])
+assert jp["gbops_per_frame"] != dy["gbops_per_frame"], (jp["gbops_per_frame"], dy["gbops_per_frame"])
 assert fp["keyframe_latency_ms"] is None and fp["residual_latency_ms"] is None
 assert not fp["change_tracking"] and fp["pixels_read_share"] is None
 for d in (rq, tr):
