@@ -2,7 +2,9 @@
 
 #include <immintrin.h>
 
+#include <bit>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 
 namespace resq {
@@ -54,6 +56,23 @@ inline unsigned lanes_at_least(Vec v, float t) {
 #else
   return static_cast<unsigned>(_mm_movemask_ps(_mm_cmpge_ps(v, _mm_set1_ps(t))));
 #endif
+}
+// Writes the lanes of v whose bit is set in `mask`, in lane order, from p on, and returns how
+// many: a whole vector is stored, so up to kLanes - 1 floats after them are overwritten.
+inline int store_compressed(float* p, Vec v, unsigned mask) {
+#if defined(__AVX512F__)
+  // Compressed in a register, then stored: the compressing store is microcoded on AMD Zen 4.
+  store(p, _mm512_maskz_compress_ps(static_cast<__mmask16>(mask), v));
+#elif defined(__AVX2__) && defined(__BMI2__)
+  // The kept lanes' indices, a byte each, packed to the front: the permutation that compresses.
+  const uint64_t keep = _pdep_u64(mask, 0x0101010101010101ULL) * 0xFF;
+  const uint64_t order = _pext_u64(0x0706050403020100ULL, keep);
+  store(p, _mm256_permutevar8x32_ps(v, _mm256_cvtepu8_epi32(_mm_cvtsi64_si128(static_cast<int64_t>(order)))));
+#else
+  int n = 0;
+  for (unsigned m = mask; m; m &= m - 1) p[n++] = v[std::countr_zero(m)];
+#endif
+  return std::popcount(mask);
 }
 inline float mul_add(float a, float b, float c) {
 #if defined(__FMA__)

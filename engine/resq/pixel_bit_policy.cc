@@ -90,38 +90,32 @@ void PixelBitPolicy::choose(std::span<const float> x, std::span<const float> x_k
   // and the gather of the candidates' residual right after the band's first pass: gathering
   // from whole layers after the pass read them from memory again (most of the gather's time).
   const int64_t band = band_pixels(channels);
-  // The candidates from candidates_[from] on (of one band): their residual, copied in runs of
-  // neighbouring pixels. Runs are short where little moves (1-20 pixels on vtest): whole
-  // vectors of 4 after those of kLanes cost less than a loop with a remainder per run and
-  // channel, and than wide vectors (stores across cache lines); a run's last vector may write
-  // up to 3 values past its end, which the next run overwrites (or the row's padding takes).
-  // Reads stop at the input's end.
+  // The candidates of blocks_ (of one band), candidates_[first] on: their residual, a vector
+  // of pixels at a time compressed to its candidates. Where little moves most blocks hold one
+  // to a few candidates, scattered (JPEG noise): one vector per block and channel costs less
+  // than copying runs of neighbouring candidates. A block's store may write past its last
+  // candidate, which the next block overwrites (or the row's padding takes). Reads stop at
+  // the input's end.
   const auto size = static_cast<int64_t>(x.size());
-  auto gather = [&](size_t from) {
-    runs_.clear();
-    const auto n = static_cast<int64_t>(candidates_.size());
-    for (auto j = static_cast<int64_t>(from); j < n;) {
-      const int64_t p = candidates_[static_cast<size_t>(j)], o = p / inner;
-      int64_t end = j + 1;
-      while (end < n && candidates_[static_cast<size_t>(end)] == p + (end - j) &&
-             (p + (end - j)) % inner != 0)
-        ++end;
-      runs_.push_back({j, o * channels * inner + p - o * inner, end - j});
-      j = end;
-    }
+  auto gather = [&](size_t first) {
     for (int64_t c = 0; c < channels; ++c) {
-      float* dst = residual_.data() + c * stride_;
-      for (const Run& r : runs_) {
-        const int64_t at = c * inner + r.offset;
+      float* to = residual_.data() + c * stride_ + first;
+      for (const Block& b : blocks_) {
+        const int64_t at = c * inner + b.offset;
         const float *xr = x.data() + at, *kr = x_k.data() + at;
-        float* to = dst + r.first;
-        int64_t i = 0;
-        for (; i + kLanes <= r.length && at + i + kLanes <= size; i += kLanes)
-          store(to + i, load(xr + i) - load(kr + i));
-        for (; i < r.length && at + i + 4 <= size; i += 4) store4(to + i, load4(xr + i) - load4(kr + i));
-        for (; i < r.length; ++i) to[i] = xr[i] - kr[i];
+        if (at + kLanes <= size) {
+          to += store_compressed(to, load(xr) - load(kr), b.mask);
+          continue;
+        }
+        for (unsigned m = b.mask; m; m &= m - 1) *to++ = xr[std::countr_zero(m)] - kr[std::countr_zero(m)];
       }
     }
+  };
+  // Adds the candidates of the kLanes pixels from p = o * inner + i on (bit i of `mask`).
+  auto add_block = [&](int64_t o, int64_t p, unsigned mask) {
+    if (!mask) return;
+    blocks_.push_back({o * channels * inner + p - o * inner, mask});
+    for (; mask; mask &= mask - 1) candidates_.push_back(p + std::countr_zero(mask));
   };
   if (zero_first) {
     // ||delta(p)||^2 per pixel; > (tau / ||q(w)||)^2 makes a candidate (same test as Eq. 11's).
@@ -181,30 +175,37 @@ void PixelBitPolicy::choose(std::span<const float> x, std::span<const float> x_k
           squared_residual(xo, ko, channels, inner, b0, b1, first_error_.data() + o * inner);
         times_.read += clock_.lap();
         if (entries == 1) continue;  // every pixel at the one entry
-        const size_t from = candidates_.size();
+        const size_t first = candidates_.size();
+        blocks_.clear();
         int64_t p = o * inner + b0;
         const int64_t end = o * inner + b1;
         for (; in_float && p + kLanes <= end; p += kLanes) {
           const Vec e = load(first_error_f_.data() + p);
           unsigned over = lanes_at_least(e, lo_f);
-          if (over == lanes_at_least(e, past_hi)) {  // none in the margin: these are the candidates
-            for (; over; over &= over - 1) candidates_.push_back(p + std::countr_zero(over));
-            continue;
+          if (over != lanes_at_least(e, past_hi)) {  // a sum in the margin: pixel by pixel
+            over = 0;
+            for (int q = 0; q < kLanes; ++q) over |= static_cast<unsigned>(float_candidate(o, p + q)) << q;
           }
-          for (int64_t q = p; q < p + kLanes; ++q)
-            if (float_candidate(o, q)) candidates_.push_back(q);
+          add_block(o, p, over);
         }
-        for (; p < end; ++p)
-          if (in_float ? float_candidate(o, p) : exact_test(first_error_[static_cast<size_t>(p)]))
-            candidates_.push_back(p);
+        for (; p < end; p += kLanes) {  // the rest, fewer than kLanes pixels at a time
+          unsigned mask = 0;
+          for (int64_t q = p; q < std::min(end, p + kLanes); ++q)
+            if (in_float ? float_candidate(o, q) : exact_test(first_error_[static_cast<size_t>(q)]))
+              mask |= 1u << (q - p);
+          add_block(o, p, mask);
+        }
         times_.test += clock_.lap();
-        gather(from);
+        gather(first);
         times_.gather += clock_.lap();
       }
     });
   } else {
     pixels_read_ = pixels;
-    for (int64_t p = 0; p < pixels; ++p) candidates_.push_back(p);
+    blocks_.clear();
+    for (int64_t o = 0; o < px.outer; ++o)
+      for (int64_t i = 0; i < inner; i += kLanes)
+        add_block(o, o * inner + i, (1u << std::min<int64_t>(kLanes, inner - i)) - 1);
     gather(0);
     times_.gather = clock_.lap();
   }

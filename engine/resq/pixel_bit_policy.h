@@ -64,10 +64,11 @@ class PixelBitPolicy {
   Times times_;
   int64_t pixels_read_ = 0;
   std::vector<int64_t> candidates_;
-  struct Run {  // candidates first .. first + length - 1: neighbouring pixels from `offset` on
-    int64_t first, offset, length;
+  struct Block {  // the candidates among kLanes neighbouring pixels: x's values from `offset` on
+    int64_t offset;
+    unsigned mask;  // bit i: the pixel at offset + i is a candidate
   };
-  std::vector<Run> runs_;
+  std::vector<Block> blocks_;
   std::vector<int> choice_;
   int64_t stride_ = 0;
   std::vector<float> residual_;
