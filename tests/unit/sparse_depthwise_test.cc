@@ -8,19 +8,10 @@
 #include <vector>
 
 #include "engine/resq/receptive_field.h"
+#include "tests/unit/conv_windows.h"
 
 namespace resq {
 namespace {
-
-// pads: top, left, bottom, right (ONNX order for 2-D).
-Window window(int64_t h, int64_t w, int64_t kh, int64_t kw, int64_t stride,
-              std::vector<int64_t> pads, int64_t dilation = 1) {
-  WindowAttrs a;
-  a.strides = {stride, stride};
-  a.pads = std::move(pads);
-  a.dilations = {dilation, dilation};
-  return forward_window(a, {h, w}, {kh, kw});
-}
 
 // Levels at `pixels` (0 elsewhere), summed at their affected outputs by SparseDepthwise, against
 // the direct sum over every tap of every output: equal where reached, untouched elsewhere.
@@ -77,21 +68,13 @@ void check(SparseDepthwise& sd, const Window& w, const std::vector<int64_t>& pix
       }
 }
 
-std::vector<int64_t> random_pixels(const Window& w, size_t count, int seed) {
-  std::mt19937 rng(seed);
-  std::uniform_int_distribution<int64_t> pixel(0, w.in_size() - 1);
-  std::set<int64_t> s;
-  while (s.size() < count) s.insert(pixel(rng));
-  return {s.begin(), s.end()};
-}
-
 TEST(SparseDepthwise, EqualsTheDirectSumsAtTheReachedOutputs) {
   SparseDepthwise sd;
   const std::vector<Window> windows = {
-      window(16, 40, 3, 3, 1, {1, 1, 1, 1}),  // rows wider than a vector, runs to join
-      window(17, 23, 5, 5, 2, {2, 2, 2, 2}),  // stride 2: four phase planes
-      window(9, 12, 3, 3, 2, {0, 1, 1, 0}),   // asymmetric pads
-      window(6, 70, 1, 3, 1, {0, 1, 0, 1}),   // a kernel of neither 9 nor 25 taps
+      conv_window(16, 40, 3, 3, 1, {1, 1, 1, 1}),  // rows wider than a vector, runs to join
+      conv_window(17, 23, 5, 5, 2, {2, 2, 2, 2}),  // stride 2: four phase planes
+      conv_window(9, 12, 3, 3, 2, {0, 1, 1, 0}),   // asymmetric pads
+      conv_window(6, 70, 1, 3, 1, {0, 1, 0, 1}),   // a kernel of neither 9 nor 25 taps
   };
   int seed = 1;
   for (const Window& w : windows)
@@ -108,15 +91,15 @@ TEST(SparseDepthwise, EqualsTheDirectSumsAtTheReachedOutputs) {
 // and are left out of the planes.
 TEST(SparseDepthwise, PixelsNoWindowReads) {
   SparseDepthwise sd;
-  const Window w = window(8, 8, 3, 3, 2, {0, 0, 0, 0});
+  const Window w = conv_window(8, 8, 3, 3, 2, {0, 0, 0, 0});
   ASSERT_EQ(w.out[0], 3);
   check(sd, w, {7, 15, 56, 62, 63, 0}, 3);
   check(sd, w, random_pixels(w, 20, 4), 4);
 }
 
 TEST(SparseDepthwise, FitsUndilatedTwoDimensionalWindowsOnly_n) {
-  EXPECT_TRUE(SparseDepthwise::fits(window(8, 8, 3, 3, 1, {1, 1, 1, 1})));
-  EXPECT_FALSE(SparseDepthwise::fits(window(8, 8, 3, 3, 1, {2, 2, 2, 2}, 2)));
+  EXPECT_TRUE(SparseDepthwise::fits(conv_window(8, 8, 3, 3, 1, {1, 1, 1, 1})));
+  EXPECT_FALSE(SparseDepthwise::fits(conv_window(8, 8, 3, 3, 1, {2, 2, 2, 2}, 2)));
   WindowAttrs a;
   EXPECT_FALSE(SparseDepthwise::fits(forward_window(a, {8}, {3})));
 }

@@ -1,0 +1,48 @@
+// Dynamic-ResQ residual sums of a convolution with few input values per output (the image's
+// first conv: 3 channels x 9 taps), pixel by pixel: each pixel's levels times the taps through
+// which it reaches an output are added to that output's sums. The gathered path instead places
+// the levels in an all-zero image (786 KB for the 256 x 256 RGB input, cold on every frame) and
+// reads each reached output's whole window back from it, mostly zeros, and it turns dense once a
+// group reaches a quarter of the outputs (JPEG noise makes a third of the image's pixels
+// candidates). Here the work follows the pixels, a vector of output channels at a time. Sums of
+// levels are integers, exact in float in any order (float_sums_exact), so the outputs are the
+// gathered GEMM's.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "engine/ops/window.h"
+
+namespace resq {
+
+class ScatterSums {
+ public:
+  // Whether a conv of this window, `groups` and `columns` = input channels x taps is summed here:
+  // 2-D, one group, at most kMaxColumns values an output (wider windows gather into a GEMM).
+  static constexpr int64_t kMaxColumns = 32;
+  static bool fits(const Window& w, int64_t groups, int64_t columns);
+
+  // For each input pixel pixels[j] (increasing; level levels[c * stride + index[j]] in channel
+  // c) and each output position p whose window holds it under tap t: sum_r(p) += level x
+  // weights[(r * channels + c) * taps + t], for every output channel r < m; then, once per
+  // reached output, out[r * positions + p] = scale_affine(sum_r(p), multiplier[r],
+  // out[r * positions + p]).
+  void add(const Window& w, int64_t channels, int64_t m, const float* weights,
+           std::span<const int64_t> pixels, std::span<const int64_t> index, const float* levels,
+           int64_t stride, const float* multiplier, float* out);
+
+ private:
+  struct Span {
+    int64_t first, last;
+  };
+  std::vector<Span> rows_reached_;  // per input row: the output rows whose windows hold it
+  std::vector<Span> cols_reached_;  // the same for columns
+  std::vector<float> taps_;         // [tap][channel][m rounded up to whole vectors]
+  std::vector<int32_t> row_;        // per output position: its row of sums_, -1 when not reached
+  std::vector<int64_t> reached_;    // output positions in the order they were first reached
+  std::vector<float> sums_;         // [reached][m rounded up]
+};
+
+}  // namespace resq
