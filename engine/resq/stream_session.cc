@@ -429,11 +429,12 @@ void StreamSession::sparse_groups(size_t li, const Op& op, std::span<const Tenso
     else
       affected_outputs(win, cw.reach, group_, mark_, outputs_);
     // Many outputs: the dense sums are cheaper than gathering (a depthwise conv's few taps per
-    // output each cost several dense ones to gather: already at 1/16) or than runs (at 1/4: on
-    // the narrow planes of the deep layers a run is one vector).
+    // output each cost several dense ones to gather: already at 1/16; others at 1/4). Runs of
+    // a depthwise conv, eight channels at a time, cost less than its dense sums at any share
+    // (dense from a quarter or a half of the outputs on made some of them up to 30% slower).
     const auto n = static_cast<int64_t>(outputs_.size());
-    const bool dense =
-        !sparse_residuals_ || (!pointwise && (cg == 1 && !depthwise ? 16 : 4) * n > positions);
+    const bool dense = !sparse_residuals_ ||
+                       (!pointwise && !depthwise && (cg == 1 ? 16 : 4) * n > positions);
     if (depthwise && !dense) {
       set_multipliers(li, q, b.res_w, m);
       sparse_depthwise_.place(group_, group_index_, lv, n_cand);

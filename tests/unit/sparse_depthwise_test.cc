@@ -78,7 +78,8 @@ TEST(SparseDepthwise, EqualsTheDirectSumsAtTheReachedOutputs) {
   };
   int seed = 1;
   for (const Window& w : windows)
-    for (size_t count : {size_t{1}, size_t{5}, static_cast<size_t>(w.in_size() / 3)}) {
+    for (size_t count : {size_t{1}, size_t{5}, static_cast<size_t>(w.in_size() / 3),
+                         static_cast<size_t>(w.in_size())}) {  // every pixel: never dense now
       SCOPED_TRACE("window " + std::to_string(w.in[0]) + "x" + std::to_string(w.in[1]) + ", " +
                    std::to_string(count) + " pixels");
       check(sd, w, random_pixels(w, count, seed), seed);  // planes reused: they must be zeros again
