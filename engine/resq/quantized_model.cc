@@ -93,13 +93,17 @@ QuantizedModel::QuantizedModel(std::shared_ptr<const Graph> graph, const Calibra
       }
       double sq = 0;
       for (float v : q.floats()) sq += static_cast<double>(v) * v;
-      layer.weight_norms[bits] = std::sqrt(sq);
+      layer.weight_norms[static_cast<size_t>(bits)] = std::sqrt(sq);
       layer.weights[bits] = std::move(q);
     }
     layer.input_shape = x.meta.shape;
     layer.pixels = pixel_layout(n, x.meta.shape);
     layer.mac_shares = pixel_mac_shares(n, x.meta.shape, w.shape());
     layers_.push_back(std::move(layer));
+  }
+  for (Layer& l : layers_) {  // map nodes keep their place when the maps move
+    for (const auto& [bits, w] : l.weights) l.weight_at[static_cast<size_t>(bits)] = &w;
+    for (const auto& [bits, w] : l.levels) l.levels_at[static_cast<size_t>(bits)] = &w;
   }
 }
 
@@ -116,25 +120,24 @@ int64_t QuantizedModel::total_pixels() const {
 }
 
 const Tensor& QuantizedModel::weight(size_t li, int bits) const {
-  auto it = layers_.at(li).weights.find(bits);
-  if (it == layers_[li].weights.end())
+  const Layer& l = layers_.at(li);
+  if (bits < 0 || bits > 32 || !l.weight_at[static_cast<size_t>(bits)])
     throw std::out_of_range("layer '" + calibration_.layers[li].node + "': no weights at " +
                             std::to_string(bits) + " bits");
-  return it->second;
+  return *l.weight_at[static_cast<size_t>(bits)];
 }
 
 const QuantizedModel::WeightLevels& QuantizedModel::weight_levels(size_t li, int bits) const {
   const Layer& l = layers_.at(li);
-  auto it = l.levels.find(bits);
-  if (it == l.levels.end())
+  if (bits < 0 || bits > 32 || !l.levels_at[static_cast<size_t>(bits)])
     throw std::out_of_range("layer '" + calibration_.layers[li].node + "': no integer weights at " +
                             std::to_string(bits) + " bits");
-  return it->second;
+  return *l.levels_at[static_cast<size_t>(bits)];
 }
 
 double QuantizedModel::weight_norm(size_t li, int bits) const {
   weight(li, bits);  // same error for unknown bits
-  return layers_[li].weight_norms.at(bits);
+  return layers_[li].weight_norms[static_cast<size_t>(bits)];
 }
 
 UniformQuantizer QuantizedModel::key_activation(size_t li, int bits) const {

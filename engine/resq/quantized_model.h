@@ -3,6 +3,7 @@
 // stream sessions use one QuantizedModel concurrently.
 #pragma once
 
+#include <array>
 #include <map>
 #include <memory>
 #include <optional>
@@ -87,8 +88,12 @@ class QuantizedModel {
   std::vector<int64_t> macs_;
   struct Layer {
     std::map<int, Tensor> weights;  // by bits
-    std::map<int, double> weight_norms;
+    std::array<double, 33> weight_norms{};  // by bits
     std::map<int, WeightLevels> levels;  // by bits <= 8, integer-form layers only
+    // The same by bits 0-32 (nullptr where there are none): a frame's lookups then read one
+    // cache line instead of walking map nodes that the activations have evicted by then.
+    std::array<const Tensor*, 33> weight_at{};
+    std::array<const WeightLevels*, 33> levels_at{};
     int out_channel_axis = -1;           // -1: no integer form
     std::optional<ConvWindow> conv_window;
     std::optional<Shape> transpose_tile;

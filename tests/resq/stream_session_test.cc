@@ -46,6 +46,32 @@ TEST(StreamSession, CalibrationCoversEveryLinearLayer) {
   }
 }
 
+// The model's weights by bits: every calibrated width, integer levels up to 8 bits only, and an
+// error naming the layer for any other width (in range or not).
+TEST(QuantizedModel, WeightsByBitsAndUnknownWidths_n) {
+  Fixture& f = fixture();
+  const QuantizedModel& m = *f.model;
+  for (int bits : {2, 4, 8, 16, 32}) {
+    EXPECT_GT(m.weight(0, bits).numel(), 0) << bits;
+    EXPECT_GT(m.weight_norm(0, bits), 0.0) << bits;
+  }
+  EXPECT_EQ(m.weight(0, 32).floats()[0], f.graph->values[static_cast<size_t>(
+                                             f.graph->nodes[m.linear_nodes()[0]].inputs[1])]
+                                             .constant->floats()[0]);
+  EXPECT_EQ(m.weight_levels(0, 8).levels.numel(), m.weight(0, 8).numel());
+  for (int bits : {-1, 0, 1, 9, 12, 33, 64}) {
+    try {
+      m.weight(0, bits);
+      ADD_FAILURE() << bits << " bits accepted";
+    } catch (const std::out_of_range& e) {
+      EXPECT_NE(std::string(e.what()).find("layer 'conv2d'"), std::string::npos) << e.what();
+    }
+    EXPECT_THROW(m.weight_norm(0, bits), std::out_of_range) << bits;
+  }
+  EXPECT_THROW(m.weight_levels(0, 16), std::out_of_range);
+  EXPECT_THROW(m.weight_levels(0, 33), std::out_of_range);
+}
+
 TEST(StreamSession, ResQAt32BitsEqualsFp32) {
   Fixture& f = fixture();
   StreamSession fp32(f.model, config("fp32"));
