@@ -67,7 +67,8 @@ inline int store_compressed(float* p, Vec v, unsigned mask) {
   // The kept lanes' indices, a byte each, packed to the front: the permutation that compresses.
   const uint64_t keep = _pdep_u64(mask, 0x0101010101010101ULL) * 0xFF;
   const uint64_t order = _pext_u64(0x0706050403020100ULL, keep);
-  store(p, _mm256_permutevar8x32_ps(v, _mm256_cvtepu8_epi32(_mm_cvtsi64_si128(static_cast<int64_t>(order)))));
+  const __m256i index = _mm256_cvtepu8_epi32(_mm_cvtsi64_si128(static_cast<int64_t>(order)));
+  store(p, _mm256_permutevar8x32_ps(v, index));
 #else
   int n = 0;
   for (unsigned m = mask; m; m &= m - 1) p[n++] = v[std::countr_zero(m)];

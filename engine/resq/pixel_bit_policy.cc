@@ -107,7 +107,10 @@ void PixelBitPolicy::choose(std::span<const float> x, std::span<const float> x_k
           to += store_compressed(to, load(xr) - load(kr), b.mask);
           continue;
         }
-        for (unsigned m = b.mask; m; m &= m - 1) *to++ = xr[std::countr_zero(m)] - kr[std::countr_zero(m)];
+        for (unsigned m = b.mask; m; m &= m - 1) {
+          const int i = std::countr_zero(m);
+          *to++ = xr[i] - kr[i];
+        }
       }
     }
   };
@@ -184,7 +187,8 @@ void PixelBitPolicy::choose(std::span<const float> x, std::span<const float> x_k
           unsigned over = lanes_at_least(e, lo_f);
           if (over != lanes_at_least(e, past_hi)) {  // a sum in the margin: pixel by pixel
             over = 0;
-            for (int q = 0; q < kLanes; ++q) over |= static_cast<unsigned>(float_candidate(o, p + q)) << q;
+            for (int q = 0; q < kLanes; ++q)
+              over |= static_cast<unsigned>(float_candidate(o, p + q)) << q;
           }
           add_block(o, p, over);
         }

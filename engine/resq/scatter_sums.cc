@@ -23,7 +23,8 @@ void ScatterSums::add(const Window& w, int64_t channels, int64_t m, const float*
   for (int64_t r = 0; r < m; ++r)
     for (int64_t c = 0; c < channels; ++c)
       for (int64_t t = 0; t < taps; ++t)
-        taps_[static_cast<size_t>((t * channels + c) * mp + r)] = weights[(r * channels + c) * taps + t];
+        taps_[static_cast<size_t>((t * channels + c) * mp + r)] =
+            weights[(r * channels + c) * taps + t];
   if (row_.size() != static_cast<size_t>(positions)) row_.assign(static_cast<size_t>(positions), -1);
   reached_.clear();
   sums_.clear();
@@ -69,7 +70,8 @@ void ScatterSums::add(const Window& w, int64_t channels, int64_t m, const float*
         const float* tw = taps_.data() + (ky * kw + kx) * channels * mp;
         for (int64_t r = 0; r < mp; r += kLanes) {
           Vec s = load(sum + r);
-          for (int64_t c = 0; c < channels; ++c) s = mul_add(lv[c * stride], load(tw + c * mp + r), s);
+          for (int64_t c = 0; c < channels; ++c)
+            s = mul_add(lv[c * stride], load(tw + c * mp + r), s);
           store(sum + r, s);
         }
       }

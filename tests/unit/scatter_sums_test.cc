@@ -39,7 +39,8 @@ void check(ScatterSums& ss, const Window& w, const std::vector<int64_t>& pixels,
   for (float& k : weights) k = static_cast<float>(weight(rng));
   std::vector<float> multiplier(static_cast<size_t>(m));
   for (size_t r = 0; r < multiplier.size(); ++r)
-    multiplier[r] = std::ldexp(1.0f + 0.25f * static_cast<float>(r % 4), -static_cast<int>(r % 5) - 10);
+    multiplier[r] =
+        std::ldexp(1.0f + 0.25f * static_cast<float>(r % 4), -static_cast<int>(r % 5) - 10);
   std::vector<float> out(static_cast<size_t>(m * P));
   for (float& o : out) o = value(rng);
   const std::vector<float> before = out;
@@ -67,7 +68,8 @@ void check(ScatterSums& ss, const Window& w, const std::vector<int64_t>& pixels,
       for (int64_t r = 0; r < m; ++r) {
         const auto at = static_cast<size_t>(r * P + oy * w.out[1] + ox);
         const float sum = static_cast<float>(sums[static_cast<size_t>(r)]);  // an exact integer
-        const float want = reached ? std::fma(sum, multiplier[static_cast<size_t>(r)], before[at]) : before[at];
+        const float want =
+            reached ? std::fma(sum, multiplier[static_cast<size_t>(r)], before[at]) : before[at];
         ASSERT_EQ(out[at], want) << "output channel " << r << " (" << oy << ", " << ox << ")";
       }
     }
