@@ -192,7 +192,8 @@ void PixelBitPolicy::choose(std::span<const float> x, std::span<const float> x_k
           }
           add_block(o, p, over);
         }
-        for (; p < end; p += kLanes) {  // the rest, fewer than kLanes pixels at a time
+        // The rest (every pixel when the sums are in double), kLanes pixels a block.
+        for (; p < end; p += kLanes) {
           unsigned mask = 0;
           for (int64_t q = p; q < std::min(end, p + kLanes); ++q)
             if (in_float ? float_candidate(o, q) : exact_test(first_error_[static_cast<size_t>(q)]))

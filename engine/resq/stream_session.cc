@@ -390,7 +390,9 @@ void StreamSession::scale_add(size_t li, const Tensor& acc, const UniformQuantiz
 // placed in an all-zero image, the affected outputs' receptive fields gathered into columns and
 // multiplied, and their scaled sums added onto z_k. Pixels at 0 bits cost nothing beyond the copy
 // of z_k. A group that reaches most outputs runs the dense sums instead (cheaper there; the same
-// outputs, as only sums of zeros differ).
+// outputs, as only sums of zeros differ). Convs with few values a window add each pixel's
+// products where it reaches (ScatterSums), depthwise convs sum runs of reached outputs
+// (SparseDepthwise): neither builds an image to gather from.
 void StreamSession::sparse_groups(size_t li, const Op& op, std::span<const Tensor* const> in,
                                   const Tensor& z_k, Tensor& y, const ChangeMask* region) {
   const BitConfig& b = active_.bits;
@@ -435,7 +437,7 @@ void StreamSession::sparse_groups(size_t li, const Op& op, std::span<const Tenso
     const auto n = static_cast<int64_t>(outputs_.size());
     const bool dense = !sparse_residuals_ ||
                        (!pointwise && !depthwise && (cg == 1 ? 16 : 4) * n > positions);
-    if (depthwise && !dense) {
+    if (depthwise) {
       set_multipliers(li, q, b.res_w, m);
       sparse_depthwise_.place(group_, group_index_, lv, n_cand);
       sparse_depthwise_.add_sums(outputs_, w.levels.f32(), multipliers_.data(), y.f32());
