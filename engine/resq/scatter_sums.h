@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "engine/ops/window.h"
+#include "engine/resq/receptive_field.h"
 
 namespace resq {
 
@@ -24,25 +25,24 @@ class ScatterSums {
   static constexpr int64_t kMaxColumns = 32;
   static bool fits(const Window& w, int64_t groups, int64_t columns);
 
+  // The layer's weights, weights[(r * channels + c) * taps + t] for output channel r < m, input
+  // channel c and tap t; once per layer, before add() for each of its groups.
+  void set_weights(const float* weights, int64_t channels, int64_t m, int64_t taps);
+
   // For each input pixel pixels[j] (increasing; level levels[c * stride + index[j]] in channel
-  // c) and each output position p whose window holds it under tap t: sum_r(p) += level x
-  // weights[(r * channels + c) * taps + t], for every output channel r < m; then, once per
-  // reached output, out[r * positions + p] = scale_affine(sum_r(p), multiplier[r],
-  // out[r * positions + p]).
-  void add(const Window& w, int64_t channels, int64_t m, const float* weights,
-           std::span<const int64_t> pixels, std::span<const int64_t> index, const float* levels,
-           int64_t stride, const float* multiplier, float* out);
+  // c) and each output position p whose window holds it under tap t (`reach` = TapReach(w)):
+  // sum_r(p) += level x weight(r, c, t), for every output channel r; then, once per reached
+  // output, out[r * positions + p] = scale_affine(sum_r(p), multiplier[r], out[r * positions + p]).
+  void add(const Window& w, const TapReach& reach, std::span<const int64_t> pixels,
+           std::span<const int64_t> index, const float* levels, int64_t stride,
+           const float* multiplier, float* out);
 
  private:
-  struct Span {
-    int64_t first, last;
-  };
-  std::vector<Span> rows_reached_;  // per input row: the output rows whose windows hold it
-  std::vector<Span> cols_reached_;  // the same for columns
-  std::vector<float> taps_;         // [tap][channel][m rounded up to whole vectors]
-  std::vector<int32_t> row_;        // per output position: its row of sums_, -1 when not reached
-  std::vector<int64_t> reached_;    // output positions in the order they were first reached
-  std::vector<float> sums_;         // [reached][m rounded up]
+  int64_t channels_ = 0, m_ = 0, mp_ = 0;  // mp_: m rounded up to whole vectors
+  std::vector<float> taps_;        // [tap][channel][mp_], zeros past m
+  std::vector<int32_t> row_;       // per output position: its row of sums_, -1 when not reached
+  std::vector<int64_t> reached_;   // output positions in the order they were first reached
+  std::vector<float> sums_;        // [reached][mp_]
 };
 
 }  // namespace resq

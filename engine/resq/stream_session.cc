@@ -411,14 +411,15 @@ void StreamSession::sparse_groups(size_t li, const Op& op, std::span<const Tenso
   if (depthwise) sparse_depthwise_.reset(win, c_in);
   const bool few_columns =
       sparse_residuals_ && !pointwise && ScatterSums::fits(win, cw.group, c_in * taps);
+  if (few_columns) scatter_sums_.set_weights(w.levels.f32(), c_in, m, taps);
   for (size_t k = 0; k < pool_q_.size(); ++k) {
     const UniformQuantizer& q = *pool_q_[k];
     if (q.bits() == 0 || !collect_group(k)) continue;
     const float* lv = policy_.levels(k);
     if (few_columns && float_sums_exact(c_in * taps, q.bits(), b.res_w)) {
       set_multipliers(li, q, b.res_w, m);
-      scatter_sums_.add(win, c_in, m, w.levels.f32(), group_, group_index_, lv, n_cand,
-                        multipliers_.data(), y.f32());
+      scatter_sums_.add(win, cw.reach, group_, group_index_, lv, n_cand, multipliers_.data(),
+                        y.f32());
       continue;
     }
     auto place = [&](float* image) {

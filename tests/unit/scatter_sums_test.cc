@@ -44,8 +44,8 @@ void check(ScatterSums& ss, const Window& w, const std::vector<int64_t>& pixels,
   std::vector<float> out(static_cast<size_t>(m * P));
   for (float& o : out) o = value(rng);
   const std::vector<float> before = out;
-  ss.add(w, channels, m, weights.data(), pixels, index, levels.data(), stride, multiplier.data(),
-         out.data());
+  ss.set_weights(weights.data(), channels, m, taps);
+  ss.add(w, TapReach(w), pixels, index, levels.data(), stride, multiplier.data(), out.data());
 
   const std::set<int64_t> at_pixels(pixels.begin(), pixels.end());
   for (int64_t oy = 0; oy < w.out[0]; ++oy)
