@@ -12,7 +12,6 @@
 namespace resq {
 namespace {
 
-constexpr int kWeightBits[] = {2, 3, 4, 5, 6, 7, 8, 16, 32};
 
 UniformQuantizer from_table(const std::map<int, double>& clips, int bits, const std::string& node,
                             const char* role) {
@@ -81,7 +80,8 @@ QuantizedModel::QuantizedModel(std::shared_ptr<const Graph> graph, const Calibra
     const bool float_op_faster =
         n.op_type == "Conv" &&
         conv_reads_tap_rows(w.shape()[1], Shape(w.shape().begin() + 2, w.shape().end()));
-    for (int bits : kWeightBits) {
+    for (size_t slot = 0; slot < kWidths; ++slot) {
+      const int bits = kWeightBits[slot];
       // 32 bits are the float weights themselves, so W32A32 runs exactly as fp32.
       QuantizedWeight qw;
       if (bits != 32) qw = quantize_weight(w, bits, g, axis.value_or(0));
@@ -89,21 +89,17 @@ QuantizedModel::QuantizedModel(std::shared_ptr<const Graph> graph, const Calibra
       if (bits <= 8 && layer.out_channel_axis >= 0) {
         std::optional<IntegerConv> conv;
         if (!float_op_faster) conv = IntegerConv::make(n, x.meta.shape, qw.levels);
-        layer.levels[bits] = {std::move(qw.levels), std::move(qw.scales), std::move(conv)};
+        layer.levels[slot] = WeightLevels{std::move(qw.levels), std::move(qw.scales), std::move(conv)};
       }
       double sq = 0;
       for (float v : q.floats()) sq += static_cast<double>(v) * v;
-      layer.weight_norms[static_cast<size_t>(bits)] = std::sqrt(sq);
-      layer.weights[bits] = std::move(q);
+      layer.weight_norms[slot] = std::sqrt(sq);
+      layer.weights[slot] = std::move(q);
     }
     layer.input_shape = x.meta.shape;
     layer.pixels = pixel_layout(n, x.meta.shape);
     layer.mac_shares = pixel_mac_shares(n, x.meta.shape, w.shape());
     layers_.push_back(std::move(layer));
-  }
-  for (Layer& l : layers_) {  // map nodes keep their place when the maps move
-    for (const auto& [bits, w] : l.weights) l.weight_at[static_cast<size_t>(bits)] = &w;
-    for (const auto& [bits, w] : l.levels) l.levels_at[static_cast<size_t>(bits)] = &w;
   }
 }
 
@@ -119,25 +115,32 @@ int64_t QuantizedModel::total_pixels() const {
   return total;
 }
 
+size_t QuantizedModel::width_slot(int bits) {
+  return static_cast<size_t>(std::find(kWeightBits.begin(), kWeightBits.end(), bits) -
+                             kWeightBits.begin());
+}
+
 const Tensor& QuantizedModel::weight(size_t li, int bits) const {
   const Layer& l = layers_.at(li);
-  if (bits < 0 || bits > 32 || !l.weight_at[static_cast<size_t>(bits)])
+  const size_t slot = width_slot(bits);
+  if (slot == kWidths)
     throw std::out_of_range("layer '" + calibration_.layers[li].node + "': no weights at " +
                             std::to_string(bits) + " bits");
-  return *l.weight_at[static_cast<size_t>(bits)];
+  return *l.weights[slot];
 }
 
 const QuantizedModel::WeightLevels& QuantizedModel::weight_levels(size_t li, int bits) const {
   const Layer& l = layers_.at(li);
-  if (bits < 0 || bits > 32 || !l.levels_at[static_cast<size_t>(bits)])
+  const size_t slot = width_slot(bits);
+  if (slot == kWidths || !l.levels[slot])
     throw std::out_of_range("layer '" + calibration_.layers[li].node + "': no integer weights at " +
                             std::to_string(bits) + " bits");
-  return *l.levels_at[static_cast<size_t>(bits)];
+  return *l.levels[slot];
 }
 
 double QuantizedModel::weight_norm(size_t li, int bits) const {
   weight(li, bits);  // same error for unknown bits
-  return layers_[li].weight_norms[static_cast<size_t>(bits)];
+  return layers_[li].weight_norms[width_slot(bits)];
 }
 
 UniformQuantizer QuantizedModel::key_activation(size_t li, int bits) const {

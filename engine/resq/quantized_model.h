@@ -86,14 +86,16 @@ class QuantizedModel {
   std::vector<size_t> linear_nodes_;
   std::map<size_t, size_t> linear_index_;
   std::vector<int64_t> macs_;
+  // The widths every layer's weights are quantized to. A layer keeps them in arrays in this
+  // order: a frame's lookups read one cache line, not map nodes the activations have evicted.
+  static constexpr std::array<int, 9> kWeightBits = {2, 3, 4, 5, 6, 7, 8, 16, 32};
+  static constexpr size_t kWidths = kWeightBits.size();
+  // Position of `bits` in kWeightBits; kWidths when it is not a weight width.
+  static size_t width_slot(int bits);
   struct Layer {
-    std::map<int, Tensor> weights;  // by bits
-    std::array<double, 33> weight_norms{};  // by bits
-    std::map<int, WeightLevels> levels;  // by bits <= 8, integer-form layers only
-    // The same by bits 0-32 (nullptr where there are none): a frame's lookups then read one
-    // cache line instead of walking map nodes that the activations have evicted by then.
-    std::array<const Tensor*, 33> weight_at{};
-    std::array<const WeightLevels*, 33> levels_at{};
+    std::array<std::optional<Tensor>, kWidths> weights;
+    std::array<double, kWidths> weight_norms{};
+    std::array<std::optional<WeightLevels>, kWidths> levels;  // <= 8 bits, integer-form layers
     int out_channel_axis = -1;           // -1: no integer form
     std::optional<ConvWindow> conv_window;
     std::optional<Shape> transpose_tile;
