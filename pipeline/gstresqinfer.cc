@@ -129,8 +129,8 @@ static void post_stats_message(GstResQInfer* self, const GstResQMeta& meta, GstC
       "bops", G_TYPE_DOUBLE, meta.bops, "policy-bops", G_TYPE_DOUBLE, meta.policy_bops, "bops-fp32",
       G_TYPE_DOUBLE, meta.bops_fp32, "bops-w8a8", G_TYPE_DOUBLE, meta.bops_w8a8, "latency-ms",
       G_TYPE_DOUBLE, meta.latency_ms, "cpu-ms", G_TYPE_DOUBLE, meta.cpu_ms, "pixels-per-bits",
-      GST_TYPE_STRUCTURE, pixels, "frames", G_TYPE_UINT64, frames, "keyframes", G_TYPE_UINT64, keyframes, "bops-saved-ratio",
-      G_TYPE_DOUBLE, saved, nullptr);
+      GST_TYPE_STRUCTURE, pixels, "frames", G_TYPE_UINT64, frames, "keyframes", G_TYPE_UINT64,
+      keyframes, "bops-saved-ratio", G_TYPE_DOUBLE, saved, nullptr);
   gst_structure_free(pixels);
   gst_element_post_message(GST_ELEMENT(self), gst_message_new_element(GST_OBJECT(self), s));
 }

@@ -26,15 +26,6 @@ inline Vec load(const float* p) {
 }
 inline void store(float* p, Vec v) { std::memcpy(p, &v, sizeof v); }
 
-// Four floats, for short rows where a whole Vec would cross more cache lines than it fills.
-using Vec4 = float __attribute__((vector_size(4 * sizeof(float))));
-inline Vec4 load4(const float* p) {
-  Vec4 v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-inline void store4(float* p, Vec4 v) { std::memcpy(p, &v, sizeof v); }
-
 // a * b + c rounded once where the CPU has FMA. Spelled out because GCC's Zen tuning leaves
 // some multiply-add chains as a multiply and an add, and which ones depends on the loop's shape:
 // the same sum would round differently in a block and in a tail, or in two callers.

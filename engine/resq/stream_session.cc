@@ -434,7 +434,7 @@ void StreamSession::sparse_groups(size_t li, const Op& op, std::span<const Tenso
     // Many outputs: the dense sums are cheaper than gathering (a depthwise conv's few taps per
     // output each cost several dense ones to gather: already at 1/16; others at 1/4). Runs of
     // a depthwise conv, eight channels at a time, cost less than its dense sums at any share
-    // (dense from a quarter or a half of the outputs on made some of them up to 30% slower).
+    // (dense from a quarter or a half of the outputs on took some of them up to 1.4x as long).
     const auto n = static_cast<int64_t>(outputs_.size());
     const bool dense = !sparse_residuals_ ||
                        (!pointwise && !depthwise && (cg == 1 ? 16 : 4) * n > positions);
