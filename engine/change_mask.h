@@ -22,7 +22,9 @@ class ChangeMask {
   int64_t height() const { return height_; }
   int64_t width() const { return width_; }
   int64_t pixels() const { return height_ * width_; }
-  bool test(int64_t y, int64_t x) const { return bits_[static_cast<size_t>(y * width_ + x)]; }
+  bool test(int64_t y, int64_t x) const {
+    return (words_[static_cast<size_t>(y * row_words_ + x / 64)] >> (x % 64)) & 1;
+  }
   // Sets rows [y0, y1) x columns [x0, x1), clipped to the plane.
   void set(int64_t y0, int64_t y1, int64_t x0, int64_t x1);
   void set_all();
@@ -81,8 +83,10 @@ class ChangeMask {
   // The runs of set pixels, found once after the last change.
   const std::vector<Run>& runs() const;
 
-  int64_t height_ = 1, width_ = 1, count_ = 0;
-  std::vector<uint8_t> bits_ = std::vector<uint8_t>(1, 0);
+  // A bit per pixel, each row starting a word: a rectangle is a few word ORs per row, and a union
+  // or a run search takes 64 pixels at a time.
+  int64_t height_ = 1, width_ = 1, row_words_ = 1, count_ = 0;
+  std::vector<uint64_t> words_ = std::vector<uint64_t>(1, 0);
   mutable std::vector<Run> runs_;
   mutable bool runs_valid_ = false;
 };

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdint>
+#include <random>
 #include <stdexcept>
 #include <string>
 #include <tuple>
@@ -73,6 +76,53 @@ TEST(ChangeMask, UniteAddsPixels) {
   a.unite(b);
   EXPECT_EQ(a.count(), 3);
   EXPECT_EQ(runs(a), (Runs{{0, 0, 2}, {1, 1, 2}}));
+}
+
+// Rectangles and unions on planes whose rows end inside, at and past a 64-pixel word, against a
+// byte per pixel: the same set pixels, count and runs.
+TEST(ChangeMask, MatchesAPixelByPixelMaskAcrossWordEdges) {
+  std::mt19937 rng(7);
+  for (int64_t width : {1, 5, 63, 64, 65, 128, 130, 200}) {
+    SCOPED_TRACE("width " + std::to_string(width));
+    const int64_t height = 6;
+    ChangeMask a({1, 2, height, width}, false), b({1, 3, height, width}, false);
+    std::vector<uint8_t> ref_a(static_cast<size_t>(height * width)), ref_b(ref_a.size());
+    auto paint = [&](ChangeMask& m, std::vector<uint8_t>& ref) {
+      std::uniform_int_distribution<int64_t> ys(-2, height + 1), xs(-3, width + 2);
+      int64_t y0 = ys(rng), y1 = ys(rng), x0 = xs(rng), x1 = xs(rng);
+      if (x1 < x0) std::swap(x0, x1);
+      m.set(y0, y1, x0, x1);  // y1 < y0 sets nothing
+      for (int64_t y = std::max<int64_t>(y0, 0); y < std::min(y1, height); ++y)
+        for (int64_t x = std::max<int64_t>(x0, 0); x < std::min(x1, width); ++x)
+          ref[static_cast<size_t>(y * width + x)] = 1;
+    };
+    auto check = [&](const ChangeMask& m, const std::vector<uint8_t>& ref) {
+      Runs want;
+      int64_t count = 0;
+      for (int64_t y = 0; y < height; ++y)
+        for (int64_t x = 0; x < width; ++x) {
+          const bool on = ref[static_cast<size_t>(y * width + x)];
+          ASSERT_EQ(m.test(y, x), on) << y << ", " << x;
+          count += on;
+          if (on && (x == 0 || !ref[static_cast<size_t>(y * width + x - 1)]))
+            want.emplace_back(y, x, x + 1);
+          else if (on)
+            std::get<2>(want.back()) = x + 1;
+        }
+      EXPECT_EQ(m.count(), count);
+      EXPECT_EQ(runs(m), want);
+    };
+    for (int round = 0; round < 20; ++round) {
+      paint(a, ref_a);
+      paint(b, ref_b);
+      check(a, ref_a);
+      a.unite(b);
+      for (size_t i = 0; i < ref_a.size(); ++i) ref_a[i] |= ref_b[i];
+      check(a, ref_a);
+    }
+    a.set_all();
+    check(a, std::vector<uint8_t>(ref_a.size(), 1));
+  }
 }
 
 TEST(ChangeMask, UniteOfOtherPlane_n) {
