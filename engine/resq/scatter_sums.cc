@@ -1,5 +1,7 @@
 #include "engine/resq/scatter_sums.h"
 
+#include <algorithm>
+
 #include "engine/ops/epilogue.h"
 #include "engine/ops/float_vec.h"
 
@@ -10,6 +12,7 @@ bool ScatterSums::fits(const Window& w, int64_t groups, int64_t columns) {
 }
 
 void ScatterSums::set_weights(const float* weights, int64_t channels, int64_t m, int64_t taps) {
+  depthwise_ = false;
   channels_ = channels;
   m_ = m;
   mp_ = (m + kLanes - 1) / kLanes * kLanes;
@@ -20,6 +23,16 @@ void ScatterSums::set_weights(const float* weights, int64_t channels, int64_t m,
       for (int64_t t = 0; t < taps; ++t)
         taps_[static_cast<size_t>((t * channels + c) * mp_ + r)] =
             weights[(r * channels + c) * taps + t];
+}
+
+void ScatterSums::set_depthwise_weights(const float* weights, int64_t channels, int64_t taps) {
+  depthwise_ = true;
+  channels_ = m_ = channels;
+  mp_ = (channels + kLanes - 1) / kLanes * kLanes;
+  taps_.assign(static_cast<size_t>(taps * mp_), 0.0f);
+  for (int64_t c = 0; c < channels; ++c)
+    for (int64_t t = 0; t < taps; ++t) taps_[static_cast<size_t>(t * mp_ + c)] = weights[c * taps + t];
+  pixel_.assign(static_cast<size_t>(mp_), 0.0f);
 }
 
 void ScatterSums::add(const Window& w, const TapReach& reach, std::span<const int64_t> pixels,
@@ -36,6 +49,8 @@ void ScatterSums::add(const Window& w, const TapReach& reach, std::span<const in
     for (; pixels[j] >= row_start + in_w; row_start += in_w) ++iy;
     const int64_t ix = pixels[j] - row_start;
     const float* lv = levels + index[j];
+    if (depthwise_)  // the channels side by side, as the sums hold them
+      for (int64_t c = 0; c < channels_; ++c) pixel_[static_cast<size_t>(c)] = lv[c * stride];
     for (int64_t ky = 0; ky < kh; ++ky) {
       const int64_t oy = reach.rows[static_cast<size_t>(iy * kh + ky)];
       if (oy < 0) continue;
@@ -50,6 +65,12 @@ void ScatterSums::add(const Window& w, const TapReach& reach, std::span<const in
           sums_.resize(sums_.size() + static_cast<size_t>(mp_), 0.0f);
         }
         float* sum = sums_.data() + row * mp_;
+        if (depthwise_) {
+          const float* tw = taps_.data() + (ky * kw + kx) * mp_;
+          for (int64_t r = 0; r < mp_; r += kLanes)  // integer products and sums: exact
+            store(sum + r, load(pixel_.data() + r) * load(tw + r) + load(sum + r));
+          continue;
+        }
         const float* tw = taps_.data() + (ky * kw + kx) * channels_ * mp_;
         for (int64_t r = 0; r < mp_; r += kLanes) {
           Vec s = load(sum + r);
@@ -62,13 +83,18 @@ void ScatterSums::add(const Window& w, const TapReach& reach, std::span<const in
   }
   // Plane by plane: the reached outputs, in about increasing order, are then near each other
   // (output by output, each of the m planes' lines would wait on memory).
+  // In blocks of outputs whose sums stay in L1 while every plane takes its share.
   const auto n = static_cast<int64_t>(reached_.size());
-  for (int64_t r = 0; r < m_; ++r) {
-    float* plane = out + r * positions;
-    const float* sum = sums_.data() + r;
-    for (int64_t i = 0; i < n; ++i) {
-      const int64_t p = reached_[static_cast<size_t>(i)];
-      plane[p] = scale_affine(sum[i * mp_], multiplier[r], plane[p]);
+  const int64_t block = std::max<int64_t>(16, 8192 / mp_);
+  for (int64_t i0 = 0; i0 < n; i0 += block) {
+    const int64_t i1 = std::min(n, i0 + block);
+    for (int64_t r = 0; r < m_; ++r) {
+      float* plane = out + r * positions;
+      const float* sum = sums_.data() + r;
+      for (int64_t i = i0; i < i1; ++i) {
+        const int64_t p = reached_[static_cast<size_t>(i)];
+        plane[p] = scale_affine(sum[i * mp_], multiplier[r], plane[p]);
+      }
     }
   }
   for (int64_t p : reached_) row_[static_cast<size_t>(p)] = -1;

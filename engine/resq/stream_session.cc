@@ -12,7 +12,6 @@
 #include "engine/ops/conv.h"
 #include "engine/ops/gemm.h"
 #include "engine/resq/receptive_field.h"
-#include "engine/resq/sparse_depthwise.h"
 
 namespace resq {
 namespace {
@@ -390,9 +389,8 @@ void StreamSession::scale_add(size_t li, const Tensor& acc, const UniformQuantiz
 // placed in an all-zero image, the affected outputs' receptive fields gathered into columns and
 // multiplied, and their scaled sums added onto z_k. Pixels at 0 bits cost nothing beyond the copy
 // of z_k. A group that reaches most outputs runs the dense sums instead (cheaper there; the same
-// outputs, as only sums of zeros differ). Convs with few values a window add each pixel's
-// products where it reaches (ScatterSums), depthwise convs sum runs of reached outputs
-// (SparseDepthwise): neither builds an image to gather from.
+// outputs, as only sums of zeros differ). Convs with few values a window and depthwise convs
+// add each pixel's products where it reaches (ScatterSums): no image to gather from.
 void StreamSession::sparse_groups(size_t li, const Op& op, std::span<const Tensor* const> in,
                                   const Tensor& z_k, Tensor& y, const ChangeMask* region) {
   const BitConfig& b = active_.bits;
@@ -405,18 +403,20 @@ void StreamSession::sparse_groups(size_t li, const Op& op, std::span<const Tenso
   const std::vector<int64_t>& cand = policy_.candidates();
   const auto n_cand = static_cast<int64_t>(cand.size());
   start_from(z_k, y, region);
-  // A depthwise conv sums runs of reached outputs over phase planes of the levels: no gather.
-  const bool depthwise =
-      sparse_residuals_ && cw.group == c_in && m == c_in && SparseDepthwise::fits(win);
-  if (depthwise) sparse_depthwise_.reset(win, c_in);
+  const bool depthwise = sparse_residuals_ && !pointwise && cw.group == c_in && m == c_in &&
+                         ScatterSums::fits_depthwise(win);
   const bool few_columns =
       sparse_residuals_ && !pointwise && ScatterSums::fits(win, cw.group, c_in * taps);
-  if (few_columns) scatter_sums_.set_weights(w.levels.f32(), c_in, m, taps);
+  if (depthwise)
+    scatter_sums_.set_depthwise_weights(w.levels.f32(), c_in, taps);
+  else if (few_columns)
+    scatter_sums_.set_weights(w.levels.f32(), c_in, m, taps);
   for (size_t k = 0; k < pool_q_.size(); ++k) {
     const UniformQuantizer& q = *pool_q_[k];
     if (q.bits() == 0 || !collect_group(k)) continue;
     const float* lv = policy_.levels(k);
-    if (few_columns && float_sums_exact(c_in * taps, q.bits(), b.res_w)) {
+    if ((depthwise && float_sums_exact(taps, q.bits(), b.res_w)) ||
+        (few_columns && float_sums_exact(c_in * taps, q.bits(), b.res_w))) {
       set_multipliers(li, q, b.res_w, m);
       scatter_sums_.add(win, cw.reach, group_, group_index_, lv, n_cand, multipliers_.data(),
                         y.f32());
@@ -431,20 +431,10 @@ void StreamSession::sparse_groups(size_t li, const Op& op, std::span<const Tenso
       outputs_ = group_;
     else
       affected_outputs(win, cw.reach, group_, mark_, outputs_);
-    // Many outputs: the dense sums are cheaper than gathering (a depthwise conv's few taps per
-    // output each cost several dense ones to gather: already at 1/16; others at 1/4). Runs of
-    // a depthwise conv, eight channels at a time, cost less than its dense sums at any share
-    // (dense from a quarter or a half of the outputs on took some of them up to 1.4x as long).
+    // Many outputs: the dense sums are cheaper than gathering (a grouped conv's few taps per
+    // output each cost several dense ones to gather: already at 1/16; others at 1/4).
     const auto n = static_cast<int64_t>(outputs_.size());
-    const bool dense = !sparse_residuals_ ||
-                       (!pointwise && !depthwise && (cg == 1 ? 16 : 4) * n > positions);
-    if (depthwise) {
-      set_multipliers(li, q, b.res_w, m);
-      sparse_depthwise_.place(group_, group_index_, lv, n_cand);
-      sparse_depthwise_.add_sums(outputs_, w.levels.f32(), multipliers_.data(), y.f32());
-      sparse_depthwise_.clear();
-      continue;
-    }
+    const bool dense = !sparse_residuals_ || (!pointwise && (cg == 1 ? 16 : 4) * n > positions);
     if (dense) {
       std::fill(activation_.floats().begin(), activation_.floats().end(), 0.0f);
       place(activation_.f32());

@@ -23,7 +23,6 @@
 #include "engine/resq/pixel_bit_policy.h"
 #include "engine/resq/quantized_model.h"
 #include "engine/resq/scatter_sums.h"
-#include "engine/resq/sparse_depthwise.h"
 
 namespace resq {
 
@@ -201,8 +200,7 @@ class StreamSession : private LinearLayerRunner {
   std::vector<uint8_t> mark_;
   std::vector<float> columns_, sparse_acc_;      // sparse_groups scratch: gathered in and out
   std::vector<float> sparse_image_;              // sparse_groups scratch, all zeros between uses
-  ScatterSums scatter_sums_;                     // sparse_groups: convs with few columns
-  SparseDepthwise sparse_depthwise_;             // sparse_groups: depthwise layers' planes
+  ScatterSums scatter_sums_;                     // sparse_groups: few columns, depthwise
   std::optional<size_t> bit_map_layer_;
   std::vector<uint8_t> bit_map_;
 };

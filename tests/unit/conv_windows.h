@@ -1,5 +1,4 @@
-// Windows and pixel sets for the tests of the sparse residual sums (SparseDepthwise,
-// ScatterSums).
+// Windows and pixel sets for the tests of the sparse residual sums (ScatterSums).
 #pragma once
 
 #include <cstdint>

@@ -16,9 +16,9 @@ namespace {
 // Levels of `channels` channels at `pixels` (0 elsewhere), kept at every other slot of rows of
 // 2n + 1 (the policy's candidate layout), summed by ScatterSums into `m` output channels, against
 // the direct sum over every tap and channel of every output: scaled onto the outputs a pixel
-// reaches, the others untouched.
+// reaches, the others untouched. Depthwise (m = channels): output channel r sums input channel r.
 void check(ScatterSums& ss, const Window& w, const std::vector<int64_t>& pixels, int seed,
-           int64_t channels, int64_t m) {
+           int64_t channels, int64_t m, bool depthwise = false) {
   const int64_t taps = w.kernel_size(), in = w.in_size(), P = w.out_size();
   const auto n = static_cast<int64_t>(pixels.size()), stride = 2 * n + 1;
   std::mt19937 rng(seed);
@@ -35,7 +35,7 @@ void check(ScatterSums& ss, const Window& w, const std::vector<int64_t>& pixels,
       image[static_cast<size_t>(c * in + pixels[static_cast<size_t>(j)])] = l;
     }
   }
-  std::vector<float> weights(static_cast<size_t>(m * channels * taps));
+  std::vector<float> weights(static_cast<size_t>((depthwise ? 1 : m) * channels * taps));
   for (float& k : weights) k = static_cast<float>(weight(rng));
   std::vector<float> multiplier(static_cast<size_t>(m));
   for (size_t r = 0; r < multiplier.size(); ++r)
@@ -44,7 +44,10 @@ void check(ScatterSums& ss, const Window& w, const std::vector<int64_t>& pixels,
   std::vector<float> out(static_cast<size_t>(m * P));
   for (float& o : out) o = value(rng);
   const std::vector<float> before = out;
-  ss.set_weights(weights.data(), channels, m, taps);
+  if (depthwise)
+    ss.set_depthwise_weights(weights.data(), channels, taps);
+  else
+    ss.set_weights(weights.data(), channels, m, taps);
   ss.add(w, TapReach(w), pixels, index, levels.data(), stride, multiplier.data(), out.data());
 
   const std::set<int64_t> at_pixels(pixels.begin(), pixels.end());
@@ -59,10 +62,11 @@ void check(ScatterSums& ss, const Window& w, const std::vector<int64_t>& pixels,
           if (iy < 0 || iy >= w.in[0] || ix < 0 || ix >= w.in[1]) continue;
           const int64_t p = iy * w.in[1] + ix;
           reached = reached || at_pixels.count(p) > 0;
+          const int64_t t = ky * w.kernel[1] + kx;
           for (int64_t r = 0; r < m; ++r)
-            for (int64_t c = 0; c < channels; ++c)
+            for (int64_t c = depthwise ? r : 0; c < (depthwise ? r + 1 : channels); ++c)
               sums[static_cast<size_t>(r)] +=
-                  weights[static_cast<size_t>((r * channels + c) * taps + ky * w.kernel[1] + kx)] *
+                  weights[static_cast<size_t>(((depthwise ? 0 : r * channels) + c) * taps + t)] *
                   image[static_cast<size_t>(c * in + p)];
         }
       for (int64_t r = 0; r < m; ++r) {
@@ -98,6 +102,31 @@ TEST(ScatterSums, EqualsTheDirectSumsAtTheReachedOutputs) {
     }
 }
 
+TEST(ScatterSums, DepthwiseEqualsTheDirectSumsAtTheReachedOutputs) {
+  ScatterSums ss;
+  const std::vector<Window> windows = {
+      conv_window(16, 40, 3, 3, 1, {1, 1, 1, 1}),     // stride 1: each pixel reaches 9 outputs
+      conv_window(17, 23, 5, 5, 2, {2, 2, 2, 2}),     // stride 2, 25 taps
+      conv_window(9, 12, 3, 3, 2, {0, 1, 1, 0}),      // asymmetric pads
+      conv_window(9, 12, 3, 3, 1, {2, 2, 2, 2}, 2),   // dilated
+      conv_window(6, 70, 1, 3, 1, {0, 1, 0, 1}),      // a kernel of neither 9 nor 25 taps
+  };
+  int seed = 1;
+  for (const Window& w : windows)
+    for (size_t count : {size_t{1}, size_t{5}, static_cast<size_t>(w.in_size() / 3),
+                         static_cast<size_t>(w.in_size())}) {
+      SCOPED_TRACE("window " + std::to_string(w.in[0]) + "x" + std::to_string(w.in[1]) + ", " +
+                   std::to_string(count) + " pixels");
+      for (int64_t channels : {3, 16, 21})  // part of a vector, one, more than one
+        check(ss, w, random_pixels(w, count, seed + static_cast<int>(channels)), seed, channels,
+              channels, true);
+      ++seed;
+    }
+  // The same instance back on a full conv: its weights replace the depthwise ones.
+  const Window w = conv_window(8, 8, 3, 3, 1, {1, 1, 1, 1});
+  check(ss, w, random_pixels(w, 9, 1), 1, 3, 16);
+}
+
 // Stride 2 without padding: the last row and column of an even-sized input are read by no
 // window; pixels there add to nothing. No pixels: nothing changes.
 TEST(ScatterSums, PixelsNoWindowReadsAndNoPixels) {
@@ -107,6 +136,7 @@ TEST(ScatterSums, PixelsNoWindowReadsAndNoPixels) {
   check(ss, w, {0, 7, 15, 56, 62, 63}, 3, 3, 16);
   check(ss, w, {7, 15, 23, 63}, 4, 2, 16);
   check(ss, w, {}, 5, 3, 16);
+  check(ss, w, {0, 7, 15, 56, 62, 63}, 6, 16, 16, true);
 }
 
 TEST(ScatterSums, FitsTwoDimensionalSingleGroupConvsWithFewColumns_n) {
@@ -117,6 +147,8 @@ TEST(ScatterSums, FitsTwoDimensionalSingleGroupConvsWithFewColumns_n) {
   EXPECT_FALSE(ScatterSums::fits(w, 3, 9));  // grouped
   WindowAttrs a;
   EXPECT_FALSE(ScatterSums::fits(forward_window(a, {8}, {3}), 1, 9));  // 1-D
+  EXPECT_TRUE(ScatterSums::fits_depthwise(conv_window(8, 8, 3, 3, 1, {2, 2, 2, 2}, 2)));
+  EXPECT_FALSE(ScatterSums::fits_depthwise(forward_window(a, {8}, {3})));
 }
 
 }  // namespace
