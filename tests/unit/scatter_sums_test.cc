@@ -79,6 +79,20 @@ void check(ScatterSums& ss, const Window& w, const std::vector<int64_t>& pixels,
     }
 }
 
+// f(w, pixels, seed) for each window with 1, a few, a third and all of its pixels.
+template <class F>
+void each_pixel_set(const std::vector<Window>& windows, F f) {
+  int seed = 1;
+  for (const Window& w : windows)
+    for (size_t count : {size_t{1}, size_t{7}, static_cast<size_t>(w.in_size() / 3),
+                         static_cast<size_t>(w.in_size())}) {
+      SCOPED_TRACE("window " + std::to_string(w.in[0]) + "x" + std::to_string(w.in[1]) + ", " +
+                   std::to_string(count) + " pixels");
+      f(w, random_pixels(w, count, seed), seed);
+      ++seed;
+    }
+}
+
 TEST(ScatterSums, EqualsTheDirectSumsAtTheReachedOutputs) {
   ScatterSums ss;  // one instance for all: its per-output rows must be free again after each use
   const std::vector<Window> windows = {
@@ -88,18 +102,12 @@ TEST(ScatterSums, EqualsTheDirectSumsAtTheReachedOutputs) {
       conv_window(6, 30, 1, 3, 1, {0, 1, 0, 1}),      // a kernel of neither 9 nor 25 taps
       conv_window(11, 11, 5, 5, 3, {2, 2, 2, 2}),     // stride 3, a 25-tap window of 1 channel
   };
-  int seed = 1;
-  for (const Window& w : windows)
-    for (size_t count : {size_t{1}, size_t{7}, static_cast<size_t>(w.in_size() / 3),
-                         static_cast<size_t>(w.in_size())}) {
-      SCOPED_TRACE("window " + std::to_string(w.in[0]) + "x" + std::to_string(w.in[1]) + ", " +
-                   std::to_string(count) + " pixels");
-      const int64_t channels = w.kernel_size() == 25 ? 1 : 3;
-      check(ss, w, random_pixels(w, count, seed), seed, channels, 16);
-      check(ss, w, random_pixels(w, count, seed + 100), seed, channels, 5);    // part of a vector
-      check(ss, w, random_pixels(w, count, seed + 200), seed, channels, 21);   // more than one
-      ++seed;
-    }
+  each_pixel_set(windows, [&](const Window& w, const std::vector<int64_t>& pixels, int seed) {
+    const int64_t channels = w.kernel_size() == 25 ? 1 : 3;
+    check(ss, w, pixels, seed, channels, 16);
+    check(ss, w, pixels, seed + 100, channels, 5);   // part of a vector
+    check(ss, w, pixels, seed + 200, channels, 21);  // more than one
+  });
 }
 
 TEST(ScatterSums, DepthwiseEqualsTheDirectSumsAtTheReachedOutputs) {
@@ -111,17 +119,10 @@ TEST(ScatterSums, DepthwiseEqualsTheDirectSumsAtTheReachedOutputs) {
       conv_window(9, 12, 3, 3, 1, {2, 2, 2, 2}, 2),   // dilated
       conv_window(6, 70, 1, 3, 1, {0, 1, 0, 1}),      // a kernel of neither 9 nor 25 taps
   };
-  int seed = 1;
-  for (const Window& w : windows)
-    for (size_t count : {size_t{1}, size_t{5}, static_cast<size_t>(w.in_size() / 3),
-                         static_cast<size_t>(w.in_size())}) {
-      SCOPED_TRACE("window " + std::to_string(w.in[0]) + "x" + std::to_string(w.in[1]) + ", " +
-                   std::to_string(count) + " pixels");
-      for (int64_t channels : {3, 16, 21})  // part of a vector, one, more than one
-        check(ss, w, random_pixels(w, count, seed + static_cast<int>(channels)), seed, channels,
-              channels, true);
-      ++seed;
-    }
+  each_pixel_set(windows, [&](const Window& w, const std::vector<int64_t>& pixels, int seed) {
+    for (int64_t channels : {3, 16, 21})  // part of a vector, one, more than one
+      check(ss, w, pixels, seed + static_cast<int>(channels), channels, channels, true);
+  });
   // The same instance back on a full conv: its weights replace the depthwise ones.
   const Window w = conv_window(8, 8, 3, 3, 1, {1, 1, 1, 1});
   check(ss, w, random_pixels(w, 9, 1), 1, 3, 16);
