@@ -48,19 +48,41 @@ void squared_residual(const float* x, const float* x_k, int64_t channels, int64_
   }
 }
 
-// lv = the levels of r[0, n), err += (r - s * lv)^2 (the difference rounded once, as the fused
-// multiply-add it has always compiled to). Separate arrays: the loop vectorises without checks.
+// lv = the levels of r[0, n), err += (r - s * lv)^2 in float (the difference rounded once, as
+// the fused multiply-add it has always compiled to; the square and sum rounded once more).
+// Separate arrays: the loop vectorises without checks.
 void add_quantization_error(const LevelGrid& grid, float s, const float* __restrict r, int64_t n,
-                            float* __restrict lv, double* __restrict err) {
+                            float* __restrict lv, float* __restrict err) {
   const LevelGrid g = grid;
   for (int64_t j = 0; j < n; ++j) {
     lv[j] = g.level(r[j]);
-    const double e = std::fma(-s, lv[j], r[j]);
-    err[j] += e * e;
+    const float e = std::fma(-s, lv[j], r[j]);
+    err[j] = std::fma(e, e, err[j]);
   }
 }
 
 }  // namespace
+
+int PixelBitPolicy::exact_choice(int64_t j, std::span<const std::optional<UniformQuantizer>> pool,
+                                 double w_norm, double tau) const {
+  const auto n = static_cast<int64_t>(candidates_.size());
+  auto bound = [&](size_t k) {  // sum of double squares in channel order, then its root
+    if (!pool[k]) return 0.0;
+    const std::optional<LevelGrid> g = levels_[k].empty() ? std::nullopt : pool[k]->grid();
+    const auto s = static_cast<float>(pool[k]->scale());
+    double sum = 0;
+    for (int64_t c = 0; c < channels_; ++c) {
+      const float r = residual_[static_cast<size_t>(c * stride_ + j)];
+      const double e = g ? std::fma(-s, levels_[k][static_cast<size_t>(c * n + j)], r) : r;
+      sum += e * e;
+    }
+    return std::sqrt(sum);
+  };
+  int choice = 0;
+  for (size_t k = 0; k + 1 < pool.size() && choice == static_cast<int>(k); ++k)
+    choice += static_cast<int>((bound(k) - bound(k + 1)) * w_norm > tau);
+  return choice;
+}
 
 int64_t PixelBitPolicy::band_pixels(int64_t channels) {
   return std::max<int64_t>(kLanes, kBandBytes / (2 * 4 * channels) / kLanes * kLanes);
@@ -78,6 +100,7 @@ void PixelBitPolicy::choose(std::span<const float> x, std::span<const float> x_k
                                 ", the layout " + std::to_string(pixels * channels));
   const size_t entries = pool.size();
   const bool zero_first = pool[0] && pool[0]->bits() == 0;
+  channels_ = channels;
   times_ = {};
   clock_.start();
   candidates_.clear();
@@ -218,17 +241,18 @@ void PixelBitPolicy::choose(std::span<const float> x, std::span<const float> x_k
   // Every entry's squared error at the candidates, summed over channels in order. Rows are
   // short on the deep layers (tens of candidates, a hundred channels): each is run in whole
   // vectors, n_pad values, what lies past n in them is never read (a levels row's tail is the
-  // next row's head, written after it; the last one's is padding).
+  // next row's head, written after it; the last one's is padding). In float, twice the vectors
+  // of double: a pixel whose choice the float sums could get wrong is summed again in double.
   const int64_t n_pad = (n + kLanes - 1) / kLanes * kLanes;
   levels_.resize(entries);
   for (size_t k = 0; k < entries; ++k)  // a 0-bit first entry and near float keep no levels
     levels_[k].resize(pool[k] && !(k == 0 && zero_first) ? static_cast<size_t>(channels * n + kLanes) : 0);
-  error_.assign(entries * static_cast<size_t>(n_pad), 0.0);
+  error_.assign(entries * static_cast<size_t>(n_pad), 0.0f);
   for (int64_t c = 0; c < channels; ++c) {
     const float* r = residual_.data() + c * stride_;
     for (size_t k = 0; k < entries; ++k) {
       if (!pool[k]) continue;  // near float: no error
-      double* err = error_.data() + k * static_cast<size_t>(n_pad);
+      float* err = error_.data() + k * static_cast<size_t>(n_pad);
       float* lv = levels_[k].empty() ? nullptr : levels_[k].data() + c * n;
       if (const std::optional<LevelGrid> g = lv ? pool[k]->grid() : std::nullopt) {
         add_quantization_error(*g, static_cast<float>(pool[k]->scale()), r, n_pad, lv, err);
@@ -237,24 +261,40 @@ void PixelBitPolicy::choose(std::span<const float> x, std::span<const float> x_k
       // 0 bits (summed as the first pass sums it) or a zero range (all levels 0): the error is
       // the residual's own norm.
       if (lv) std::fill(lv, lv + n_pad, 0.0f);
-      for (int64_t j = 0; j < n_pad; ++j) err[j] += static_cast<double>(r[j]) * r[j];
+      for (int64_t j = 0; j < n_pad; ++j) err[j] = std::fma(r[j], r[j], err[j]);
     }
   }
-  for (double& e : error_) e = std::sqrt(e);  // the bounds' norms, in one vectorised pass
+  for (float& e : error_) e = std::sqrt(e);  // the bounds' norms, in one vectorised pass
   times_.quantize = clock_.lap();
   // A pixel moves on from entry k (its choice is still k) while the next entry reduces its bound
   // by more than tau: entry by entry, without a branch per pixel. ">" rather than the paper's
   // ">= tau" to stop: a quantizer that does not reduce the bound at all is never worth its
   // bits, which matters at tau = 0 (a zero residual takes 0 bits).
+  // The decisions are those of the bounds summed in double (the squares exact, each sum rounded
+  // once): a float sum of C squares is within (C + 1) float roundings of it (relative: the terms
+  // are positive), its root within half that plus one. Outside twice that margin around tau
+  // (plus an absolute 1e-20 for sums in float's denormals) float decides alike; a pixel inside
+  // it at any step it takes, or whose sums overflowed, is decided again from double sums.
+  const double relative = static_cast<double>(channels + 4) * 0x1p-23;
   choice_.assign(static_cast<size_t>(n), 0);
+  unsure_.assign(static_cast<size_t>(n), 0);
   int* choice = choice_.data();
+  uint8_t* unsure = unsure_.data();
   for (size_t k = 0; k + 1 < entries; ++k) {
-    const double* a = error_.data() + k * static_cast<size_t>(n_pad);
-    const double* b = a + n_pad;
+    const float* a = error_.data() + k * static_cast<size_t>(n_pad);
+    const float* b = a + n_pad;
     const int at_k = static_cast<int>(k);
-    for (int64_t j = 0; j < n; ++j)
-      choice[j] += static_cast<int>(choice[j] == at_k && (a[j] - b[j]) * w_norm > tau);
+    for (int64_t j = 0; j < n; ++j) {
+      const double ak = a[j], bk = b[j], d = (ak - bk) * w_norm;
+      const double margin = (relative * (ak + bk) + 1e-20) * w_norm;
+      const bool here = choice[j] == at_k;
+      const bool decided = std::abs(d - tau) > margin;  // false for NaN (an overflowed sum)
+      unsure[j] |= static_cast<uint8_t>(here && !decided);
+      choice[j] += static_cast<int>(here && d > tau);
+    }
   }
+  for (int64_t j = 0; j < n; ++j)
+    if (unsure[j]) choice[j] = exact_choice(j, pool, w_norm, tau);
   times_.choose = clock_.lap();
 }
 

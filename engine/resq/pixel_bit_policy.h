@@ -76,7 +76,12 @@ class PixelBitPolicy {
   // Entry 0's squared error per pixel: in float where a margin decides, else in double.
   std::vector<float> first_error_f_;
   std::vector<double> first_error_;
-  std::vector<double> error_;               // [entry][candidate]: squared error, then its root
+  std::vector<float> error_;                // [entry][candidate]: squared error, then its root
+  std::vector<uint8_t> unsure_;             // per candidate: decided again in double
+  int64_t channels_ = 0;
+  // Candidate j's entry from its bounds summed in double, as every pixel evaluated decides.
+  int exact_choice(int64_t j, std::span<const std::optional<UniformQuantizer>> pool, double w_norm,
+                   double tau) const;
 };
 
 }  // namespace resq

@@ -144,6 +144,58 @@ TEST(PixelBitPolicy, SameChoicesNextToTheThreshold) {
   EXPECT_GT(std::count(want.begin(), want.end(), 1), 100);
 }
 
+// The error bounds are summed in float and again in double for pixels near a decision: with tau
+// set to a pixel's own gap between two entries' bounds (summed in double, as the policy's
+// reference), where float sums of 96 channels err about half the time, every pixel still takes
+// the entry the double sums give.
+TEST(PixelBitPolicy, SameChoicesAtAPixelsOwnGap) {
+  const PixelLayout px{1, 96, 300};
+  std::mt19937 rng(13);
+  std::normal_distribution<float> value(0.0f, 0.3f);
+  std::vector<float> d(static_cast<size_t>(px.pixels() * px.channels));
+  for (float& v : d) v = value(rng);
+  const Pool pool = {UniformQuantizer::from_clip(0, 0), UniformQuantizer::from_clip(4, 1.0),
+                     UniformQuantizer::from_clip(8, 1.2)};
+  const double w_norm = 1.3;
+  // Pixel i's bound at entry k: residual minus levels times the step, rounded once, squared and
+  // summed in double in channel order.
+  auto bound = [&](int64_t i, size_t k) {
+    double sum = 0;
+    for (int64_t c = 0; c < px.channels; ++c) {
+      const float x = d[static_cast<size_t>(c * px.inner + i)];
+      const std::optional<LevelGrid> g = pool[k]->grid();
+      const double e = g ? std::fma(-static_cast<float>(pool[k]->scale()), g->level(x), x) : x;
+      sum += e * e;
+    }
+    return std::sqrt(sum);
+  };
+  auto reference = [&](double tau) {
+    std::vector<int> choice;
+    for (int64_t i = 0; i < px.inner; ++i) {
+      int k = 0;
+      while (k + 1 < 3 && (bound(i, static_cast<size_t>(k)) - bound(i, static_cast<size_t>(k) + 1)) * w_norm > tau) ++k;
+      choice.push_back(k);
+    }
+    return choice;
+  };
+  int cases = 0;
+  for (int64_t i = 0; i < px.inner; i += 15)
+    for (size_t k : {size_t{0}, size_t{1}}) {
+      const double tau = (bound(i, k) - bound(i, k + 1)) * w_norm;
+      if (tau < 0) continue;
+      ++cases;
+      const std::vector<int> want = reference(tau);
+      PixelBitPolicy policy;
+      policy.choose(d, std::vector<float>(d.size(), 0.0f), px, pool, w_norm, tau);
+      std::vector<int> got(static_cast<size_t>(px.pixels()), 0);
+      for (size_t j = 0; j < policy.candidates().size(); ++j)
+        got[static_cast<size_t>(policy.candidates()[j])] = policy.choice(j);
+      ASSERT_EQ(got, want) << "tau " << tau << ", pixel " << i << "'s gap after entry " << k;
+      EXPECT_EQ(got[static_cast<size_t>(i)], static_cast<int>(k)) << "pixel " << i << " stays at entry " << k;
+    }
+  EXPECT_GT(cases, 30);
+}
+
 TEST(PixelBitPolicy, ZeroBitFirstEntryLeavesStaticPixelsOut) {
   std::mt19937 rng(5);
   const PixelLayout px{1, 6, 170};
