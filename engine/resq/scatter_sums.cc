@@ -82,8 +82,8 @@ void ScatterSums::add(const Window& w, const TapReach& reach, std::span<const in
     }
   }
   // Plane by plane: the reached outputs, in about increasing order, are then near each other
-  // (output by output, each of the m planes' lines would wait on memory).
-  // In blocks of outputs whose sums stay in L1 while every plane takes its share.
+  // (output by output, each of the m planes' lines would wait on memory); in blocks of outputs
+  // whose sums (32 KB) stay in L1 while every plane takes its share.
   const auto n = static_cast<int64_t>(reached_.size());
   const int64_t block = std::max<int64_t>(16, 8192 / mp_);
   for (int64_t i0 = 0; i0 < n; i0 += block) {
