@@ -263,6 +263,24 @@ int64_t Executor::buffer_bytes() const {
   return static_cast<int64_t>(bytes);
 }
 
+std::optional<size_t> Executor::input_from_linear(size_t node) const {
+  const Graph& g = *graph_;
+  const int v = g.nodes[node].inputs.empty() ? kNoValue : g.nodes[node].inputs[0];
+  if (v == kNoValue || std::count(g.outputs.begin(), g.outputs.end(), v) > 0) return std::nullopt;
+  int readers = 0;
+  for (const Node& n : g.nodes) readers += static_cast<int>(std::count(n.inputs.begin(), n.inputs.end(), v));
+  if (readers != 1) return std::nullopt;
+  using A = Epilogue::Activation;
+  for (size_t p : linear_nodes_) {
+    const Fusion& f = fusion_[p];
+    const size_t last = p + static_cast<size_t>(f.nodes);
+    if (p >= node || g.nodes[last].outputs.size() != 1 || g.nodes[last].outputs[0] != v) continue;
+    const bool activation_only = f.addend == kNoValue && f.epilogue.activation != A::kTimesHardSigmoid;
+    return activation_only ? std::optional<size_t>(p) : std::nullopt;
+  }
+  return std::nullopt;
+}
+
 void Executor::reuse_storage(Tensor& slot, int64_t bytes) {
   const auto need = static_cast<size_t>(bytes);
   if (slot.capacity() >= need) return;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -60,6 +61,13 @@ class Executor {
   // tensor, then Relu / Clip / HardSwish / x * HardSigmoid(x)) when no LinearLayerRunner takes it
   // or the runner fuses epilogues; they report no time of their own in node_ms().
   int fused_after(size_t node) const { return fusion_[node].nodes; }
+  // When linear node `node`'s input 0 is what another linear node writes, directly or through a
+  // fused Relu, Clip or HardSwish (no Add), and nothing else reads it: that node. The input is
+  // then fused_epilogue(other)'s activation of the other node's output before its epilogue,
+  // element by element, bit for bit, whenever the epilogues run fused. nullopt otherwise.
+  std::optional<size_t> input_from_linear(size_t node) const;
+  // The element-wise nodes fused after linear node `node`, as an epilogue (its addend unset).
+  const Epilogue& fused_epilogue(size_t node) const { return fusion_[node].epilogue; }
 
   // Inputs in graph-input order; returns outputs in graph-output order. With `linear`, linear
   // layers are computed by it. Throws ModelError when an input has the wrong type or shape, or

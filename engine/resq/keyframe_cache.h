@@ -14,8 +14,11 @@ namespace resq {
 class KeyframeCache {
  public:
   struct Layer {
-    Tensor x_k;  // keyframe input (float, as the layer saw it)
+    Tensor x_k;  // keyframe input (float, as the layer saw it), unless x_k_from_previous
     Tensor z_k;  // keyframe output q(x_k) * q(w) + bias
+    // x_k is not kept: it is the previous linear layer's z_k through that layer's fused
+    // activation (StreamSession::set_keyframe_inputs_from_outputs).
+    bool x_k_from_previous = false;
   };
 
   explicit KeyframeCache(size_t linear_layers) : layers_(linear_layers) {}

@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "engine/ops/epilogue.h"
 #include "engine/ops/float_vec.h"
 
 namespace resq {
@@ -16,18 +17,18 @@ namespace {
 // (the squares are exact), the same sum as adding one channel at a time. Four channels per pass
 // over the pixels: a few streams the prefetcher follows (all channels at once read 2 x channels
 // streams and made Dynamic-ResQ frames 5-10% slower). The first pass writes e rather than
-// reading zeros.
-template <class T>
-void squared_residual(const float* x, const float* x_k, int64_t channels, int64_t inner,
+// reading zeros. x_k's values are key(k) of the k read (KeyframeInput).
+template <class T, class Key>
+void squared_residual(const float* x, const float* k, Key key, int64_t channels, int64_t inner,
                       int64_t i0, int64_t i1, T* e) {
-  auto square = [](float a, float b) {
-    const float r = a - b;
+  auto square = [key](float a, float b) {
+    const float r = a - key(b);
     return static_cast<T>(r) * static_cast<T>(r);
   };
   int64_t c = 0;
   for (; c + 4 <= channels; c += 4) {
     const float *x0 = x + c * inner, *x1 = x0 + inner, *x2 = x1 + inner, *x3 = x2 + inner;
-    const float *k0 = x_k + c * inner, *k1 = k0 + inner, *k2 = k1 + inner, *k3 = k2 + inner;
+    const float *k0 = k + c * inner, *k1 = k0 + inner, *k2 = k1 + inner, *k3 = k2 + inner;
     // e + s0 + s1 + s2 + s3 from the left: the order of adding one channel at a time.
     auto add_four = [&](int64_t i, T to) {
       return to + square(x0[i], k0[i]) + square(x1[i], k1[i]) + square(x2[i], k2[i]) +
@@ -40,7 +41,7 @@ void squared_residual(const float* x, const float* x_k, int64_t channels, int64_
   }
   for (; c < channels; ++c) {
     const float* xc = x + c * inner;
-    const float* kc = x_k + c * inner;
+    const float* kc = k + c * inner;
     if (c == 0)
       for (int64_t i = i0; i < i1; ++i) e[i] = square(xc[i], kc[i]);
     else
@@ -60,6 +61,26 @@ void add_quantization_error(const LevelGrid& grid, float s, const float* __restr
     err[j] = std::fma(e, e, err[j]);
   }
 }
+
+// x_k from what a keyframe kept (KeyframeInput): the values themselves, or the activation the
+// fused epilogue applied to them (the same functions, on a float or a vector of floats).
+struct Kept {
+  template <class T>
+  T operator()(T v) const { return v; }
+};
+struct KeptRelu {
+  template <class T>
+  T operator()(T v) const { return relu(v); }
+};
+struct KeptHardSwish {  // its product rounds before x - x_k (-ffp-contract=off, CMakeLists.txt)
+  template <class T>
+  T operator()(T v) const { return hard_swish(v); }
+};
+struct KeptClip {
+  float lo, hi;
+  template <class T>
+  T operator()(T v) const { return clip(v, lo, hi); }
+};
 
 }  // namespace
 
@@ -88,10 +109,31 @@ int64_t PixelBitPolicy::band_pixels(int64_t channels) {
   return std::max<int64_t>(kLanes, kBandBytes / (2 * 4 * channels) / kLanes * kLanes);
 }
 
-void PixelBitPolicy::choose(std::span<const float> x, std::span<const float> x_k,
+void PixelBitPolicy::choose(std::span<const float> x, const KeyframeInput& x_k,
                             const PixelLayout& px,
                             std::span<const std::optional<UniformQuantizer>> pool, double w_norm,
                             double tau, const ChangeMask* may_differ) {
+  using A = Epilogue::Activation;
+  switch (x_k.activation) {
+    case A::kNone:
+      return choose_with(x, x_k.values, Kept{}, px, pool, w_norm, tau, may_differ);
+    case A::kRelu:
+      return choose_with(x, x_k.values, KeptRelu{}, px, pool, w_norm, tau, may_differ);
+    case A::kHardSwish:
+      return choose_with(x, x_k.values, KeptHardSwish{}, px, pool, w_norm, tau, may_differ);
+    case A::kClip:
+      return choose_with(x, x_k.values, KeptClip{x_k.lo, x_k.hi}, px, pool, w_norm, tau, may_differ);
+    case A::kTimesHardSigmoid:
+      break;
+  }
+  throw std::invalid_argument("Dynamic-ResQ policy: no keyframe input through x * HardSigmoid(x)");
+}
+
+template <class Key>
+void PixelBitPolicy::choose_with(std::span<const float> x, std::span<const float> x_k, Key key,
+                                 const PixelLayout& px,
+                                 std::span<const std::optional<UniformQuantizer>> pool,
+                                 double w_norm, double tau, const ChangeMask* may_differ) {
   if (pool.empty()) throw std::invalid_argument("Dynamic-ResQ policy: the pool is empty");
   const int64_t pixels = px.pixels(), channels = px.channels, inner = px.inner;
   if (static_cast<int64_t>(x.size()) != pixels * channels || x_k.size() != x.size())
@@ -127,12 +169,12 @@ void PixelBitPolicy::choose(std::span<const float> x, std::span<const float> x_k
         const int64_t at = c * inner + b.offset;
         const float *xr = x.data() + at, *kr = x_k.data() + at;
         if (at + kLanes <= size) {
-          to += store_compressed(to, load(xr) - load(kr), b.mask);
+          to += store_compressed(to, load(xr) - key(load(kr)), b.mask);
           continue;
         }
         for (unsigned m = b.mask; m; m &= m - 1) {
           const int i = std::countr_zero(m);
-          *to++ = xr[i] - kr[i];
+          *to++ = xr[i] - key(kr[i]);
         }
       }
     }
@@ -178,7 +220,8 @@ void PixelBitPolicy::choose(std::span<const float> x, std::span<const float> x_k
       if (e < lo || e > hi) return e > hi;
       const int64_t channel_0 = o * channels * inner + p - o * inner;
       double exact = 0;  // written: channels >= 1
-      squared_residual(x.data() + channel_0, x_k.data() + channel_0, channels, inner, 0, 1, &exact);
+      squared_residual(x.data() + channel_0, x_k.data() + channel_0, key, channels, inner, 0, 1,
+                       &exact);
       return exact_test(exact);
     };
     // A float pass decides whole vectors of pixels at once unless a sum is inside the margin:
@@ -196,9 +239,9 @@ void PixelBitPolicy::choose(std::span<const float> x, std::span<const float> x_k
         b1 = std::min(i1, b0 + band);
         pixels_read_ += b1 - b0;
         if (in_float)
-          squared_residual(xo, ko, channels, inner, b0, b1, first_error_f_.data() + o * inner);
+          squared_residual(xo, ko, key, channels, inner, b0, b1, first_error_f_.data() + o * inner);
         else
-          squared_residual(xo, ko, channels, inner, b0, b1, first_error_.data() + o * inner);
+          squared_residual(xo, ko, key, channels, inner, b0, b1, first_error_.data() + o * inner);
         times_.read += clock_.lap();
         if (entries == 1) continue;  // every pixel at the one entry
         const size_t first = candidates_.size();

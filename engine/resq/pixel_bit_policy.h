@@ -14,6 +14,7 @@
 #include <span>
 #include <vector>
 
+#include "engine/ops/epilogue.h"
 #include "engine/quant/uniform_quantizer.h"
 #include "engine/resq/phase_clock.h"
 #include "engine/resq/pixel_layout.h"
@@ -29,9 +30,23 @@ class PixelBitPolicy {
   // only spans around them are read (all of them once they are most of the plane); the decisions
   // are the same. Throws std::invalid_argument for an empty pool or inputs whose size does not
   // match the layout.
-  void choose(std::span<const float> x, std::span<const float> x_k, const PixelLayout& px,
+  //
+  // x_k as a keyframe kept it: the values, or (where the layer's input is the previous layer's
+  // output through a fused activation, which the keyframe kept before it as z_k) the values
+  // through that activation, computed as they are read. Not kTimesHardSigmoid.
+  struct KeyframeInput {
+    std::span<const float> values;
+    Epilogue::Activation activation = Epilogue::Activation::kNone;
+    float lo = 0, hi = 0;  // kClip's bounds
+  };
+  void choose(std::span<const float> x, const KeyframeInput& x_k, const PixelLayout& px,
               std::span<const std::optional<UniformQuantizer>> pool, double w_norm, double tau,
               const ChangeMask* may_differ = nullptr);
+  void choose(std::span<const float> x, std::span<const float> x_k, const PixelLayout& px,
+              std::span<const std::optional<UniformQuantizer>> pool, double w_norm, double tau,
+              const ChangeMask* may_differ = nullptr) {
+    choose(x, KeyframeInput{x_k}, px, pool, w_norm, tau, may_differ);
+  }
 
   // Wall-clock of choose()'s passes (ms), measured while timing is on, else 0: the first pass
   // over the residual, the candidate test, gathering the candidates' residual, their errors at
@@ -79,6 +94,10 @@ class PixelBitPolicy {
   std::vector<float> error_;                // [entry][candidate]: squared error, then its root
   std::vector<uint8_t> unsure_;             // per candidate: decided again in double
   int64_t channels_ = 0;
+  template <class Key>
+  void choose_with(std::span<const float> x, std::span<const float> x_k, Key key,
+                   const PixelLayout& px, std::span<const std::optional<UniformQuantizer>> pool,
+                   double w_norm, double tau, const ChangeMask* may_differ);
   // Candidate j's entry from its bounds summed in double, as every pixel evaluated decides.
   int exact_choice(int64_t j, std::span<const std::optional<UniformQuantizer>> pool, double w_norm,
                    double tau) const;

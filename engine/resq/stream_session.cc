@@ -31,6 +31,10 @@ StreamSession::StreamSession(std::shared_ptr<const QuantizedModel> model, Stream
       executor_(model_->graph()),
       cache_(model_->linear_nodes().size()) {
   check_config(*model_, config);
+  for (size_t node : model_->linear_nodes()) {
+    const std::optional<size_t> from = executor_.input_from_linear(node);
+    input_from_.push_back(from ? std::optional<size_t>(model_->linear_index(*from)) : std::nullopt);
+  }
 }
 
 void StreamSession::check_config(const QuantizedModel& model, const StreamConfig& c) {
@@ -177,7 +181,14 @@ void StreamSession::run_linear_fused(size_t node, const Op& op, std::span<const 
     Epilogue e = post;
     if (keyframe_ && b.scheme != QuantScheme::kSkip) {
       KeyframeCache::Layer& l = cache_.layer(li);
-      l.x_k = x;
+      // Dynamic-ResQ reads x_k only through its policy, which can make it from the previous
+      // layer's z_k as it reads (when the epilogues ran fused, as they made x from it).
+      l.x_k_from_previous = b.scheme == QuantScheme::kDynamicResQ && inputs_from_outputs_ &&
+                            fused_epilogues_ && input_from_[li];
+      if (l.x_k_from_previous)
+        l.x_k = Tensor{};
+      else
+        l.x_k = x;
       l.z_k.resize(out[0]->shape());
       e.keep = l.z_k.f32();  // z_k is the layer's output before the fused nodes
     }
@@ -194,14 +205,17 @@ void StreamSession::run_linear_fused(size_t node, const Op& op, std::span<const 
   }
   // Residual frame (Eq. 5): z_t = q(x_t - x_k; Theta_a) * q(w; Theta_w) + z_k.
   const KeyframeCache::Layer& l = cache_.layer(li);
-  if (l.x_k.shape() != x.shape())
+  const PixelBitPolicy::KeyframeInput x_k = keyframe_input(li);
+  if (x_k.values.size() != static_cast<size_t>(x.numel()) ||
+      (!l.x_k_from_previous && l.x_k.shape() != x.shape()))
     throw OpError("input shape " + shape_str(x.shape()) + " differs from the keyframe's " +
-                  shape_str(l.x_k.shape()));
+                  shape_str(l.x_k_from_previous ? cache_.layer(*input_from_[li]).z_k.shape()
+                                                : l.x_k.shape()));
   Tensor& y = *out[0];
   if (b.scheme == QuantScheme::kDynamicResQ) {
     FrameCost::Phases& ph = cost_.phases_ms;
     cost_.bops += choose_residual_bits(
-        li, macs, x, l.x_k, executor_.changes(executor_.graph().nodes[node].inputs[0]));
+        li, macs, x, x_k, executor_.changes(executor_.graph().nodes[node].inputs[0]));
     clock_.start();
     const bool batch_1 = model_->pixels(li).outer == 1;
     // With change tracking the sparse paths write y only in its write region: elsewhere it holds
@@ -571,14 +585,23 @@ void StreamSession::group_columns(size_t k, int64_t c_in) {
       columns_[static_cast<size_t>(c * n + g)] = lv[c * n_cand + group_index_[static_cast<size_t>(g)]];
 }
 
+PixelBitPolicy::KeyframeInput StreamSession::keyframe_input(size_t li) const {
+  const KeyframeCache::Layer& l = cache_.layer(li);
+  if (!l.x_k_from_previous) return {l.x_k.floats()};
+  const size_t from = *input_from_[li];
+  const Epilogue& act = executor_.fused_epilogue(model_->linear_nodes()[from]);
+  return {cache_.layer(from).z_k.floats(), act.activation, act.lo, act.hi};
+}
+
 double StreamSession::choose_residual_bits(size_t li, double macs, const Tensor& x,
-                                           const Tensor& x_k, const ChangeMask* may_differ) {
+                                           const PixelBitPolicy::KeyframeInput& x_k,
+                                           const ChangeMask* may_differ) {
   const BitConfig& b = active_.bits;
   const PixelLayout& px = model_->pixels(li);
   const std::vector<double>& shares = model_->mac_shares(li);
   pool_q_.clear();
   for (int bits : b.res_a_pool) pool_q_.push_back(residual_quantizer(*model_, li, bits));
-  policy_.choose(x.floats(), x_k.floats(), px, pool_q_, model_->weight_norm(li, b.res_w),
+  policy_.choose(x.floats(), x_k, px, pool_q_, model_->weight_norm(li, b.res_w),
                  active_.tau, may_differ);
   cost_.pixels_read += policy_.pixels_read();
   const PixelBitPolicy::Times& t = policy_.times();

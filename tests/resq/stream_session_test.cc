@@ -509,6 +509,31 @@ TEST(DynamicResQ, SparseResidualsEqualDenseSums) {
     }
 }
 
+// A Dynamic-ResQ keyframe that keeps no x_k where the previous layer's z_k through its fused
+// activation is x_k gives the outputs of keeping every x_k, bit for bit, with less memory; the
+// pools take the policy's float and double sums, the integer and the float (near float) paths,
+// and change tracking reads the same derived x_k in spans.
+TEST(DynamicResQ, KeyframeInputsFromOutputsGiveTheSameOutputs) {
+  for (const char* bits : {"W8A8->W8A{0,4,8}", "W8A8->W8A{0,32}", "W8A8->W8A{4,8}"})
+    for (double tau : {0.0, 3.0})
+      for (bool tracking : {false, true}) {
+        StreamConfig c = config(bits, 3);
+        c.tau = tau;
+        StreamSession derived(fixture().model, c), kept(fixture().model, c);
+        derived.set_change_tracking(tracking);
+        kept.set_keyframe_inputs_from_outputs(false);
+        for (size_t t = 0; t < 6; ++t)
+          expect_same_frame(derived, kept, t,
+                            std::string(bits) + " tau " + std::to_string(tau) +
+                                (tracking ? " tracking" : ""));
+        size_t without_x_k = 0;
+        for (size_t li = 0; li < derived.cache().size(); ++li)
+          without_x_k += derived.cache().layer(li).x_k_from_previous;
+        EXPECT_GT(without_x_k, 10u) << bits;
+        EXPECT_LT(derived.cache().bytes(), kept.cache().bytes()) << bits;
+      }
+}
+
 // Change tracking: each layer's policy reads only the input pixels that may differ from the
 // keyframe's and writes only the outputs that may, and the outputs stay those of computing
 // everything, bit for bit. On this clip it reads less than all of them.

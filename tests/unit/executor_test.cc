@@ -385,5 +385,20 @@ TEST(Executor, FusedEpiloguesGiveTheUnfusedOutputs) {
   }
 }
 
+// A conv's input that is another conv's output through a fused activation alone, read by
+// nothing else, comes from that conv; through an Add, x * HardSigmoid(x) or from the graph
+// input it does not.
+TEST(Executor, InputFromLinearThroughAFusedActivationOnly) {
+  Executor ex(std::make_shared<Graph>(fusable_graph()));
+  std::vector<std::string> from;
+  for (size_t i : ex.linear_nodes()) {
+    const std::optional<size_t> p = ex.input_from_linear(i);
+    from.push_back(ex.graph().nodes[i].name + "<-" + (p ? ex.graph().nodes[*p].name : "-"));
+  }
+  EXPECT_EQ(from, (std::vector<std::string>{"conv1<--", "conv2<--", "conv3<-conv2", "conv6<-conv3",
+                                            "conv4<--", "conv7<--", "conv8<--", "conv5<--"}));
+  EXPECT_EQ(ex.fused_epilogue(ex.linear_nodes()[2]).activation, Epilogue::Activation::kClip);
+}
+
 }  // namespace
 }  // namespace resq

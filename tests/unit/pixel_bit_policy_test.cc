@@ -1,5 +1,7 @@
 #include "engine/resq/pixel_bit_policy.h"
 
+#include "engine/ops/epilogue.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -194,6 +196,48 @@ TEST(PixelBitPolicy, SameChoicesAtAPixelsOwnGap) {
       EXPECT_EQ(got[static_cast<size_t>(i)], static_cast<int>(k)) << "pixel " << i << " stays at entry " << k;
     }
   EXPECT_GT(cases, 30);
+}
+
+// x_k given as the values a fused activation made it from (the previous layer's z_k): the same
+// candidates, choices, residual and levels as x_k given whole.
+TEST(PixelBitPolicy, KeyframeInputThroughAnActivation) {
+  std::mt19937 rng(17);
+  const PixelLayout px{1, 10, 333};
+  std::normal_distribution<float> value(0.0f, 1.0f);
+  std::vector<float> z(static_cast<size_t>(px.pixels() * px.channels)), x(z.size());
+  for (float& v : z) v = value(rng);
+  const Pool pool = {UniformQuantizer::from_clip(0, 0), UniformQuantizer::from_clip(4, 2.0),
+                     UniformQuantizer::from_clip(8, 2.5), std::nullopt};
+  using A = Epilogue::Activation;
+  for (A act : {A::kNone, A::kRelu, A::kHardSwish, A::kClip}) {
+    Epilogue e;
+    e.activation = act;
+    e.lo = -0.25f;
+    e.hi = 0.5f;
+    std::vector<float> x_k = z;
+    e.apply(x_k.data(), 0, static_cast<int64_t>(x_k.size()));
+    // x: x_k where still, moved in every third column.
+    for (size_t i = 0; i < x.size(); ++i) x[i] = i % 3 == 0 ? x_k[i] + 0.3f * value(rng) : x_k[i];
+    for (double tau : {0.0, 0.2}) {
+      PixelBitPolicy whole, through;
+      whole.choose(x, x_k, px, pool, 1.1, tau);
+      through.choose(x, PixelBitPolicy::KeyframeInput{z, act, e.lo, e.hi}, px, pool, 1.1, tau);
+      ASSERT_EQ(through.candidates(), whole.candidates()) << static_cast<int>(act);
+      const auto n = static_cast<int64_t>(whole.candidates().size());
+      ASSERT_GT(n, 0);
+      for (int64_t j = 0; j < n; ++j) {
+        ASSERT_EQ(through.choice(static_cast<size_t>(j)), whole.choice(static_cast<size_t>(j)));
+        for (int64_t c = 0; c < px.channels; ++c) {
+          const int64_t at = c * whole.residual_stride() + j;
+          ASSERT_EQ(through.residual()[at], whole.residual()[at]) << static_cast<int>(act);
+          ASSERT_EQ(through.levels(1)[c * n + j], whole.levels(1)[c * n + j]);
+        }
+      }
+    }
+  }
+  PixelBitPolicy policy;
+  EXPECT_THROW(policy.choose(x, PixelBitPolicy::KeyframeInput{z, A::kTimesHardSigmoid}, px, pool, 1.1, 0.2),
+               std::invalid_argument);
 }
 
 TEST(PixelBitPolicy, ZeroBitFirstEntryLeavesStaticPixelsOut) {
