@@ -203,9 +203,11 @@ void PixelBitPolicy::choose_with(std::span<const float> x, std::span<const float
     // the products), so the square root runs only near it.
     const double at = (tau / w_norm) * (tau / w_norm), below = at * (1 - 1e-9), above = at * (1 + 1e-9);
     auto exact_test = [&](double e) { return e > above || (e >= below && std::sqrt(e) * w_norm > tau); };
-    // Float sums are within (channels + 1) float roundings of the exact double ones (relative,
-    // as long as the threshold is far above float's denormals): outside a margin of twice that
-    // they decide alike, and the few pixels inside it are summed again in double.
+    // Float sums are within 2 x channels + 1 float roundings of the exact double ones (a
+    // rounded square and a rounded sum per channel: this file is built without contracting
+    // them; relative, as long as the threshold is far above float's denormals): outside a margin
+    // of about twice that they decide alike, and the few pixels inside it are summed again in
+    // double.
     const bool in_float = entries > 1 && at >= 1e-30;
     const double margin = static_cast<double>(channels + 2) * 0x1p-22;
     const double lo = at * (1 - margin), hi = at * (1 + margin);
