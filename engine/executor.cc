@@ -209,6 +209,22 @@ void Executor::plan_fusion() {
   for (size_t i : linear_nodes_)
     for (size_t k : {i, i + static_cast<size_t>(fusion_[i].nodes)})
       for (int v : g.nodes[k].outputs) persistent_[static_cast<size_t>(v)] = true;
+  // Linear nodes whose input 0 another one writes through an activation alone, read by nothing
+  // else (input_from_linear).
+  std::vector<std::optional<size_t>> written_by(g.values.size());
+  for (size_t p : linear_nodes_) {
+    const Fusion& f = fusion_[p];
+    const Node& last = g.nodes[p + static_cast<size_t>(f.nodes)];
+    if (last.outputs.size() == 1 && f.addend == kNoValue &&
+        f.epilogue.activation != Epilogue::Activation::kTimesHardSigmoid)
+      written_by[static_cast<size_t>(last.outputs[0])] = p;
+  }
+  input_from_.assign(g.nodes.size(), std::nullopt);
+  for (size_t i : linear_nodes_) {
+    const int v = g.nodes[i].inputs.empty() ? kNoValue : g.nodes[i].inputs[0];
+    if (v != kNoValue && readers[static_cast<size_t>(v)] == 1)  // graph outputs count a reader
+      input_from_[i] = written_by[static_cast<size_t>(v)];
+  }
 }
 
 std::vector<TensorMeta> Executor::metas_of(const Node& n, bool with_values) const {
@@ -261,24 +277,6 @@ int64_t Executor::buffer_bytes() const {
   for (const Tensor& t : slots_) bytes += t.capacity();
   for (const Tensor& t : free_) bytes += t.capacity();
   return static_cast<int64_t>(bytes);
-}
-
-std::optional<size_t> Executor::input_from_linear(size_t node) const {
-  const Graph& g = *graph_;
-  const int v = g.nodes[node].inputs.empty() ? kNoValue : g.nodes[node].inputs[0];
-  if (v == kNoValue || std::count(g.outputs.begin(), g.outputs.end(), v) > 0) return std::nullopt;
-  int readers = 0;
-  for (const Node& n : g.nodes) readers += static_cast<int>(std::count(n.inputs.begin(), n.inputs.end(), v));
-  if (readers != 1) return std::nullopt;
-  using A = Epilogue::Activation;
-  for (size_t p : linear_nodes_) {
-    const Fusion& f = fusion_[p];
-    const size_t last = p + static_cast<size_t>(f.nodes);
-    if (p >= node || g.nodes[last].outputs.size() != 1 || g.nodes[last].outputs[0] != v) continue;
-    const bool activation_only = f.addend == kNoValue && f.epilogue.activation != A::kTimesHardSigmoid;
-    return activation_only ? std::optional<size_t>(p) : std::nullopt;
-  }
-  return std::nullopt;
 }
 
 void Executor::reuse_storage(Tensor& slot, int64_t bytes) {

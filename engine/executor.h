@@ -65,7 +65,7 @@ class Executor {
   // fused Relu, Clip or HardSwish (no Add), and nothing else reads it: that node. The input is
   // then fused_epilogue(other)'s activation of the other node's output before its epilogue,
   // element by element, bit for bit, whenever the epilogues run fused. nullopt otherwise.
-  std::optional<size_t> input_from_linear(size_t node) const;
+  std::optional<size_t> input_from_linear(size_t node) const { return input_from_[node]; }
   // The element-wise nodes fused after linear node `node`, as an epilogue (its addend unset).
   const Epilogue& fused_epilogue(size_t node) const { return fusion_[node].epilogue; }
 
@@ -134,6 +134,7 @@ class Executor {
   };
   void plan_fusion();
   std::vector<Fusion> fusion_;            // per node
+  std::vector<std::optional<size_t>> input_from_;  // per node: input_from_linear
   std::vector<bool> linear_;              // per node
   std::vector<size_t> linear_nodes_;
   // The output pixels of node i that may change (kChanges), from its inputs'.

@@ -12,7 +12,6 @@
 namespace resq {
 namespace {
 
-
 UniformQuantizer from_table(const std::map<int, double>& clips, int bits, const std::string& node,
                             const char* role) {
   if (bits == 0) return UniformQuantizer::from_clip(0, 0.0);  // "send nothing" needs no range
@@ -126,7 +125,7 @@ const Tensor& QuantizedModel::weight(size_t li, int bits) const {
   if (slot == kWidths)
     throw std::out_of_range("layer '" + calibration_.layers[li].node + "': no weights at " +
                             std::to_string(bits) + " bits");
-  return *l.weights[slot];
+  return l.weights[slot];
 }
 
 const QuantizedModel::WeightLevels& QuantizedModel::weight_levels(size_t li, int bits) const {

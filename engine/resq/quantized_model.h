@@ -93,7 +93,7 @@ class QuantizedModel {
   // Position of `bits` in kWeightBits; kWidths when it is not a weight width.
   static size_t width_slot(int bits);
   struct Layer {
-    std::array<std::optional<Tensor>, kWidths> weights;
+    std::array<Tensor, kWidths> weights;  // every width
     std::array<double, kWidths> weight_norms{};
     std::array<std::optional<WeightLevels>, kWidths> levels;  // <= 8 bits, integer-form layers
     int out_channel_axis = -1;           // -1: no integer form

@@ -205,12 +205,7 @@ void StreamSession::run_linear_fused(size_t node, const Op& op, std::span<const 
   }
   // Residual frame (Eq. 5): z_t = q(x_t - x_k; Theta_a) * q(w; Theta_w) + z_k.
   const KeyframeCache::Layer& l = cache_.layer(li);
-  const PixelBitPolicy::KeyframeInput x_k = keyframe_input(li);
-  if (x_k.values.size() != static_cast<size_t>(x.numel()) ||
-      (!l.x_k_from_previous && l.x_k.shape() != x.shape()))
-    throw OpError("input shape " + shape_str(x.shape()) + " differs from the keyframe's " +
-                  shape_str(l.x_k_from_previous ? cache_.layer(*input_from_[li]).z_k.shape()
-                                                : l.x_k.shape()));
+  const PixelBitPolicy::KeyframeInput x_k = keyframe_input(li, x);
   Tensor& y = *out[0];
   if (b.scheme == QuantScheme::kDynamicResQ) {
     FrameCost::Phases& ph = cost_.phases_ms;
@@ -585,12 +580,17 @@ void StreamSession::group_columns(size_t k, int64_t c_in) {
       columns_[static_cast<size_t>(c * n + g)] = lv[c * n_cand + group_index_[static_cast<size_t>(g)]];
 }
 
-PixelBitPolicy::KeyframeInput StreamSession::keyframe_input(size_t li) const {
+PixelBitPolicy::KeyframeInput StreamSession::keyframe_input(size_t li, const Tensor& x) const {
   const KeyframeCache::Layer& l = cache_.layer(li);
-  if (!l.x_k_from_previous) return {l.x_k.floats()};
-  const size_t from = *input_from_[li];
+  // x_k itself, or the previous layer's z_k it is made from (of the same shape).
+  const size_t from = l.x_k_from_previous ? *input_from_[li] : li;
+  const Tensor& kept = l.x_k_from_previous ? cache_.layer(from).z_k : l.x_k;
+  if (kept.shape() != x.shape())
+    throw OpError("input shape " + shape_str(x.shape()) + " differs from the keyframe's " +
+                  shape_str(kept.shape()));
+  if (!l.x_k_from_previous) return {kept.floats()};
   const Epilogue& act = executor_.fused_epilogue(model_->linear_nodes()[from]);
-  return {cache_.layer(from).z_k.floats(), act.activation, act.lo, act.hi};
+  return {kept.floats(), act.activation, act.lo, act.hi};
 }
 
 double StreamSession::choose_residual_bits(size_t li, double macs, const Tensor& x,

@@ -166,8 +166,8 @@ class StreamSession : private LinearLayerRunner {
   // pool_q_); returns the layer's BOPs and the policy's.
   double choose_residual_bits(size_t li, double macs, const Tensor& x,
                               const PixelBitPolicy::KeyframeInput& x_k, const ChangeMask* may_differ);
-  // Layer li's x_k as the last keyframe kept it.
-  PixelBitPolicy::KeyframeInput keyframe_input(size_t li) const;
+  // Layer li's x_k as the last keyframe kept it; OpError when its shape is not input x's.
+  PixelBitPolicy::KeyframeInput keyframe_input(size_t li, const Tensor& x) const;
   // activation_ (sized) = the levels of the pixels that chose pool entry k, 0 elsewhere; false
   // (and activation_ untouched) when no pixel did.
   bool mask_group(size_t li, size_t k);

@@ -385,19 +385,42 @@ TEST(Executor, FusedEpiloguesGiveTheUnfusedOutputs) {
   }
 }
 
-// A conv's input that is another conv's output through a fused activation alone, read by
-// nothing else, comes from that conv; through an Add, x * HardSigmoid(x) or from the graph
-// input it does not.
-TEST(Executor, InputFromLinearThroughAFusedActivationOnly) {
-  Executor ex(std::make_shared<Graph>(fusable_graph()));
+// "node<-source" for every linear node of ex (input_from_linear).
+std::vector<std::string> input_sources(const Executor& ex) {
   std::vector<std::string> from;
   for (size_t i : ex.linear_nodes()) {
     const std::optional<size_t> p = ex.input_from_linear(i);
     from.push_back(ex.graph().nodes[i].name + "<-" + (p ? ex.graph().nodes[*p].name : "-"));
   }
-  EXPECT_EQ(from, (std::vector<std::string>{"conv1<--", "conv2<--", "conv3<-conv2", "conv6<-conv3",
-                                            "conv4<--", "conv7<--", "conv8<--", "conv5<--"}));
+  return from;
+}
+
+// A conv's input that is another conv's output, directly or through a fused activation alone,
+// read by nothing else, comes from that conv; through an Add, x * HardSigmoid(x), from the graph
+// input or read twice it does not.
+TEST(Executor, InputFromLinearThroughAFusedActivationOnly) {
+  Executor ex(std::make_shared<Graph>(fusable_graph()));
+  EXPECT_EQ(input_sources(ex),
+            (std::vector<std::string>{"conv1<--", "conv2<--", "conv3<-conv2", "conv6<-conv3",
+                                      "conv4<--", "conv7<--", "conv8<--", "conv5<--"}));
   EXPECT_EQ(ex.fused_epilogue(ex.linear_nodes()[2]).activation, Epilogue::Activation::kClip);
+
+  // Relu(a) read by two convs: neither; c's output straight into d: d from c.
+  Graph g;
+  g.source = "branches.onnx";
+  const int x = add_input(g, {1, 2, 4, 4});
+  auto conv = [&](const std::string& name, int in) {
+    const int w = g.add_constant(name + "/w", testing::random_tensor({2, 2, 1, 1}, 1));
+    const int y = g.add_value(named(name));
+    g.nodes.push_back({name, "Conv", {in, w}, {y}, {}});
+    return y;
+  };
+  const int r = g.add_value(named("relu"));
+  g.nodes.push_back({"relu", "Relu", {conv("a", x)}, {r}, {}});
+  const int b = conv("b", r);
+  g.outputs = {b, conv("d", conv("c", r))};
+  Executor branches(std::make_shared<Graph>(std::move(g)));
+  EXPECT_EQ(input_sources(branches), (std::vector<std::string>{"a<--", "b<--", "c<--", "d<-c"}));
 }
 
 }  // namespace
