@@ -47,10 +47,11 @@ class ScatterSums {
   int64_t channels_ = 0, m_ = 0, mp_ = 0;  // mp_: m rounded up to whole vectors
   bool depthwise_ = false;
   std::vector<float> taps_;        // [tap][channel][mp_] (depthwise: [tap][mp_]), zeros past m
-  std::vector<float> pixel_;       // depthwise: one pixel's levels by channel, zeros past m
+  static constexpr int64_t kPixelBlock = 64;
+  std::vector<float> pixel_;       // depthwise: a block of pixels' levels [pixel][mp_], 0 past m
   std::vector<int32_t> row_;       // per output position: its row of sums_, -1 when not reached
   std::vector<int64_t> reached_;   // output positions in the order they were first reached
-  std::vector<float> sums_;        // [reached][mp_]
+  std::vector<float> sums_;        // [reached][mp_], rows aligned to whole vectors
 };
 
 }  // namespace resq

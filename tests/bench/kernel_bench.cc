@@ -18,7 +18,10 @@
 #include "engine/model.h"
 #include "engine/op_registry.h"
 #include "engine/quant/uniform_quantizer.h"
+#include "engine/ops/window.h"
 #include "engine/resq/pixel_bit_policy.h"
+#include "engine/resq/receptive_field.h"
+#include "engine/resq/scatter_sums.h"
 
 namespace resq {
 namespace {
@@ -142,6 +145,54 @@ BENCHMARK(BM_PixelBitPolicy)
     ->Args({96, 32, 0})
     ->Args({16, 128, 1})
     ->Args({3, 256, 1})
+    ->Unit(benchmark::kMicrosecond)->UseRealTime();
+
+// Dynamic-ResQ residual sums pixel by pixel (ScatterSums) at the default model's shapes: a
+// depthwise 3x3 (channels x side x side, stride 1) or the image's first conv (3 channels, 3x3,
+// stride 2, 16 outputs), one group of candidate pixels: 1 in `every` pixels spread over the
+// plane (moving content reaches 1/4 to 3/4 in the depthwise layers, the image's first conv
+// about 1/4).
+void BM_ScatterSums(benchmark::State& state) {
+  const int64_t channels = state.range(0), side = state.range(1), every = state.range(2);
+  const bool depthwise = channels != 3;
+  const int64_t stride = depthwise ? 1 : 2, m = depthwise ? channels : 16;
+  WindowAttrs a;
+  a.strides = {stride, stride};
+  a.pads = {1, 1, 1, 1};
+  const Window w = forward_window(a, {side, side}, {3, 3});
+  const TapReach reach(w);
+  std::vector<int64_t> pixels, index;
+  for (int64_t p = 0; p < w.in_size(); ++p)
+    if ((static_cast<uint64_t>(p) * 2654435761u >> 8) % static_cast<uint64_t>(every) == 0) {
+      index.push_back(static_cast<int64_t>(pixels.size()));
+      pixels.push_back(p);
+    }
+  const auto n = static_cast<int64_t>(pixels.size());
+  std::mt19937 rng(1);
+  std::uniform_int_distribution<int> level(-8, 7);
+  std::vector<float> levels(static_cast<size_t>(channels * n));
+  for (float& l : levels) l = static_cast<float>(level(rng));
+  std::vector<float> weights(static_cast<size_t>((depthwise ? 1 : m) * channels * 9));
+  for (float& k : weights) k = static_cast<float>(level(rng));
+  const std::vector<float> multiplier(static_cast<size_t>(m), 0.01f);
+  std::vector<float> out(static_cast<size_t>(m * w.out_size()), 1.0f);
+  ScatterSums ss;
+  for (auto _ : state) {
+    if (depthwise)
+      ss.set_depthwise_weights(weights.data(), channels, 9);
+    else
+      ss.set_weights(weights.data(), channels, m, 9);
+    ss.add(w, reach, pixels, index, levels.data(), n, multiplier.data(), out.data());
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.counters["pixels"] = static_cast<double>(n);
+}
+BENCHMARK(BM_ScatterSums)
+    ->Args({16, 128, 4})
+    ->Args({16, 128, 1})
+    ->Args({72, 32, 2})
+    ->Args({128, 16, 1})
+    ->Args({3, 256, 4})
     ->Unit(benchmark::kMicrosecond)->UseRealTime();
 
 }  // namespace
