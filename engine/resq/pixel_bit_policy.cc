@@ -105,6 +105,38 @@ int PixelBitPolicy::exact_choice(int64_t j, std::span<const std::optional<Unifor
   return choice;
 }
 
+namespace {
+
+template <class Key>
+void write_through(std::span<const float> kept, Key key, std::span<float> out) {
+  const auto n = static_cast<int64_t>(kept.size());
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) store(out.data() + i, key(load(kept.data() + i)));
+  for (; i < n; ++i) out[static_cast<size_t>(i)] = key(kept[static_cast<size_t>(i)]);
+}
+
+}  // namespace
+
+void PixelBitPolicy::write_keyframe_input(const KeyframeInput& x_k, std::span<float> out) {
+  if (out.size() != x_k.values.size())
+    throw std::invalid_argument("keyframe input: " + std::to_string(x_k.values.size()) +
+                                " values for " + std::to_string(out.size()));
+  using A = Epilogue::Activation;
+  switch (x_k.activation) {
+    case A::kNone:
+      return write_through(x_k.values, Kept{}, out);
+    case A::kRelu:
+      return write_through(x_k.values, KeptRelu{}, out);
+    case A::kHardSwish:
+      return write_through(x_k.values, KeptHardSwish{}, out);
+    case A::kClip:
+      return write_through(x_k.values, KeptClip{x_k.lo, x_k.hi}, out);
+    case A::kTimesHardSigmoid:
+      break;
+  }
+  throw std::invalid_argument("keyframe input: not through x * HardSigmoid(x)");
+}
+
 int64_t PixelBitPolicy::band_pixels(int64_t channels) {
   return std::max<int64_t>(kLanes, kBandBytes / (2 * 4 * channels) / kLanes * kLanes);
 }

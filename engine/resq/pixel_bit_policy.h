@@ -42,6 +42,9 @@ class PixelBitPolicy {
   void choose(std::span<const float> x, const KeyframeInput& x_k, const PixelLayout& px,
               std::span<const std::optional<UniformQuantizer>> pool, double w_norm, double tau,
               const ChangeMask* may_differ = nullptr);
+  // x_k as choose() reads it, whole: the kept values through the activation, written to `out`
+  // (as many floats). For what reads x_k directly (ResQ's residual frames).
+  static void write_keyframe_input(const KeyframeInput& x_k, std::span<float> out);
   void choose(std::span<const float> x, std::span<const float> x_k, const PixelLayout& px,
               std::span<const std::optional<UniformQuantizer>> pool, double w_norm, double tau,
               const ChangeMask* may_differ = nullptr) {

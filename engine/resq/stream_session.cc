@@ -181,10 +181,10 @@ void StreamSession::run_linear_fused(size_t node, const Op& op, std::span<const 
     Epilogue e = post;
     if (keyframe_ && b.scheme != QuantScheme::kSkip) {
       KeyframeCache::Layer& l = cache_.layer(li);
-      // Dynamic-ResQ reads x_k only through its policy, which can make it from the previous
-      // layer's z_k as it reads (when the epilogues ran fused, as they made x from it).
-      l.x_k_from_previous = b.scheme == QuantScheme::kDynamicResQ && inputs_from_outputs_ &&
-                            fused_epilogues_ && input_from_[li];
+      // x_k can be made from the previous layer's z_k when it is read (when the epilogues ran
+      // fused, as they made x from it): the Dynamic-ResQ policy does so as it reads, ResQ
+      // (whose kernels read x_k whole) into a buffer first (whole_keyframe_input).
+      l.x_k_from_previous = inputs_from_outputs_ && fused_epilogues_ && input_from_[li];
       if (l.x_k_from_previous)
         l.x_k = Tensor{};
       else
@@ -258,13 +258,14 @@ void StreamSession::run_linear_fused(size_t node, const Op& op, std::span<const 
     cost_.pixels_per_bits[res_a] += pixels;
     if (mapped) std::fill(bit_map_.begin(), bit_map_.end(), res_a);
     const std::optional<UniformQuantizer> q_r = residual_quantizer(*model_, li, res_a);
+    const Tensor& kept = whole_keyframe_input(li, x_k);
     if (q_r && integer_form(li, b.res_w)) {
-      sum_scaled(li, op, in, x, true, *q_r, b.res_w, &l.z_k, nullptr, y, post, &l.x_k);
+      sum_scaled(li, op, in, x, true, *q_r, b.res_w, &l.z_k, nullptr, y, post, &kept);
       return;
     }
     activation_.resize(x.shape());
     const float* xt = x.f32();
-    const float* xk = l.x_k.f32();
+    const float* xk = kept.f32();
     float* d = activation_.f32();
     for (int64_t i = 0; i < x.numel(); ++i) d[i] = xt[i] - xk[i];
     if (q_r) q_r->apply(activation_.floats());
@@ -578,6 +579,15 @@ void StreamSession::group_columns(size_t k, int64_t c_in) {
   for (int64_t c = 0; c < c_in; ++c)
     for (int64_t g = 0; g < n; ++g)
       columns_[static_cast<size_t>(c * n + g)] = lv[c * n_cand + group_index_[static_cast<size_t>(g)]];
+}
+
+const Tensor& StreamSession::whole_keyframe_input(size_t li,
+                                                 const PixelBitPolicy::KeyframeInput& x_k) {
+  const KeyframeCache::Layer& l = cache_.layer(li);
+  if (!l.x_k_from_previous) return l.x_k;
+  derived_x_k_.resize(cache_.layer(*input_from_[li]).z_k.shape());
+  PixelBitPolicy::write_keyframe_input(x_k, derived_x_k_.floats());
+  return derived_x_k_;
 }
 
 PixelBitPolicy::KeyframeInput StreamSession::keyframe_input(size_t li, const Tensor& x) const {

@@ -80,11 +80,12 @@ class StreamSession : private LinearLayerRunner {
   // changed); the others keep the keyframe's values (Executor::set_tracking). Same outputs.
   // Off by default: its bookkeeping still costs more than it saves (docs/performance.md).
   void set_change_tracking(bool on) { change_tracking_ = on; }
-  // Keyframe inputs from outputs (on by default): a Dynamic-ResQ keyframe does not keep a layer's
-  // input x_k where it is the previous linear layer's output through the activation fused after
-  // it and nothing else (Executor::input_from_linear); the policy reads that layer's z_k through
-  // the activation instead. Same outputs, a smaller KeyframeCache (20.3 MB instead of 24.4 on
-  // the default model) and fewer copies at keyframes; off is for tests.
+  // Keyframe inputs from outputs (on by default): a ResQ or Dynamic-ResQ keyframe does not keep
+  // a layer's input x_k where it is the previous linear layer's output through the activation
+  // fused after it and nothing else (Executor::input_from_linear); residual frames make it from
+  // that layer's z_k through the activation (the policy as it reads). Same outputs, a smaller
+  // KeyframeCache (20.3 MB instead of 24.4 on the default model) and fewer copies at
+  // keyframes; off is for tests.
   void set_keyframe_inputs_from_outputs(bool on) { inputs_from_outputs_ = on; }
 
   // Per-graph-node time over the frames since profiling was turned on (Executor::set_node_timing).
@@ -168,6 +169,8 @@ class StreamSession : private LinearLayerRunner {
                               const PixelBitPolicy::KeyframeInput& x_k, const ChangeMask* may_differ);
   // Layer li's x_k as the last keyframe kept it; OpError when its shape is not input x's.
   PixelBitPolicy::KeyframeInput keyframe_input(size_t li, const Tensor& x) const;
+  // The same whole, for what reads x_k directly: the kept x_k, or one made into derived_x_k_.
+  const Tensor& whole_keyframe_input(size_t li, const PixelBitPolicy::KeyframeInput& x_k);
   // activation_ (sized) = the levels of the pixels that chose pool entry k, 0 elsewhere; false
   // (and activation_ untouched) when no pixel did.
   bool mask_group(size_t li, size_t k);
@@ -189,6 +192,7 @@ class StreamSession : private LinearLayerRunner {
   int64_t frames_since_key_ = 0;  // frames processed since the last keyframe
   FrameCost cost_;
   Tensor activation_;             // quantized layer input or its levels (scratch)
+  Tensor derived_x_k_;            // x_k made from the previous layer's z_k (scratch)
   bool integer_kernels_ = true;
   bool fused_epilogues_ = true;
   bool sparse_residuals_ = true;

@@ -136,8 +136,11 @@ TEST(StreamSession, KeyframeCacheHoldsEveryLayer) {
   resq.process(f.frames[0]);
   size_t expected = 0;
   for (size_t li = 0; li < resq.cache().size(); ++li) {
-    EXPECT_GT(resq.cache().layer(li).x_k.numel(), 0) << li;
-    expected += resq.cache().layer(li).x_k.bytes() + resq.cache().layer(li).z_k.bytes();
+    const KeyframeCache::Layer& l = resq.cache().layer(li);
+    EXPECT_GT(l.z_k.numel(), 0) << li;
+    // x_k is kept unless it is made from the previous layer's z_k.
+    EXPECT_EQ(l.x_k.numel() > 0, !l.x_k_from_previous) << li;
+    expected += l.x_k.bytes() + l.z_k.bytes();
   }
   EXPECT_EQ(resq.cache().bytes(), expected);
   EXPECT_TRUE(resq.cache().ready());
@@ -532,6 +535,26 @@ TEST(DynamicResQ, KeyframeInputsFromOutputsGiveTheSameOutputs) {
         EXPECT_GT(without_x_k, 10u) << bits;
         EXPECT_LT(derived.cache().bytes(), kept.cache().bytes()) << bits;
       }
+}
+
+// The same for ResQ, whose kernels read x_k whole: made from the previous layer's z_k into a
+// buffer, in the integer kernels (which map x_t - x_k to levels as they read), the float sums of
+// the same levels and the near-float residual.
+TEST(ResQ, KeyframeInputsFromOutputsGiveTheSameOutputs) {
+  for (const char* bits : {"W8A8->W4A4", "W8A8->W8A8", "W8A8->W8A32"})
+    for (bool integer : {true, false}) {
+      StreamSession derived(fixture().model, config(bits, 3)), kept(fixture().model, config(bits, 3));
+      derived.set_integer_kernels(integer);
+      kept.set_integer_kernels(integer);
+      kept.set_keyframe_inputs_from_outputs(false);
+      for (size_t t = 0; t < 6; ++t)
+        expect_same_frame(derived, kept, t, std::string(bits) + (integer ? " int" : " float sums"));
+      size_t without_x_k = 0;
+      for (size_t li = 0; li < derived.cache().size(); ++li)
+        without_x_k += derived.cache().layer(li).x_k_from_previous;
+      EXPECT_GT(without_x_k, 10u) << bits;
+      EXPECT_LT(derived.cache().bytes(), kept.cache().bytes()) << bits;
+    }
 }
 
 // Change tracking: each layer's policy reads only the input pixels that may differ from the
