@@ -129,21 +129,6 @@ struct StreamRun {
   double bops = 0, bops_fp32 = 0;
 };
 
-// The phases' names in the JSON, and a + b.
-constexpr std::pair<const char*, double FrameCost::Phases::*> kPhases[] = {
-    {"policy_read", &FrameCost::Phases::policy_read},
-    {"policy_test", &FrameCost::Phases::policy_test},
-    {"policy_gather", &FrameCost::Phases::policy_gather},
-    {"policy_quantize", &FrameCost::Phases::policy_quantize},
-    {"policy_choose", &FrameCost::Phases::policy_choose},
-    {"tracking", &FrameCost::Phases::tracking},
-    {"start", &FrameCost::Phases::start},
-    {"sums", &FrameCost::Phases::sums},
-    {"epilogue", &FrameCost::Phases::epilogue}};
-void add_phases(FrameCost::Phases& a, const FrameCost::Phases& b) {
-  for (const auto& [name, field] : kPhases) a.*field += b.*field;
-}
-
 // `changed`: each node's share of output pixels that may differ from the keyframe's, summed over
 // `changed_runs` change-tracking residual frames (none without --change-tracking).
 nlohmann::json layers_json(const Graph& g, const std::vector<bool>& linear,
@@ -266,6 +251,7 @@ void bench(const Options& opt) {
   std::vector<double> node_ms(graph.nodes.size(), 0.0), node_changed(graph.nodes.size(), 0.0);
   int64_t keyframes = 0, pixels_read = 0, changed_runs = 0;
   FrameCost::Phases phases_ms;
+  std::vector<FrameCost::Phases> layer_phases(loaded->quantized->linear_nodes().size());
   double bops = 0, bops_fp32 = 0;
   nlohmann::json per_stream = nlohmann::json::array();
   for (size_t s = 0; s < streams; ++s) {
@@ -279,6 +265,8 @@ void bench(const Options& opt) {
     keyframes += r.keyframes;
     pixels_read += r.pixels_read;
     add_phases(phases_ms, r.phases_ms);
+    const std::vector<FrameCost::Phases>& lp = r.stream->layer_phases();
+    for (size_t li = 0; li < lp.size(); ++li) add_phases(layer_phases[li], lp[li]);
     bops += r.bops;
     bops_fp32 += r.bops_fp32;
     const std::vector<double>& ms = r.stream->node_ms();
@@ -306,7 +294,7 @@ void bench(const Options& opt) {
     read_share = static_cast<double>(pixels_read) /
                  static_cast<double>(residual_frames * loaded->quantized->total_pixels());
     phases = nlohmann::json::object();
-    for (const auto& [name, field] : kPhases)
+    for (const auto& [name, field] : kPhaseFields)
       phases[name] = phases_ms.*field / static_cast<double>(residual_frames);
   }
   nlohmann::json report = {
@@ -348,6 +336,14 @@ void bench(const Options& opt) {
       {"layers", layers_json(graph, linear, node_ms, measured, node_changed, changed_runs)},
       {"machine", machine_json()},
   };
+  if (!phases.is_null()) {  // and by linear layer
+    const std::vector<size_t>& nodes = loaded->quantized->linear_nodes();
+    for (size_t li = 0; li < nodes.size(); ++li) {
+      nlohmann::json& layer = report["layers"][nodes[li]]["residual_phases_ms"];
+      for (const auto& [name, field] : kPhaseFields)
+        layer[name] = layer_phases[li].*field / static_cast<double>(residual_frames);
+    }
+  }
   if (!opt.json.empty()) write_text(opt.json, report.dump(2) + "\n");
 
   const nlohmann::json& lat = report["latency_ms"];
@@ -364,7 +360,7 @@ void bench(const Options& opt) {
                 100 * read_share.get<double>());
   if (!phases.is_null()) {
     std::printf("  residual frame, mean ms:");
-    for (const auto& [name, field] : kPhases) std::printf(" %s %.3f", name, phases[name].get<double>());
+    for (const auto& [name, field] : kPhaseFields) std::printf(" %s %.3f", name, phases[name].get<double>());
     std::printf("\n");
   }
   std::vector<size_t> order(node_ms.size());

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <map>
+#include <utility>
 
 namespace resq {
 
@@ -34,5 +35,20 @@ struct FrameCost {
            policy_choose = 0, tracking = 0, start = 0, sums = 0, epilogue = 0;
   } phases_ms;
 };
+
+// The phases with their names in `resq bench --json`, and a += b.
+inline constexpr std::pair<const char*, double FrameCost::Phases::*> kPhaseFields[] = {
+    {"policy_read", &FrameCost::Phases::policy_read},
+    {"policy_test", &FrameCost::Phases::policy_test},
+    {"policy_gather", &FrameCost::Phases::policy_gather},
+    {"policy_quantize", &FrameCost::Phases::policy_quantize},
+    {"policy_choose", &FrameCost::Phases::policy_choose},
+    {"tracking", &FrameCost::Phases::tracking},
+    {"start", &FrameCost::Phases::start},
+    {"sums", &FrameCost::Phases::sums},
+    {"epilogue", &FrameCost::Phases::epilogue}};
+inline void add_phases(FrameCost::Phases& a, const FrameCost::Phases& b) {
+  for (const auto& [name, field] : kPhaseFields) a.*field += b.*field;
+}
 
 }  // namespace resq

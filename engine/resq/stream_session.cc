@@ -16,6 +16,24 @@
 namespace resq {
 namespace {
 
+// Adds to `layer` (unless null) what the frame's phases gained while it lived: one layer's share.
+class LayerPhases {
+ public:
+  LayerPhases(const FrameCost::Phases& frame, FrameCost::Phases* layer)
+      : frame_(frame), start_(frame), layer_(layer) {}
+  ~LayerPhases() {
+    if (!layer_) return;
+    for (const auto& [name, field] : kPhaseFields) layer_->*field += frame_.*field - start_.*field;
+  }
+  LayerPhases(const LayerPhases&) = delete;
+  LayerPhases& operator=(const LayerPhases&) = delete;
+
+ private:
+  const FrameCost::Phases& frame_;
+  const FrameCost::Phases start_;
+  FrameCost::Phases* layer_;
+};
+
 // std::nullopt for "near float" bit-widths, which leave activations as they are.
 std::optional<UniformQuantizer> residual_quantizer(const QuantizedModel& m, size_t li, int bits) {
   if (QuantizedModel::passes_through(bits)) return std::nullopt;
@@ -207,6 +225,7 @@ void StreamSession::run_linear_fused(size_t node, const Op& op, std::span<const 
   const KeyframeCache::Layer& l = cache_.layer(li);
   const PixelBitPolicy::KeyframeInput x_k = keyframe_input(li, x);
   Tensor& y = *out[0];
+  const LayerPhases timed(cost_.phases_ms, layer_phases_.empty() ? nullptr : &layer_phases_[li]);
   if (b.scheme == QuantScheme::kDynamicResQ) {
     FrameCost::Phases& ph = cost_.phases_ms;
     cost_.bops += choose_residual_bits(

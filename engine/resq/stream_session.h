@@ -94,7 +94,11 @@ class StreamSession : private LinearLayerRunner {
     executor_.set_node_timing(on);
     policy_.set_timing(on);
     clock_.set_on(on);
+    layer_phases_.assign(on ? model_->linear_nodes().size() : 0, FrameCost::Phases{});
   }
+  // The same phases by linear layer, summed over the residual frames since node timing was
+  // turned on (empty while it is off).
+  const std::vector<FrameCost::Phases>& layer_phases() const { return layer_phases_; }
   const std::vector<double>& node_ms() const { return executor_.node_ms(); }
   // With change tracking too, the share of each node's output that may differ from the
   // keyframe's, summed over changed_runs() residual frames (Executor::node_changed).
@@ -209,6 +213,7 @@ class StreamSession : private LinearLayerRunner {
   std::vector<float> multipliers_;  // s_a * s_w per output channel (scratch)
   PixelBitPolicy policy_;            // Dynamic-ResQ: the last layer's decisions
   PhaseClock clock_;                 // cost_.phases_ms, with node timing
+  std::vector<FrameCost::Phases> layer_phases_;  // by linear layer, with node timing
   std::vector<std::optional<UniformQuantizer>> pool_q_;  // Dynamic-ResQ: the layer's pool
   Tensor acc_;                                   // integer-form sums (scratch)
   std::vector<int64_t> group_, group_index_;     // sparse_groups scratch: pixels, candidates

@@ -52,6 +52,7 @@ class ResQStream {
   void set_change_tracking(bool on) { session_.set_change_tracking(on); }
   const std::vector<double>& node_ms() const { return session_.node_ms(); }
   const std::vector<double>& node_changed() const { return session_.node_changed(); }
+  const std::vector<FrameCost::Phases>& layer_phases() const { return session_.layer_phases(); }
   int64_t changed_runs() const { return session_.changed_runs(); }
   // Streams (in this process) running the same loaded model, this one included.
   long model_users() const { return model_.use_count(); }

@@ -178,6 +178,12 @@ assert set(ph) == {"policy_read", "policy_test", "policy_gather", "policy_quanti
                    "tracking", "start", "sums", "epilogue"}, ph
 assert all(v >= 0 for v in ph.values()) and ph["policy_read"] > 0 and ph["tracking"] > 0, ph
 assert sum(ph.values()) < tr["residual_latency_ms"]["mean"], (ph, tr["residual_latency_ms"])
+# The same by linear layer: every linear layer has them, no other layer, and they add up.
+by_layer = [l["residual_phases_ms"] for l in tr["layers"] if "residual_phases_ms" in l]
+assert len(by_layer) == tr["linear_layers"] and all(l["linear"] for l in tr["layers"] if "residual_phases_ms" in l)
+assert all("residual_phases_ms" not in l for l in fp["layers"] + rq["layers"])
+for k, v in ph.items():
+    assert abs(sum(l[k] for l in by_layer) - v) <= 1e-9 + 1e-6 * v, (k, v)
 for d in (fp, rq):
     for k in ("latency_ms", "frame_ms", "cpu_ms"):
         assert 0 < d[k]["median"] <= d[k]["p95"], d[k]
