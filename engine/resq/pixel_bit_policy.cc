@@ -82,6 +82,26 @@ struct KeptClip {
   T operator()(T v) const { return clip(v, lo, hi); }
 };
 
+// f(key) with the key of x_k's activation; `what` names the caller in the error for
+// x * HardSigmoid(x), which no kept z_k is read through.
+template <class F>
+void with_key(const PixelBitPolicy::KeyframeInput& x_k, const char* what, F&& f) {
+  using A = Epilogue::Activation;
+  switch (x_k.activation) {
+    case A::kNone:
+      return f(Kept{});
+    case A::kRelu:
+      return f(KeptRelu{});
+    case A::kHardSwish:
+      return f(KeptHardSwish{});
+    case A::kClip:
+      return f(KeptClip{x_k.lo, x_k.hi});
+    case A::kTimesHardSigmoid:
+      break;
+  }
+  throw std::invalid_argument(std::string(what) + ": no keyframe input through x * HardSigmoid(x)");
+}
+
 }  // namespace
 
 int PixelBitPolicy::exact_choice(int64_t j, std::span<const std::optional<UniformQuantizer>> pool,
@@ -121,20 +141,7 @@ void PixelBitPolicy::write_keyframe_input(const KeyframeInput& x_k, std::span<fl
   if (out.size() != x_k.values.size())
     throw std::invalid_argument("keyframe input: " + std::to_string(x_k.values.size()) +
                                 " values for " + std::to_string(out.size()));
-  using A = Epilogue::Activation;
-  switch (x_k.activation) {
-    case A::kNone:
-      return write_through(x_k.values, Kept{}, out);
-    case A::kRelu:
-      return write_through(x_k.values, KeptRelu{}, out);
-    case A::kHardSwish:
-      return write_through(x_k.values, KeptHardSwish{}, out);
-    case A::kClip:
-      return write_through(x_k.values, KeptClip{x_k.lo, x_k.hi}, out);
-    case A::kTimesHardSigmoid:
-      break;
-  }
-  throw std::invalid_argument("keyframe input: not through x * HardSigmoid(x)");
+  with_key(x_k, "keyframe input", [&](auto key) { write_through(x_k.values, key, out); });
 }
 
 int64_t PixelBitPolicy::band_pixels(int64_t channels) {
@@ -145,20 +152,9 @@ void PixelBitPolicy::choose(std::span<const float> x, const KeyframeInput& x_k,
                             const PixelLayout& px,
                             std::span<const std::optional<UniformQuantizer>> pool, double w_norm,
                             double tau, const ChangeMask* may_differ) {
-  using A = Epilogue::Activation;
-  switch (x_k.activation) {
-    case A::kNone:
-      return choose_with(x, x_k.values, Kept{}, px, pool, w_norm, tau, may_differ);
-    case A::kRelu:
-      return choose_with(x, x_k.values, KeptRelu{}, px, pool, w_norm, tau, may_differ);
-    case A::kHardSwish:
-      return choose_with(x, x_k.values, KeptHardSwish{}, px, pool, w_norm, tau, may_differ);
-    case A::kClip:
-      return choose_with(x, x_k.values, KeptClip{x_k.lo, x_k.hi}, px, pool, w_norm, tau, may_differ);
-    case A::kTimesHardSigmoid:
-      break;
-  }
-  throw std::invalid_argument("Dynamic-ResQ policy: no keyframe input through x * HardSigmoid(x)");
+  with_key(x_k, "Dynamic-ResQ policy", [&](auto key) {
+    choose_with(x, x_k.values, key, px, pool, w_norm, tau, may_differ);
+  });
 }
 
 template <class Key>

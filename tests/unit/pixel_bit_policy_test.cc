@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <optional>
 #include <random>
 #include <stdexcept>
@@ -237,6 +238,32 @@ TEST(PixelBitPolicy, KeyframeInputThroughAnActivation) {
   }
   PixelBitPolicy policy;
   EXPECT_THROW(policy.choose(x, PixelBitPolicy::KeyframeInput{z, A::kTimesHardSigmoid}, px, pool, 1.1, 0.2),
+               std::invalid_argument);
+}
+
+// x_k written whole from the values a fused activation made it from: what the epilogue made,
+// bit for bit, in vectors and in the tail (3330 values); refused for a wrong size and for
+// x * HardSigmoid(x).
+TEST(PixelBitPolicy, WritesKeyframeInputThroughAnActivation) {
+  std::mt19937 rng(23);
+  std::normal_distribution<float> value(0.0f, 2.0f);
+  std::vector<float> z(3330), out(z.size());
+  for (float& v : z) v = value(rng);
+  using A = Epilogue::Activation;
+  for (A act : {A::kNone, A::kRelu, A::kHardSwish, A::kClip}) {
+    Epilogue e;
+    e.activation = act;
+    e.lo = -0.25f;
+    e.hi = 0.5f;
+    std::vector<float> want = z;
+    e.apply(want.data(), 0, static_cast<int64_t>(want.size()));
+    PixelBitPolicy::write_keyframe_input(PixelBitPolicy::KeyframeInput{z, act, e.lo, e.hi}, out);
+    ASSERT_EQ(std::memcmp(out.data(), want.data(), sizeof(float) * out.size()), 0) << static_cast<int>(act);
+  }
+  std::vector<float> short_out(z.size() - 1);
+  EXPECT_THROW(PixelBitPolicy::write_keyframe_input(PixelBitPolicy::KeyframeInput{z}, short_out),
+               std::invalid_argument);
+  EXPECT_THROW(PixelBitPolicy::write_keyframe_input(PixelBitPolicy::KeyframeInput{z, A::kTimesHardSigmoid}, out),
                std::invalid_argument);
 }
 
