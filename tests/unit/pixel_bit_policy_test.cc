@@ -17,6 +17,19 @@ namespace {
 
 using Pool = std::vector<std::optional<UniformQuantizer>>;
 
+// An epilogue applying `act` alone (kClip: to [-0.25, 0.5]), and what it makes of z.
+Epilogue activation_epilogue(Epilogue::Activation act) {
+  Epilogue e;
+  e.activation = act;
+  e.lo = -0.25f;
+  e.hi = 0.5f;
+  return e;
+}
+std::vector<float> through(const Epilogue& e, std::vector<float> z) {
+  e.apply(z.data(), 0, static_cast<int64_t>(z.size()));
+  return z;
+}
+
 // Eq. 9-11 evaluated at every pixel for every entry: the reference the sparse policy must match.
 std::vector<int> every_pixel(const std::vector<float>& d, const PixelLayout& px, const Pool& pool,
                              double w_norm, double tau) {
@@ -211,12 +224,8 @@ TEST(PixelBitPolicy, KeyframeInputThroughAnActivation) {
                      UniformQuantizer::from_clip(8, 2.5), std::nullopt};
   using A = Epilogue::Activation;
   for (A act : {A::kNone, A::kRelu, A::kHardSwish, A::kClip}) {
-    Epilogue e;
-    e.activation = act;
-    e.lo = -0.25f;
-    e.hi = 0.5f;
-    std::vector<float> x_k = z;
-    e.apply(x_k.data(), 0, static_cast<int64_t>(x_k.size()));
+    const Epilogue e = activation_epilogue(act);
+    const std::vector<float> x_k = through(e, z);
     // x: x_k where still, moved in every third column.
     for (size_t i = 0; i < x.size(); ++i) x[i] = i % 3 == 0 ? x_k[i] + 0.3f * value(rng) : x_k[i];
     for (double tau : {0.0, 0.2}) {
@@ -251,12 +260,8 @@ TEST(PixelBitPolicy, WritesKeyframeInputThroughAnActivation) {
   for (float& v : z) v = value(rng);
   using A = Epilogue::Activation;
   for (A act : {A::kNone, A::kRelu, A::kHardSwish, A::kClip}) {
-    Epilogue e;
-    e.activation = act;
-    e.lo = -0.25f;
-    e.hi = 0.5f;
-    std::vector<float> want = z;
-    e.apply(want.data(), 0, static_cast<int64_t>(want.size()));
+    const Epilogue e = activation_epilogue(act);
+    const std::vector<float> want = through(e, z);
     PixelBitPolicy::write_keyframe_input(PixelBitPolicy::KeyframeInput{z, act, e.lo, e.hi}, out);
     ASSERT_EQ(std::memcmp(out.data(), want.data(), sizeof(float) * out.size()), 0) << static_cast<int>(act);
   }
