@@ -471,9 +471,13 @@ void StreamSession::sparse_groups(size_t li, const Op& op, std::span<const Tenso
       scale_add(li, acc_, q, b.res_w, &y, nullptr, y);
       continue;
     }
-    if (pointwise) {  // the columns are the group's levels
-      group_columns(k, c_in);
-    } else {
+    // A pointwise group of at least half the candidates: the integer sums of every candidate
+    // straight from the policy's levels (the others' sums unused) cost less than copying the
+    // group's columns out of them (an array the policy left in L3 for wide layers).
+    const IntegerConv* conv = integer_conv(li, q.bits(), b.res_w);
+    const bool every_candidate = pointwise && conv && 2 * n >= n_cand;
+    const int64_t width = every_candidate ? n_cand : n;  // columns summed
+    if (!pointwise) {
       // All zeros between uses (sized for the largest gathered layer only): the group's pixels
       // are written, and cleared again after.
       if (sparse_image_.size() < static_cast<size_t>(c_in * hw))
@@ -483,10 +487,13 @@ void StreamSession::sparse_groups(size_t li, const Op& op, std::span<const Tenso
       gather_columns(win, c_in, sparse_image_.data(), outputs_, columns_.data(), origins_);
       for (int64_t c = 0; c < c_in; ++c)
         for (int64_t p : group_) sparse_image_[static_cast<size_t>(c * hw + p)] = 0.0f;
+    } else if (!every_candidate) {  // the columns are the group's levels
+      group_columns(k, c_in);
     }
-    sparse_acc_.assign(static_cast<size_t>(m * n), 0.0f);
-    if (const IntegerConv* conv = integer_conv(li, q.bits(), b.res_w)) {
-      conv->run_columns(columns_.data(), n, sparse_acc_.data(), conv_scratch_.gemm);
+    sparse_acc_.assign(static_cast<size_t>(m * width), 0.0f);
+    if (conv) {
+      conv->run_columns(every_candidate ? lv : columns_.data(), width, sparse_acc_.data(),
+                        conv_scratch_.gemm);
       ++cost_.integer_layers;
     } else if (cw.group == 1) {
       sgemm(false, false, m, n, c_in * taps, 1.0f, w.levels.f32(), columns_.data(), 0.0f,
@@ -504,11 +511,12 @@ void StreamSession::sparse_groups(size_t li, const Op& op, std::span<const Tenso
     float* yv = y.f32();
     for (int64_t r = 0; r < m; ++r) {
       const float mult = multipliers_[static_cast<size_t>(r)];
-      const float* a = sparse_acc_.data() + r * n;
+      const float* a = sparse_acc_.data() + r * width;
       float* out = yv + r * positions;
       for (int64_t j = 0; j < n; ++j) {
-        const int64_t pos = outputs_[static_cast<size_t>(j)];
-        out[pos] = scale_affine(a[j], mult, out[pos]);
+        const auto g = static_cast<size_t>(j);
+        const int64_t pos = outputs_[g];
+        out[pos] = scale_affine(a[every_candidate ? group_index_[g] : j], mult, out[pos]);
       }
     }
   }
