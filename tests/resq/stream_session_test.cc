@@ -512,6 +512,17 @@ TEST(DynamicResQ, SparseResidualsEqualDenseSums) {
     }
 }
 
+// `derived` made more than 10 layers' x_k from the previous layer's z_k, and keeps less than
+// `kept`, which kept every x_k.
+void expect_fewer_inputs_kept(const StreamSession& derived, const StreamSession& kept,
+                              const std::string& what) {
+  size_t without_x_k = 0;
+  for (size_t li = 0; li < derived.cache().size(); ++li)
+    without_x_k += derived.cache().layer(li).x_k_from_previous;
+  EXPECT_GT(without_x_k, 10u) << what;
+  EXPECT_LT(derived.cache().bytes(), kept.cache().bytes()) << what;
+}
+
 // A Dynamic-ResQ keyframe that keeps no x_k where the previous layer's z_k through its fused
 // activation is x_k gives the outputs of keeping every x_k, bit for bit, with less memory; the
 // pools take the policy's float and double sums, the integer and the float (near float) paths,
@@ -529,11 +540,7 @@ TEST(DynamicResQ, KeyframeInputsFromOutputsGiveTheSameOutputs) {
           expect_same_frame(derived, kept, t,
                             std::string(bits) + " tau " + std::to_string(tau) +
                                 (tracking ? " tracking" : ""));
-        size_t without_x_k = 0;
-        for (size_t li = 0; li < derived.cache().size(); ++li)
-          without_x_k += derived.cache().layer(li).x_k_from_previous;
-        EXPECT_GT(without_x_k, 10u) << bits;
-        EXPECT_LT(derived.cache().bytes(), kept.cache().bytes()) << bits;
+        expect_fewer_inputs_kept(derived, kept, bits);
       }
 }
 
@@ -549,11 +556,7 @@ TEST(ResQ, KeyframeInputsFromOutputsGiveTheSameOutputs) {
       kept.set_keyframe_inputs_from_outputs(false);
       for (size_t t = 0; t < 6; ++t)
         expect_same_frame(derived, kept, t, std::string(bits) + (integer ? " int" : " float sums"));
-      size_t without_x_k = 0;
-      for (size_t li = 0; li < derived.cache().size(); ++li)
-        without_x_k += derived.cache().layer(li).x_k_from_previous;
-      EXPECT_GT(without_x_k, 10u) << bits;
-      EXPECT_LT(derived.cache().bytes(), kept.cache().bytes()) << bits;
+      expect_fewer_inputs_kept(derived, kept, bits);
     }
 }
 
