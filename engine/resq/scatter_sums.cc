@@ -42,7 +42,7 @@ void ScatterSums::set_depthwise_weights(const float* weights, int64_t channels, 
   taps_.assign(static_cast<size_t>(taps * mp_), 0.0f);
   for (int64_t c = 0; c < channels; ++c)
     for (int64_t t = 0; t < taps; ++t) taps_[static_cast<size_t>(t * mp_ + c)] = weights[c * taps + t];
-  pixel_.assign(static_cast<size_t>(kPixelBlock * mp_ + kLanes), 0.0f);  // 0 past the channels
+  block_levels_.assign(static_cast<size_t>(kPixelBlock * mp_ + kLanes), 0.0f);  // 0 past the channels
 }
 
 void ScatterSums::add(const Window& w, const TapReach& reach, std::span<const int64_t> pixels,
@@ -58,7 +58,7 @@ void ScatterSums::add(const Window& w, const TapReach& reach, std::span<const in
   if (sums_.size() < static_cast<size_t>((positions + 1) * mp_))
     sums_.resize(static_cast<size_t>((positions + 1) * mp_));
   float* const sums = aligned(sums_);
-  float* const block_levels = aligned(pixel_);
+  float* const block_levels = depthwise_ ? aligned(block_levels_) : nullptr;
   // The pixels increase: their row follows without a division.
   int64_t iy = pixels.empty() ? 0 : pixels[0] / in_w, row_start = iy * in_w;
   for (size_t j0 = 0; j0 < pixels.size(); j0 += kPixelBlock) {
@@ -76,7 +76,7 @@ void ScatterSums::add(const Window& w, const TapReach& reach, std::span<const in
       for (; pixels[j] >= row_start + in_w; row_start += in_w) ++iy;
       const int64_t ix = pixels[j] - row_start;
       const float* lv = levels + index[j];
-      const float* pixel = block_levels + static_cast<int64_t>(j - j0) * mp_;
+      const float* pixel = depthwise_ ? block_levels + static_cast<int64_t>(j - j0) * mp_ : nullptr;
       for (int64_t ky = 0; ky < kh; ++ky) {
         const int64_t oy = reach.rows[static_cast<size_t>(iy * kh + ky)];
         if (oy < 0) continue;

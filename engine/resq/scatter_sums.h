@@ -48,7 +48,7 @@ class ScatterSums {
   bool depthwise_ = false;
   std::vector<float> taps_;        // [tap][channel][mp_] (depthwise: [tap][mp_]), zeros past m
   static constexpr int64_t kPixelBlock = 64;
-  std::vector<float> pixel_;       // depthwise: a block of pixels' levels [pixel][mp_], 0 past m
+  std::vector<float> block_levels_;  // depthwise: a block of pixels' levels [pixel][mp_], 0 past m
   std::vector<int32_t> row_;       // per output position: its row of sums_, -1 when not reached
   std::vector<int64_t> reached_;   // output positions in the order they were first reached
   std::vector<float> sums_;        // [reached][mp_], rows aligned to whole vectors
