@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Two builds of resq on the same work, interleaved: ROUNDS times `resq bench` of OLD then NEW,
 # each pinned to one CPU (taskset -c CPU, default 1), default model on a clip (VIDEO, default
-# vtest.avi, in the asset directory); prints each
-# round's frame-median ratio NEW / OLD and their median, then per-layer medians of both sets
-# (bench/layer_diff.py). On a shared, noisy machine only such interleaved ratios compare two
-# changes (docs/performance.md). JSON of every run in OUT_DIR.
+# vtest.avi, in the asset directory); prints each round's frame-median ratio NEW / OLD and their
+# median, then per-layer medians of both sets (bench/layer_diff.py). On a shared, noisy machine
+# only such interleaved ratios compare two changes (docs/performance.md). JSON of every run in
+# OUT_DIR.
 # Usage: bash bench/ab.sh OLD_RESQ NEW_RESQ [--rounds R] [--frames N] [--cpu C]
 #   (env: BITS, default fp32, e.g. 'W8A8->W4A4'; T, default 6; TAU, default 3; VIDEO; ARGS, more
 #   bench options for both, e.g. --change-tracking; RESQ_ASSET_DIR; OUT_DIR)
