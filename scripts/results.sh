@@ -21,14 +21,7 @@ mkdir -p "$out" "$work"
 
 "$resq" inspect --json "$model" > "$work/inspect.json"  # for results_tables.py --policy-cost
 
-# Calibration on a stretch the evaluation does not use; residual ranges for distances up to T-1
-# of the largest T in the grid (8).
-"$resq" calibrate --model "$model" --video "$assets/movie.avi" --samples 24 --max-distance 7 \
-  --out "$work/movie.calib.json"
-"$resq" calibrate --model "$model" --video "$assets/movie.avi" --samples 24 --max-distance 7 \
-  --per-tensor --out "$work/movie.per-tensor.calib.json"
-"$resq" calibrate --model "$model" --video "$assets/vtest.avi" --samples 64 --max-distance 7 \
-  --out "$work/vtest.calib.json"
+RESQ=$resq bash scripts/results_calibrations.sh
 
 # clip name, calibration, eval range
 run_eval() {

@@ -24,6 +24,7 @@
 #include <thread>
 #include <vector>
 
+#include "engine/cli/clip_reader.h"
 #include "engine/cli/commands.h"
 #include "engine/cli/latency_stats.h"
 #include "engine/cli/output_file.h"
@@ -44,6 +45,7 @@ struct Options {
   std::string calibration;
   std::string video;
   std::string json;
+  int64_t start_frame = 0;
   int64_t frames = 0;    // per stream; 0: the clip `repeat` times
   int repeat = 1;
   int warmup = 5;
@@ -56,16 +58,17 @@ struct Options {
   bool change_tracking = false;
 };
 
-// The clip's first `limit` frames (all when limit <= 0), already resized to the model input so
+// `limit` frames of the clip from `start` (all when limit <= 0), already resized to the model input so
 // the timed loop pays only for the colour conversion ResQStream does, not for decoding. With a
 // `jpeg_quality` each frame is JPEG-encoded at it and decoded again after the resize, as
 // resq-loadgen sends frames to resq-server.
-std::vector<cv::Mat> decode(const std::string& video, const ImageInput& image, int64_t limit,
-                            int jpeg_quality) {
+std::vector<cv::Mat> decode(const std::string& video, const ImageInput& image, int64_t start,
+                            int64_t limit, int jpeg_quality) {
   // Checked first: OpenCV would try every backend on a missing file and log each failure.
   if (!std::filesystem::is_regular_file(video)) throw ModelError(video + ": no such file");
   cv::VideoCapture cap(video);
   if (!cap.isOpened()) throw ModelError(video + ": cannot open video");
+  skip_frames(cap, video, start);
   std::vector<cv::Mat> frames;
   const cv::Size size(static_cast<int>(image.width), static_cast<int>(image.height));
   cv::Mat bgr;
@@ -79,7 +82,8 @@ std::vector<cv::Mat> decode(const std::string& video, const ImageInput& image, i
       frames.back() = cv::imdecode(jpeg, cv::IMREAD_COLOR);
     }
   }
-  if (frames.empty()) throw ModelError(video + ": no frames could be decoded");
+  if (frames.empty())
+    throw ModelError(video + ": no frames could be decoded from frame " + std::to_string(start));
   return frames;
 }
 
@@ -163,7 +167,7 @@ void bench(const Options& opt) {
 
   // With --frames only as many frames as are used are kept; a longer run loops over them.
   const std::vector<cv::Mat> clip =
-      decode(opt.video, loaded->image,
+      decode(opt.video, loaded->image, opt.start_frame,
              opt.frames > 0 ? std::max<int64_t>(opt.frames, opt.warmup) : 0, opt.jpeg_quality);
   const auto clip_frames = static_cast<int64_t>(clip.size());
   const int64_t frames = opt.frames > 0 ? opt.frames : clip_frames * opt.repeat;
@@ -307,6 +311,7 @@ void bench(const Options& opt) {
       {"tau", config.bits.scheme == QuantScheme::kDynamicResQ ? nlohmann::json(config.tau) : nullptr},
       {"input", {{"height", loaded->image.height}, {"width", loaded->image.width}}},
       {"clip_frames", clip_frames},
+      {"start_frame", opt.start_frame},
       {"jpeg_quality", opt.jpeg_quality > 0 ? nlohmann::json(opt.jpeg_quality) : nullptr},
       {"warmup_frames", opt.warmup},
       {"frames", frames},
@@ -399,6 +404,11 @@ void add_bench(CLI::App& app) {
   auto count = [cmd](const char* name, auto& value, const char* help, int lo, int hi = 100000) {
     cmd->add_option(name, value, help)->capture_default_str()->check(CLI::Range(lo, hi));
   };
+  cmd->add_option("--start-frame", opt->start_frame,
+                  "First frame of the clip to use (e.g. past the calibration's frames, as in "
+                  "`resq eval --start-frame`)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   count("--frames", opt->frames, "Measured frames per stream, looping over the clip (0: the clip x --repeat)", 0);
   count("--repeat", opt->repeat, "Without --frames: run the whole clip this many times", 1);
   count("--warmup", opt->warmup, "Untimed frames per stream before measuring", 0);

@@ -1,19 +1,21 @@
 #include "engine/cli/clip_reader.h"
 
-#include <opencv2/videoio.hpp>
-
 #include "engine/error.h"
 
 namespace resq::cli {
+
+void skip_frames(cv::VideoCapture& cap, const std::string& video, int64_t start) {
+  for (int64_t i = 0; i < start; ++i)
+    if (!cap.grab())
+      throw ModelError(video + ": has only " + std::to_string(i) + " frames, the start frame is " +
+                       std::to_string(start));
+}
 
 Clip read_clip(const std::string& video, const ImageInput& image, int64_t start, int64_t count,
                const std::string& purpose, bool keep_images) {
   cv::VideoCapture cap(video);
   if (!cap.isOpened()) throw ModelError(video + ": cannot open video");
-  for (int64_t i = 0; i < start; ++i)
-    if (!cap.grab())
-      throw ModelError(video + ": has only " + std::to_string(i) + " frames, the start frame is " +
-                       std::to_string(start));
+  skip_frames(cap, video, start);
   Clip clip;
   cv::Mat bgr;
   while ((count <= 0 || static_cast<int64_t>(clip.inputs.size()) < count) && cap.read(bgr)) {

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <opencv2/core.hpp>
+#include <opencv2/videoio.hpp>
 #include <string>
 #include <vector>
 
@@ -11,6 +12,10 @@
 #include "engine/tensor.h"
 
 namespace resq::cli {
+
+// Reads past the first `start` frames of `cap`, the opened `video`. Throws ModelError naming the
+// clip and the start frame when it has fewer.
+void skip_frames(cv::VideoCapture& cap, const std::string& video, int64_t start);
 
 struct Clip {
   std::vector<std::vector<Tensor>> inputs;  // per frame, the model's (single) input

@@ -217,6 +217,17 @@ check "bench: missing clip exits 1" test "$(exit_code "$resq" bench --model "$mo
   --video "$work/none.avi")" = 1
 check "bench: missing clip is named" bash -c "'$resq' bench --model '$model' \
   --video '$work/none.avi' 2>&1 | grep -q 'none.avi: no such file'"
+# movie.avi has 68 frames: from frame 65, three are left for the 5 warm-up frames (decoded: 3).
+check "bench --start-frame 65" "$resq" "${bench[@]}" --start-frame 65 --frames 2 \
+  --json "$work/bench/start.json"
+check "bench --start-frame: the clip's last frames" python3 -c "import json, sys
+d = json.load(open(sys.argv[1]))
+assert (d['start_frame'], d['clip_frames'], d['frames']) == (65, 3, 2), d" "$work/bench/start.json"
+check "bench: a start frame past the clip exits 1" test "$(exit_code "$resq" "${bench[@]}" \
+  --start-frame 68)" = 1
+check "bench: a start frame past the clip is named" bash -c "'$resq' ${bench[*]@Q} \
+  --start-frame 100 2>&1 | grep -q 'has only 68 frames, the start frame is 100'"
+check "bench: --start-frame -1 exits 2" test "$(exit_code "$resq" "${bench[@]}" --start-frame -1)" = 2
 check "bench: --streams 0 exits 2" test "$(exit_code "$resq" "${bench[@]}" --streams 0)" = 2
 check "bench: a quantized scheme without calibration exits 1" test "$(exit_code "$resq" \
   "${bench[@]}" --bits W8A8)" = 1
