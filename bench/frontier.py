@@ -5,12 +5,20 @@ bench/frontier.sh.
   frontier.py --list REPORT               index|bits|T|tau per configuration
   frontier.py --bench-options REPORT ASSETS   the bench options that feed the report's frames
                                           (its clip from the asset directory ASSETS)
-  frontier.py --table REPORT DIR ROUNDS   markdown tables, and DIR/frontier.json
+  frontier.py --table REPORT DIR ROUNDS   markdown tables, DIR/frontier.json and, with gnuplot,
+                                          DIR/frontier.png (IoU against x fp32, the frontier drawn)
 """
 import json
 import os
+import shutil
 import statistics
+import subprocess
 import sys
+
+# The families of `resq eval --plot`, in its colours.
+STYLE = {"fp32": "pt 3 ps 2 lc rgb 'black'", "frame": "pt 7 ps 1.3 lc rgb '#1f77b4'",
+         "resq": "pt 5 ps 0.9 lc rgb '#d62728'", "dynamic": "pt 9 ps 1.1 lc rgb '#2ca02c'",
+         "skip": "pt 13 ps 1.1 lc rgb '#7f7f7f'"}
 
 
 def configurations(report):
@@ -78,6 +86,46 @@ def table(report, directory, rounds):
         print(line(r))
     with open(os.path.join(directory, "frontier.json"), "w") as f:
         json.dump({"report": report, "rounds": rounds, "configurations": rows}, f, indent=1)
+    title = f'{os.path.basename(d["video"])}, {d["frames"]} frames, one core'
+    plot(rows, title, os.path.join(directory, "frontier.png"))
+
+
+def family(bits):
+    if bits == "fp32":
+        return "fp32"
+    if "->" not in bits:
+        return "frame"
+    return "skip" if bits.endswith("skip") else "dynamic" if "{" in bits else "resq"
+
+
+def plot(rows, title, png):
+    """IoU against time, a point per configuration, the frontier as a step line (needs gnuplot)."""
+    if not shutil.which("gnuplot"):
+        print(f"frontier.py: no gnuplot, {png} not drawn (Debian: apt-get install gnuplot-nox)",
+              file=sys.stderr)
+        return
+    script = ["set terminal pngcairo size 1100,700 font 'sans,10'", f"set output '{png}'",
+              f"set title '{title}: IoU against time'", "set xlabel 'ms per frame / fp32 ms per frame'",
+              "set ylabel 'mean IoU vs fp32'", "set grid", "set key outside right top"]
+    # Down to a little below the frontier's cheapest point: collapsed configurations out of view.
+    low = max(0.0, min(r["iou_mean"] for r in rows if r["frontier"]) - 0.05)
+    script.append(f"set yrange [{low:.2f}:{min(1.05, 1 + (1 - low) * 0.05):.3f}]")
+    plots = []
+    for name, style in STYLE.items():
+        points = [r for r in rows if family(r["bits"]) == name]
+        if not points:
+            continue
+        script += [f"${name} << EOD"] + [f'{r["ratio_to_fp32"]} {r["iou_mean"]}' for r in points]
+        script.append("EOD")
+        plots.append(f"${name} using 1:2 with points {style} title '{name}'")
+    script += ["$frontier << EOD"] + [f'{r["ratio_to_fp32"]} {r["iou_mean"]}'
+                                      for r in rows if r["frontier"]] + ["EOD"]
+    plots.append("$frontier using 1:2 with steps lw 1.5 lc rgb '#ff7f0e' title 'frontier'")
+    script.append("plot " + ", ".join(plots))
+    done = subprocess.run(["gnuplot"], input="\n".join(script) + "\n", text=True,
+                          capture_output=True)
+    if done.returncode != 0:
+        sys.exit(f"frontier.py: gnuplot failed drawing {png}: {done.stderr.strip()}")
 
 
 def main():

@@ -6,8 +6,8 @@
 # configurations that no other one beats on both IoU and ms/frame, then all of them; ms/frame is
 # the mean over all frames (keyframes counted as often as they come), "x fp32" the median over
 # rounds of its ratio to the fp32 runs just before and after it (one every BLOCK configurations:
-# the machine's speed drifts within a round; rounds alternate the order). JSON of every run, and
-# frontier.json, in OUT_DIR.
+# the machine's speed drifts within a round; rounds alternate the order). JSON of every run,
+# frontier.json and frontier.png (IoU against time, with gnuplot) in OUT_DIR.
 # The calibration the report names (build/results/) is made first if it is missing.
 # Usage: bash bench/frontier.sh [--rounds R] [--cpu C] [--block B]
 #   (env: CLIP, vtest (default) or movie; EVAL, another report; RESQ; RESQ_ASSET_DIR; OUT_DIR)

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """bench/frontier.py on made-up reports: which configurations are on the frontier, ratios against
-the fp32 runs around each configuration, the bench options, and a missing run named.
+the fp32 runs around each configuration, the plot, the bench options, and a missing run named.
 
 Usage: frontier_test.py FRONTIER_PY
 """
@@ -58,6 +58,9 @@ with tempfile.TemporaryDirectory() as d:
     on = [label for label, r in rows.items() if r["frontier"]]
     assert sorted(on) == ["W8A8->W8A{0,4,8} T=6 tau=0.0003", "W8A8->skip T=6", "fp32"], on
     assert "| `W8A8->skip T=6` | 0.900 | 0.600 | 0.200 | 1.00 |" in table.stdout, table.stdout
+    # The plot (scripts/deps.sh installs gnuplot).
+    with open(os.path.join(d, "frontier.png"), "rb") as png:
+        assert png.read(8) == b"\x89PNG\r\n\x1a\n", "frontier.png is not a PNG"
 
     # A short range is looped.
     short = json.load(open(report))
