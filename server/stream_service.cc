@@ -182,11 +182,14 @@ class ProcessReactor final
       v1::FrameResult* result = response.mutable_result();
       result->set_frame_index(queued.index);
       result->set_timestamp_us(queued.frame.timestamp_us());
-      result->set_mask_png(mask_png(stream.mask()));
+      // A frame that skipping repeats has the last frame's mask: its PNG is not made again.
+      if (!stream.cost().repeated || last_mask_png_.empty()) last_mask_png_ = mask_png(stream.mask());
+      result->set_mask_png(last_mask_png_);
       to_proto(stream.cost(), result->mutable_stats());
       entry_->count_processed(stream.cost());
       result->set_dropped_frames(entry_->totals().dropped);
     } catch (const std::exception& e) {  // bad image bytes or an engine failure
+      last_mask_png_.clear();
       entry_->count_error();
       v1::FrameError* error = response.mutable_error();
       error->set_frame_index(queued.index);
@@ -205,6 +208,7 @@ class ProcessReactor final
   uint64_t next_index_ = 0;     // gRPC threads only
   ResQStream* stream_ = nullptr;  // entry_'s, run by one step at a time
   v1::ProcessResponse response_;  // the write in flight
+  std::string last_mask_png_;     // the last result's mask, run by one step at a time
 
   std::mutex mutex_;  // guards the fields below (entry_ only while it is set)
   std::shared_ptr<StreamEntry> entry_;

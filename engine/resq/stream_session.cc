@@ -99,8 +99,11 @@ StreamConfig StreamSession::config() const {
 }
 
 std::vector<Tensor> StreamSession::process(std::span<const Tensor> inputs) {
-  auto start = std::chrono::steady_clock::now();
-  const double cpu_start = thread_cpu_ms();
+  return process([inputs] { return inputs; });
+}
+
+std::vector<Tensor> StreamSession::process(
+    const std::function<std::span<const Tensor>()>& make_inputs) {
   bool forced;
   {
     std::lock_guard lock(mutex_);
@@ -113,6 +116,19 @@ std::vector<Tensor> StreamSession::process(std::span<const Tensor> inputs) {
   // T applies from the next frame (the distance counts from the last keyframe); key bits wait for
   // a keyframe, whose cached outputs they made.
   keyframe_ = keyed && (forced || !cache_.ready() || frames_since_key_ >= active_.period);
+  const bool repeats = active_.bits.scheme == QuantScheme::kSkip && !keyframe_;
+  std::span<const Tensor> inputs;
+  if (!repeats) {
+    try {
+      inputs = make_inputs();
+    } catch (...) {  // no frame ran: the state stays as it was, a forced keyframe still due
+      if (forced) force_keyframe();
+      throw;
+    }
+  }
+  // The engine's time starts here: making the inputs (decoding, preprocessing) is the caller's.
+  const auto start = std::chrono::steady_clock::now();
+  const double cpu_start = thread_cpu_ms();
   if (keyframe_ || !keyed) {
     key_w_ = active_.bits.key_w;
     key_a_ = active_.bits.key_a;
@@ -123,9 +139,10 @@ std::vector<Tensor> StreamSession::process(std::span<const Tensor> inputs) {
   if (bit_map_layer_)  // a skipped frame leaves it at 0 bits
     bit_map_.assign(static_cast<size_t>(model_->pixels(*bit_map_layer_).pixels()), 0);
   std::vector<Tensor> out;
-  if (active_.bits.scheme == QuantScheme::kSkip && !keyframe_) {
+  if (repeats) {
     // Frame skipping: the network does not run; every linear input pixel "sends nothing".
     out = cache_.outputs();
+    cost_.repeated = true;
     cost_.pixels_per_bits[0] = model_->total_pixels();
   } else if (active_.bits.scheme == QuantScheme::kFloat) {
     // No runner: the executor may fuse element-wise nodes into the convolutions.

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -41,6 +42,11 @@ class StreamSession : private LinearLayerRunner {
   // Runs one frame and returns the model's outputs; its cost is then in last_cost().
   // On an error the keyframe state is dropped, so the next frame is a keyframe.
   std::vector<Tensor> process(std::span<const Tensor> inputs);
+  // The same with the inputs made on demand: a frame that skipping repeats (its outputs the
+  // keyframe's, FrameCost::repeated) never calls `inputs`, so it costs no decoding or
+  // preprocessing either. Which frames those are is decided here, once per frame, after any
+  // set_config from another thread; `inputs` may throw (the frame then fails as above).
+  std::vector<Tensor> process(const std::function<std::span<const Tensor>()>& inputs);
 
   // Live configuration, callable from any thread while frames run. Validated here: on error it
   // throws and the old config stays. Takes effect between frames: scheme, residual bits, pool

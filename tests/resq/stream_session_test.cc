@@ -184,6 +184,54 @@ TEST(SkipScheme, Fp32KeyframesAreExact) {
   EXPECT_EQ(skip.last_cost().pixels_per_bits.at(32), f.model->total_pixels());
 }
 
+// Inputs made on demand: only the frames the network runs ask for them; the frames skipping
+// repeats do not (no decoding or preprocessing), and say so in their cost.
+TEST(SkipScheme, RepeatedFramesNeedNoInputs) {
+  Fixture& f = fixture();
+  StreamSession lazy(f.model, config("fp32->skip", 3));
+  StreamSession eager(f.model, config("fp32->skip", 3));
+  std::vector<size_t> asked;
+  for (size_t t = 0; t < 7; ++t) {
+    const Tensor out = lazy.process([&]() -> std::span<const Tensor> {
+      asked.push_back(t);
+      return f.frames[t];
+    })[0];
+    EXPECT_EQ(max_diff(out, eager.process(f.frames[t])[0]), 0.0) << t;
+    EXPECT_EQ(lazy.last_cost().repeated, t % 3 != 0) << t;
+    EXPECT_EQ(lazy.last_cost().keyframe, t % 3 == 0) << t;
+  }
+  EXPECT_EQ(asked, (std::vector<size_t>{0, 3, 6}));
+  // Every other scheme runs the network on every frame, and no frame of it is a repeat.
+  StreamSession resq(f.model, config("W8A8->W4A4", 3));
+  size_t calls = 0;
+  for (size_t t = 0; t < 4; ++t) {
+    resq.process([&]() -> std::span<const Tensor> { ++calls; return f.frames[t]; });
+    EXPECT_FALSE(resq.last_cost().repeated) << t;
+  }
+  EXPECT_EQ(calls, 4u);
+}
+
+// Inputs that cannot be made (a frame that does not decode): the error reaches the caller and
+// the stream carries on as if the frame had not come: the same keyframe schedule, a forced
+// keyframe still due, the keyframe's state kept.
+TEST(SkipScheme, InputsThatFailLeaveTheStreamAsItWas_n) {
+  Fixture& f = fixture();
+  StreamSession s(f.model, config("W8A8->W4A4", 3));
+  StreamSession reference(f.model, config("W8A8->W4A4", 3));
+  auto fails = []() -> std::span<const Tensor> { throw std::invalid_argument("frame: bad bytes"); };
+  s.process(f.frames[0]);
+  reference.process(f.frames[0]);
+  EXPECT_THROW(s.process(fails), std::invalid_argument);
+  for (size_t t = 1; t < 3; ++t) {  // residual frames at distances 1 and 2, as if none failed
+    EXPECT_EQ(max_diff(s.process(f.frames[t])[0], reference.process(f.frames[t])[0]), 0.0) << t;
+    EXPECT_EQ(s.last_cost().keyframe_distance, static_cast<int64_t>(t)) << t;
+  }
+  s.force_keyframe();
+  EXPECT_THROW(s.process(fails), std::invalid_argument);
+  s.process(f.frames[3]);
+  EXPECT_TRUE(s.last_cost().keyframe);  // the forced keyframe was not lost with the failed frame
+}
+
 // fp32 frames run without a LinearLayerRunner (the executor fuses the element-wise nodes into
 // the convs), and their cost is still every layer at 32 x 32 bits.
 TEST(StreamSession, Fp32FramesEqualTheExecutorAndCostFp32) {

@@ -39,6 +39,12 @@ v1::ProcessRequest jpeg_request(const std::string& jpeg) {
   return request;
 }
 
+// What the server decodes from a JPEG frame, for running a stream directly next to it.
+cv::Mat decoded(const std::string& jpeg) {
+  const cv::Mat buffer(1, static_cast<int>(jpeg.size()), CV_8UC1, const_cast<char*>(jpeg.data()));
+  return cv::imdecode(buffer, cv::IMREAD_COLOR);
+}
+
 std::map<int, int64_t> pixel_counts(const v1::FrameStats& stats) {
   return {stats.pixels_per_bits().begin(), stats.pixels_per_bits().end()};
 }
@@ -119,9 +125,7 @@ TEST_F(ServerTest, ResultsMatchResQStreamRunDirectly) {
   for (size_t i = 0; i < jpegs.size(); ++i) {
     const v1::ProcessResponse response = client.send(jpeg_request(jpegs[i]));
     ASSERT_TRUE(response.has_result()) << response.error().message();
-    const cv::Mat buffer(1, static_cast<int>(jpegs[i].size()), CV_8UC1,
-                         const_cast<char*>(jpegs[i].data()));
-    direct.process(cv::imdecode(buffer, cv::IMREAD_COLOR));
+    direct.process(decoded(jpegs[i]));
     const v1::FrameResult& result = response.result();
     EXPECT_EQ(result.frame_index(), i);
     EXPECT_EQ(result.mask_png(), mask_png(direct.mask())) << "frame " << i;
@@ -186,6 +190,35 @@ TEST_F(ServerTest, FramesSentFasterThanTheyRunAreDroppedAndCounted) {
   EXPECT_GT(dropped, 0u);
   EXPECT_EQ(results + dropped, jpegs.size());
   EXPECT_EQ(response.result().frame_index(), jpegs.size() - 1);
+}
+
+// Frames that skipping repeats carry the keyframe's mask (not encoded again), the same bytes as
+// the stream run directly, also after a frame that did not decode.
+TEST_F(ServerTest, SkippedFramesCarryTheKeyframesMask) {
+  const auto jpegs = clip_jpegs(6);
+  v1::StreamConfig skip;
+  skip.set_scheme("skip");
+  skip.set_bits("fp32->skip");
+  skip.set_keyframe_interval(3);
+  StreamClient client(*streams_, "skipping", skip);
+  ResQStream direct(model_, StreamConfig{BitConfig::parse("fp32->skip"), 3}, std::nullopt);
+  std::string keyframe_mask;
+  for (size_t i = 0; i < jpegs.size(); ++i) {
+    if (i == 1) {
+      ASSERT_TRUE(client.send(jpeg_request("not a jpeg")).has_error());
+    }
+    const v1::ProcessResponse response = client.send(jpeg_request(jpegs[i]));
+    ASSERT_TRUE(response.has_result()) << response.error().message();
+    direct.process(decoded(jpegs[i]));
+    const v1::FrameResult& result = response.result();
+    EXPECT_EQ(result.stats().keyframe(), i % 3 == 0) << "frame " << i;
+    EXPECT_EQ(result.mask_png(), mask_png(direct.mask())) << "frame " << i;
+    if (i % 3 == 0)
+      keyframe_mask = result.mask_png();
+    else
+      EXPECT_EQ(result.mask_png(), keyframe_mask) << "frame " << i;
+  }
+  EXPECT_TRUE(client.close().ok());
 }
 
 TEST_F(ServerTest, UpdateStreamConfigChangesKeyframeCadenceOnTheNextFrames) {
