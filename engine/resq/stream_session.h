@@ -43,9 +43,9 @@ class StreamSession : private LinearLayerRunner {
   // On an error the keyframe state is dropped, so the next frame is a keyframe.
   std::vector<Tensor> process(std::span<const Tensor> inputs);
   // The same with the inputs made on demand: a frame that skipping repeats (its outputs the
-  // keyframe's, FrameCost::repeated) never calls `inputs`, so it costs no decoding or
-  // preprocessing either. Which frames those are is decided here, once per frame, after any
-  // set_config from another thread; `inputs` may throw (the frame then fails as above).
+  // keyframe's, FrameCost::repeated) never calls `inputs`, so it costs no preprocessing either.
+  // Which frames those are is decided here, once per frame, after any set_config from another
+  // thread. What `inputs` throws reaches the caller with the stream as it was (no frame ran).
   std::vector<Tensor> process(const std::function<std::span<const Tensor>()>& inputs);
 
   // Live configuration, callable from any thread while frames run. Validated here: on error it

@@ -4,7 +4,6 @@
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <opencv2/core.hpp>
 #include <optional>
@@ -25,11 +24,8 @@ class ResQStream {
 
   // Runs one 8-bit BGR frame of any size (resized to the model input). Throws resq::ModelError
   // when the engine fails; the next frame is then a keyframe.
+  // A frame that skipping repeats (cost().repeated) is not preprocessed.
   void process(const cv::Mat& bgr);
-  // The same with the frame made on demand (e.g. decoded): a frame that skipping repeats
-  // (cost().repeated) never calls `frame`, and is not preprocessed either. What `frame` throws
-  // reaches the caller, the stream's state unchanged (StreamSession::process).
-  void process(const std::function<cv::Mat()>& frame);
   const Tensor& mask() const { return outputs_.at(0); }
   const FrameCost& cost() const { return session_.last_cost(); }
   // Per-pixel activation bits of the bit-map layer on the last frame, row-major
