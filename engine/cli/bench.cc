@@ -58,9 +58,9 @@ struct Options {
   bool change_tracking = false;
 };
 
-// `limit` frames of the clip from `start` (all when limit <= 0), already resized to the model input so
-// the timed loop pays only for the colour conversion ResQStream does, not for decoding. With a
-// `jpeg_quality` each frame is JPEG-encoded at it and decoded again after the resize, as
+// `limit` frames of the clip from `start` (all when limit <= 0), already resized to the model
+// input so the timed loop pays only for the colour conversion ResQStream does, not for decoding.
+// With a `jpeg_quality` each frame is JPEG-encoded at it and decoded again after the resize, as
 // resq-loadgen sends frames to resq-server.
 std::vector<cv::Mat> decode(const std::string& video, const ImageInput& image, int64_t start,
                             int64_t limit, int jpeg_quality) {
@@ -132,6 +132,14 @@ struct StreamRun {
   FrameCost::Phases phases_ms;  // summed over the measured frames
   double bops = 0, bops_fp32 = 0;
 };
+
+// Summed phases as mean ms per residual frame, by name.
+nlohmann::json phases_json(const FrameCost::Phases& sum, int64_t residual_frames) {
+  nlohmann::json phases = nlohmann::json::object();
+  for (const auto& [name, field] : kPhaseFields)
+    phases[name] = sum.*field / static_cast<double>(residual_frames);
+  return phases;
+}
 
 // `changed`: each node's share of output pixels that may differ from the keyframe's, summed over
 // `changed_runs` change-tracking residual frames (none without --change-tracking).
@@ -297,9 +305,7 @@ void bench(const Options& opt) {
   if (config.bits.scheme == QuantScheme::kDynamicResQ && residual_frames > 0) {
     read_share = static_cast<double>(pixels_read) /
                  static_cast<double>(residual_frames * loaded->quantized->total_pixels());
-    phases = nlohmann::json::object();
-    for (const auto& [name, field] : kPhaseFields)
-      phases[name] = phases_ms.*field / static_cast<double>(residual_frames);
+    phases = phases_json(phases_ms, residual_frames);
   }
   nlohmann::json report = {
       {"model", opt.model},
@@ -343,11 +349,9 @@ void bench(const Options& opt) {
   };
   if (!phases.is_null()) {  // and by linear layer
     const std::vector<size_t>& nodes = loaded->quantized->linear_nodes();
-    for (size_t li = 0; li < nodes.size(); ++li) {
-      nlohmann::json& layer = report["layers"][nodes[li]]["residual_phases_ms"];
-      for (const auto& [name, field] : kPhaseFields)
-        layer[name] = layer_phases[li].*field / static_cast<double>(residual_frames);
-    }
+    for (size_t li = 0; li < nodes.size(); ++li)
+      report["layers"][nodes[li]]["residual_phases_ms"] =
+          phases_json(layer_phases[li], residual_frames);
   }
   if (!opt.json.empty()) write_text(opt.json, report.dump(2) + "\n");
 

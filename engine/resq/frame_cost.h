@@ -11,7 +11,7 @@ namespace resq {
 
 struct FrameCost {
   bool keyframe = false;
-  bool repeated = false;  // frame skipping: the outputs are the last keyframe's, the network did not run
+  bool repeated = false;  // frame skipping: the last keyframe's outputs, the network did not run
   int64_t keyframe_distance = 0;  // frames since the last keyframe (0: keyframe or no keyframes)
   double bops = 0;          // linear layers + Dynamic-ResQ policy
   double policy_bops = 0;   // the policy's share of `bops` (see stream_session.h)
