@@ -22,7 +22,8 @@ report=${EVAL:-$root/docs/results/$clip.json}
 out=${OUT_DIR:-$root/out/bench/frontier/$clip}
 mkdir -p "$out"
 cd "$root"  # the report names its calibration relative to the repository
-RESQ=$resq bash scripts/results_calibrations.sh --if-missing
+calibration=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["calibration"])' "$report")
+[ -f "$calibration" ] || RESQ=$resq bash scripts/results_calibrations.sh "$(basename "$calibration")"
 
 # One line per configuration: index|bits|T|tau, then the shared options.
 mapfile -t configs < <(python3 "$root/bench/frontier.py" --list "$report")
