@@ -213,10 +213,12 @@ TEST_F(ServerTest, SkippedFramesCarryTheKeyframesMask) {
     const v1::FrameResult& result = response.result();
     EXPECT_EQ(result.stats().keyframe(), i % 3 == 0) << "frame " << i;
     EXPECT_EQ(result.mask_png(), mask_png(direct.mask())) << "frame " << i;
-    if (i % 3 == 0)
-      keyframe_mask = result.mask_png();
-    else
+    if (i % 3 != 0) {
       EXPECT_EQ(result.mask_png(), keyframe_mask) << "frame " << i;
+    } else {  // a new keyframe's mask differs, so a mask kept too long would show
+      EXPECT_NE(result.mask_png(), keyframe_mask) << "frame " << i;
+      keyframe_mask = result.mask_png();
+    }
   }
   EXPECT_TRUE(client.close().ok());
 }
