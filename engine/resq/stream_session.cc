@@ -16,14 +16,13 @@
 namespace resq {
 namespace {
 
-// Adds to `layer` (unless null) what the frame's phases gained while it lived: one layer's share.
+// Adds to `layer` what the frame's phases gained while it lived: one layer's share.
 class LayerPhases {
  public:
-  LayerPhases(const FrameCost::Phases& frame, FrameCost::Phases* layer)
+  LayerPhases(const FrameCost::Phases& frame, FrameCost::Phases& layer)
       : frame_(frame), start_(frame), layer_(layer) {}
   ~LayerPhases() {
-    if (!layer_) return;
-    for (const auto& [name, field] : kPhaseFields) layer_->*field += frame_.*field - start_.*field;
+    for (const auto& [name, field] : kPhaseFields) layer_.*field += frame_.*field - start_.*field;
   }
   LayerPhases(const LayerPhases&) = delete;
   LayerPhases& operator=(const LayerPhases&) = delete;
@@ -31,7 +30,7 @@ class LayerPhases {
  private:
   const FrameCost::Phases& frame_;
   const FrameCost::Phases start_;
-  FrameCost::Phases* layer_;
+  FrameCost::Phases& layer_;
 };
 
 // std::nullopt for "near float" bit-widths, which leave activations as they are.
@@ -242,7 +241,8 @@ void StreamSession::run_linear_fused(size_t node, const Op& op, std::span<const 
   const KeyframeCache::Layer& l = cache_.layer(li);
   const PixelBitPolicy::KeyframeInput x_k = keyframe_input(li, x);
   Tensor& y = *out[0];
-  const LayerPhases timed(cost_.phases_ms, layer_phases_.empty() ? nullptr : &layer_phases_[li]);
+  std::optional<LayerPhases> timed;  // only with node timing on (benchmarks)
+  if (!layer_phases_.empty()) timed.emplace(cost_.phases_ms, layer_phases_[li]);
   if (b.scheme == QuantScheme::kDynamicResQ) {
     FrameCost::Phases& ph = cost_.phases_ms;
     cost_.bops += choose_residual_bits(
