@@ -4,7 +4,7 @@ bench/frontier.sh.
 
   frontier.py --list REPORT               index|bits|T|tau per configuration
   frontier.py --bench-options REPORT ASSETS   the bench options that feed the report's frames
-                                          (its clip from the asset directory ASSETS)
+                                          (its clip from the asset directory ASSETS), one a line
   frontier.py --table REPORT DIR ROUNDS   markdown tables, DIR/frontier.json and, with gnuplot,
                                           DIR/frontier.png (IoU against x fp32, the frontier drawn)
 """
@@ -104,8 +104,9 @@ def plot(rows, title, png):
         print(f"frontier.py: no gnuplot, {png} not drawn (Debian: apt-get install gnuplot-nox)",
               file=sys.stderr)
         return
-    script = ["set terminal pngcairo size 1100,700 font 'sans,10'", f"set output '{png}'",
-              f"set title '{title}: IoU against time'", "set xlabel 'ms per frame / fp32 ms per frame'",
+    quote = lambda text: "'" + text.replace("'", "''") + "'"  # gnuplot's single-quoted string
+    script = ["set terminal pngcairo size 1100,700 font 'sans,10'", f"set output {quote(png)}",
+              f"set title {quote(title + ': IoU against time')}", "set xlabel 'ms per frame / fp32 ms per frame'",
               "set ylabel 'mean IoU vs fp32'", "set grid", "set key outside right top"]
     # Down to a little below the frontier's cheapest point: collapsed configurations out of view.
     low = max(0.0, min(r["iou_mean"] for r in rows if r["frontier"]) - 0.05)
@@ -135,7 +136,7 @@ def main():
             tau = "" if c.get("tau") is None else f'{c["tau"]:g}'
             print(f'{i}|{c["bits"]}|{c["T"]}|{tau}')
     elif len(args) == 3 and args[0] == "--bench-options":
-        print(" ".join(bench_options(args[1], args[2])))
+        print("\n".join(bench_options(args[1], args[2])))
     elif len(args) == 4 and args[0] == "--table":
         table(args[1], args[2], int(args[3]))
     else:

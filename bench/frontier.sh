@@ -27,7 +27,7 @@ calibration=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["
 
 # One line per configuration: index|bits|T|tau, then the shared options.
 mapfile -t configs < <(python3 "$root/bench/frontier.py" --list "$report")
-read -r -a shared < <(python3 "$root/bench/frontier.py" --bench-options "$report" "$assets")
+mapfile -t shared < <(python3 "$root/bench/frontier.py" --bench-options "$report" "$assets")
 run() {  # JSON BITS T [OPTIONS...]
   local json=$1 bits=$2 period=$3
   shift 3

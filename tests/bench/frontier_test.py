@@ -33,7 +33,7 @@ with tempfile.TemporaryDirectory() as d:
     assert listed.stdout.split() == ["0|fp32|1|", "1|W8A8->skip|6|",
                                      "2|W8A8->W8A{0,4,8}|6|0.0003", "3|W8A8->W4A4|4|"], listed.stdout
 
-    options = run("--bench-options", report, "/assets").stdout.split()
+    options = run("--bench-options", report, "/assets").stdout.splitlines()
     assert options == ["--calibration", "build/results/x.calib.json", "--video",
                        "/assets/clip.avi", "--start-frame", "100", "--frames", "300"], options
 
@@ -66,7 +66,8 @@ with tempfile.TemporaryDirectory() as d:
     short = json.load(open(report))
     short["frames"] = 44
     json.dump(short, open(report, "w"))
-    assert run("--bench-options", report, "/a").stdout.split()[-2:] == ["--repeat", "3"]
+    assert run("--bench-options", report, "/a b").stdout.splitlines()[3:] == [
+        "/a b/clip.avi", "--start-frame", "100", "--repeat", "3"]
 
     # A run that is missing is named; a bad call prints the usage.
     os.remove(os.path.join(d, "config2_1.json"))
