@@ -19,6 +19,7 @@
 #include "engine/error.h"
 #include "engine/image_tensor.h"
 #include "engine/model.h"
+#include "engine/stream/resq_stream.h"
 #include "tests/resq/scheme_fixture.h"
 
 namespace resq {
@@ -209,6 +210,19 @@ TEST(SkipScheme, RepeatedFramesNeedNoInputs) {
     EXPECT_FALSE(resq.last_cost().repeated) << t;
   }
   EXPECT_EQ(calls, 4u);
+}
+
+// ResQStream converts a frame to the model input only when the network runs: a frame that
+// skipping repeats is not read (an empty image there is no error) and has the keyframe's mask.
+TEST(SkipScheme, ResQStreamReadsOnlyTheFramesItRuns_n) {
+  ResQStream s(acquire_model(std::string(RESQ_ASSET_DIR) + "/selfie_segmentation.tflite", ""),
+               config("fp32->skip", 2), std::nullopt);
+  s.process(cv::Mat(240, 320, CV_8UC3, cv::Scalar(40, 90, 160)));
+  const Tensor key = s.mask();
+  s.process(cv::Mat());
+  EXPECT_TRUE(s.cost().repeated);
+  EXPECT_EQ(max_diff(s.mask(), key), 0.0);
+  EXPECT_THROW(s.process(cv::Mat()), ModelError);  // the next keyframe reads it
 }
 
 // Inputs that cannot be made (a frame that does not decode): the error reaches the caller and
