@@ -268,7 +268,8 @@ static GstFlowReturn gst_resq_infer_transform_ip(GstBaseTransform* trans, GstBuf
     return GST_FLOW_ERROR;
   }
   try {
-    st.stream->process(st.converter->convert(frame));
+    // A frame that skipping repeats is not converted.
+    st.stream->process([&] { return st.converter->convert(frame); });
   } catch (const std::exception& e) {
     gst_video_frame_unmap(&frame);
     GST_ELEMENT_ERROR(self, STREAM, FAILED, ("Inference failed: %s", e.what()), (nullptr));

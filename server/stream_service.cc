@@ -177,7 +177,8 @@ class ProcessReactor final
       if (bytes > limits_.max_frame_bytes)
         throw std::invalid_argument("frame: " + std::to_string(bytes) + " image bytes exceed " +
                                     "the limit of " + std::to_string(limits_.max_frame_bytes));
-      stream_->process(decode_frame(queued.frame));
+      // Decoded only if the stream runs it (a frame that skipping repeats is not).
+      stream_->process(frame_decoder(queued.frame));
       const ResQStream& stream = *stream_;
       v1::FrameResult* result = response.mutable_result();
       result->set_frame_index(queued.index);

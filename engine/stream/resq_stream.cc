@@ -48,8 +48,12 @@ void ResQStream::set_config(const StreamConfig& config) {
 }
 
 void ResQStream::process(const cv::Mat& bgr) {
+  process([&bgr] { return bgr; });
+}
+
+void ResQStream::process(const std::function<cv::Mat()>& bgr) {
   outputs_ = session_.process([&]() -> std::span<const Tensor> {
-    frame_to_tensor(bgr, model_->image, inputs_[0]);
+    frame_to_tensor(bgr(), model_->image, inputs_[0]);
     return inputs_;
   });
 }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <opencv2/core.hpp>
 #include <optional>
@@ -26,6 +27,10 @@ class ResQStream {
   // when the engine fails; the next frame is then a keyframe.
   // A frame that skipping repeats (cost().repeated) is not preprocessed.
   void process(const cv::Mat& bgr);
+  // The same, the frame made by `bgr` only when the network runs it: a frame that skipping
+  // repeats is never made (resq-server decodes no such frame). What `bgr` throws leaves the
+  // stream as it was (StreamSession::process).
+  void process(const std::function<cv::Mat()>& bgr);
   const Tensor& mask() const { return outputs_.at(0); }
   const FrameCost& cost() const { return session_.last_cost(); }
   // Per-pixel activation bits of the bit-map layer on the last frame, row-major

@@ -225,6 +225,25 @@ TEST(SkipScheme, ResQStreamReadsOnlyTheFramesItRuns_n) {
   EXPECT_THROW(s.process(cv::Mat()), ModelError);  // the next keyframe reads it
 }
 
+// A frame given as a function is made only when the network runs it (resq-server decodes no
+// frame that skipping repeats), and gives the outputs the frame itself gives.
+TEST(SkipScheme, ResQStreamMakesOnlyTheFramesItRuns) {
+  auto model = acquire_model(std::string(RESQ_ASSET_DIR) + "/selfie_segmentation.tflite", "");
+  ResQStream lazy(model, config("fp32->skip", 3), std::nullopt);
+  ResQStream eager(model, config("fp32->skip", 3), std::nullopt);
+  std::vector<int> made;
+  for (int t = 0; t < 7; ++t) {
+    const cv::Mat bgr(240, 320, CV_8UC3, cv::Scalar(40 + 20 * t, 90, 160));
+    lazy.process([&] {
+      made.push_back(t);
+      return bgr;
+    });
+    eager.process(bgr);
+    EXPECT_EQ(max_diff(lazy.mask(), eager.mask()), 0.0) << t;
+  }
+  EXPECT_EQ(made, (std::vector<int>{0, 3, 6}));
+}
+
 // Inputs that cannot be made (a frame that does not decode): the error reaches the caller and
 // the stream carries on as if the frame had not come: the same keyframe schedule, a forced
 // keyframe still due, the keyframe's state kept.

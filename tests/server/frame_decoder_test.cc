@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 #include <stdexcept>
@@ -58,15 +59,17 @@ TEST(FrameDecoder, OtherJpegLayoutsAreOpenCvs) {
     expect_same_pixels(decode_frame(jpeg_frame(jpeg)), opencv_decode(jpeg));
 }
 
+// The error frame_decoder names before any decoding is asked for.
 std::string error_of(const v1::Frame& frame) {
   try {
-    decode_frame(frame);
+    frame_decoder(frame);
   } catch (const std::invalid_argument& e) {
     return e.what();
   }
   return "";
 }
 
+// What shows without decoding is refused before the decoding is asked for.
 TEST(FrameDecoder, BadImages_n) {
   EXPECT_EQ(error_of(jpeg_frame("")), "jpeg: empty");
   EXPECT_EQ(error_of(jpeg_frame("not a jpeg")), "jpeg: 10 bytes are not a decodable image");
@@ -79,7 +82,51 @@ TEST(FrameDecoder, BadImages_n) {
   v1::Frame png;
   png.set_png("\x89PNG but not really");
   EXPECT_NE(error_of(png).find("png: "), std::string::npos);
+  v1::Frame raw;
+  raw.set_raw_rgb8(std::string(4 * 3 * 3 - 1, '\0'));
+  raw.set_width(4);
+  raw.set_height(3);
+  EXPECT_EQ(error_of(raw), "raw_rgb8: 35 bytes, 4x3x3 needs 36");
   EXPECT_EQ(error_of(v1::Frame()), "frame has no image (set jpeg, png or raw_rgb8)");
+}
+
+TEST(FrameDecoder, DamagedCodedDataShowsWhenDecoded_n) {
+  const std::string bad = with_bad_huffman_table(clip_jpegs(1)[0]);
+  const v1::Frame frame = jpeg_frame(bad);
+  const std::function<cv::Mat()> decode = frame_decoder(frame);  // the header is fine
+  try {
+    decode();
+    ADD_FAILURE() << "a JPEG with a bad Huffman table decoded";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "jpeg: " + std::to_string(bad.size()) + " bytes are not a decodable image");
+  }
+}
+
+// A TurboJPEG handle whose header read failed failed every later JPEG's header, good ones too,
+// so a worker thread decoded with OpenCV from then on (twice as slow): it is replaced.
+TEST(FrameDecoder, TurboJpegRecoversFromABadHeader_n) {
+  const std::string jpeg = clip_jpegs(1)[0];
+  std::string bad = jpeg;
+  const size_t dqt = bad.find("\xff\xdb", 0, 2);
+  ASSERT_NE(dqt, std::string::npos);
+  bad[dqt + 2] = '\0';  // a marker length of 1
+  bad[dqt + 3] = '\1';
+  EXPECT_TRUE(decode_turbo_jpeg(bad).empty());
+  EXPECT_TRUE(decode_turbo_jpeg("not a jpeg").empty());
+  expect_same_pixels(decode_turbo_jpeg(jpeg), opencv_decode(jpeg));
+}
+
+// Raw frames are checked at once and converted when asked.
+TEST(FrameDecoder, RawRgb8IsSwappedToBgr) {
+  v1::Frame raw;
+  raw.set_raw_rgb8(std::string("\x01\x02\x03\x04\x05\x06", 6));
+  raw.set_width(2);
+  raw.set_height(1);
+  const cv::Mat bgr = decode_frame(raw);
+  ASSERT_EQ(bgr.size(), cv::Size(2, 1));
+  EXPECT_EQ(bgr.at<cv::Vec3b>(0, 0), cv::Vec3b(3, 2, 1));
+  EXPECT_EQ(bgr.at<cv::Vec3b>(0, 1), cv::Vec3b(6, 5, 4));
 }
 
 // A truncated JPEG: libjpeg warns and TurboJPEG gives up; OpenCV decides as before.

@@ -223,6 +223,37 @@ TEST_F(ServerTest, SkippedFramesCarryTheKeyframesMask) {
   EXPECT_TRUE(client.close().ok());
 }
 
+// A frame that skipping repeats is not decoded: bytes that are no JPEG are still an error, a
+// JPEG damaged past its header gets the keyframe's result; the same bytes on a frame the
+// network runs are an error, and the keyframe they would have been is still due.
+TEST_F(ServerTest, SkippedFramesAreCheckedButNotDecoded_n) {
+  const auto jpegs = clip_jpegs(4);
+  const std::string damaged = with_bad_huffman_table(jpegs[1]);
+  v1::StreamConfig skip;
+  skip.set_scheme("skip");
+  skip.set_bits("fp32->skip");
+  skip.set_keyframe_interval(3);
+  StreamClient client(*streams_, "skip-checks", skip);
+  const v1::ProcessResponse key = client.send(jpeg_request(jpegs[0]));
+  ASSERT_TRUE(key.has_result()) << key.error().message();
+  const v1::ProcessResponse repeated = client.send(jpeg_request(damaged));
+  ASSERT_TRUE(repeated.has_result()) << repeated.error().message();
+  EXPECT_FALSE(repeated.result().stats().keyframe());
+  EXPECT_EQ(repeated.result().mask_png(), key.result().mask_png());
+  const v1::ProcessResponse not_jpeg = client.send(jpeg_request("not a jpeg"));
+  ASSERT_TRUE(not_jpeg.has_error());
+  EXPECT_EQ(not_jpeg.error().message(), "jpeg: 10 bytes are not a decodable image");
+  ASSERT_TRUE(client.send(jpeg_request(jpegs[2])).has_result());  // the cycle's last frame
+  const v1::ProcessResponse run = client.send(jpeg_request(damaged));  // a keyframe is due
+  ASSERT_TRUE(run.has_error());
+  EXPECT_EQ(run.error().message(),
+            "jpeg: " + std::to_string(damaged.size()) + " bytes are not a decodable image");
+  const v1::ProcessResponse next = client.send(jpeg_request(jpegs[3]));
+  ASSERT_TRUE(next.has_result()) << next.error().message();
+  EXPECT_TRUE(next.result().stats().keyframe());
+  EXPECT_TRUE(client.close().ok());
+}
+
 TEST_F(ServerTest, UpdateStreamConfigChangesKeyframeCadenceOnTheNextFrames) {
   const auto jpegs = clip_jpegs(7);
   StreamClient client(*streams_, "cadence");
