@@ -321,13 +321,14 @@ class Client:
         self.results.append(s)
         saved = 1 - s.bops / s.reference_bops_w8a8 if s.reference_bops_w8a8 else 0.0
         record = {"event": "frame", "frame_index": result.frame_index, "keyframe": s.keyframe,
-                  "bops": s.bops, "policy_bops": s.policy_bops,
+                  "repeated": s.repeated, "bops": s.bops, "policy_bops": s.policy_bops,
                   "reference_bops_fp32": s.reference_bops_fp32,
                   "reference_bops_w8a8": s.reference_bops_w8a8,
                   "pixels_per_bits": {str(b): n for b, n in sorted(s.pixels_per_bits.items())},
                   "latency_ms": s.latency_ms, "cpu_ms": s.cpu_ms, "rtt_ms": rtt_ms,
                   "dropped_frames": result.dropped_frames}
-        text = (f"frame {result.frame_index:5d} {'keyframe' if s.keyframe else 'residual'}  "
+        kind = "keyframe" if s.keyframe else "repeated" if s.repeated else "residual"
+        text = (f"frame {result.frame_index:5d} {kind:8s}  "
                 f"bops {s.bops:.3e} ({saved:+.1%} saved vs W8A8)  latency {s.latency_ms:6.1f} ms  "
                 f"rtt {rtt_ms:6.1f} ms  dropped {result.dropped_frames}")
         self.out.emit(record, text)

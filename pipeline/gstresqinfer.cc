@@ -125,7 +125,8 @@ static void post_stats_message(GstResQInfer* self, const GstResQMeta& meta, GstC
   GstStructure* s = gst_structure_new(
       "resq-stats", "stream-id", G_TYPE_STRING, stream_id.c_str(), "frame", G_TYPE_UINT64,
       meta.frame, "pts", G_TYPE_UINT64, pts, "keyframe", G_TYPE_BOOLEAN, meta.keyframe,
-      "keyframe-distance", G_TYPE_INT64, meta.keyframe_distance, "bits", G_TYPE_STRING, meta.bits,
+      "keyframe-distance", G_TYPE_INT64, meta.keyframe_distance, "repeated",
+      G_TYPE_BOOLEAN, meta.repeated, "bits", G_TYPE_STRING, meta.bits,
       "bops", G_TYPE_DOUBLE, meta.bops, "policy-bops", G_TYPE_DOUBLE, meta.policy_bops, "bops-fp32",
       G_TYPE_DOUBLE, meta.bops_fp32, "bops-w8a8", G_TYPE_DOUBLE, meta.bops_w8a8, "latency-ms",
       G_TYPE_DOUBLE, meta.latency_ms, "cpu-ms", G_TYPE_DOUBLE, meta.cpu_ms, "pixels-per-bits",
@@ -290,6 +291,7 @@ static GstFlowReturn gst_resq_infer_transform_ip(GstBaseTransform* trans, GstBuf
                               static_cast<guint>(stream.bit_map_width()), stream.bit_map().data());
   meta->keyframe = cost.keyframe;
   meta->keyframe_distance = cost.keyframe_distance;
+  meta->repeated = cost.repeated;
   meta->bops = cost.bops;
   meta->policy_bops = cost.policy_bops;
   meta->bops_fp32 = cost.bops_fp32;

@@ -45,6 +45,10 @@ typedef struct {
   guint8 *bit_map;
   guint bit_map_height;
   guint bit_map_width;
+
+  /* Frame skipping repeated the last keyframe's outputs: the network did not run (the frame
+   * was not even converted to the model input). */
+  gboolean repeated;
 } GstResQMeta;
 
 GType gst_resq_meta_api_get_type (void);

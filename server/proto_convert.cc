@@ -39,6 +39,7 @@ v1::StreamConfig to_proto(const StreamSettings& settings, const StreamConfig& ru
 
 void to_proto(const FrameCost& cost, v1::FrameStats* stats) {
   stats->set_keyframe(cost.keyframe);
+  stats->set_repeated(cost.repeated);
   stats->set_bops(cost.bops);
   stats->set_policy_bops(cost.policy_bops);
   stats->set_reference_bops_fp32(cost.bops_fp32);

@@ -36,6 +36,8 @@ if summary.get("results") != frames or summary.get("frame_errors") != 0:
     problems.append(f"summary {summary}")
 if any(r["bops"] <= 0 or r["latency_ms"] <= 0 or r["cpu_ms"] <= 0 for r in results):
     problems.append("a result without bops, latency or CPU time")
+if any(r["repeated"] for r in results):
+    problems.append("a Dynamic-ResQ frame reported as repeated (only frame skipping repeats)")
 updates = [r for r in records if r["event"] == "config_update"]
 if len(updates) != 1 or updates[0]["config"].get("keyframe_interval") != 8:
     problems.append(f"config_update events {updates}, expected one with keyframe_interval 8")

@@ -125,6 +125,7 @@ TEST_F(ResQInferTest, MetaMatchesStreamSessionOnTheSameFrames) {
               std::vector<float>(expected.f32(), expected.f32() + n));
     EXPECT_EQ(static_cast<bool>(meta.keyframe), cost.keyframe);
     EXPECT_EQ(meta.keyframe_distance, cost.keyframe_distance);
+    EXPECT_FALSE(meta.repeated);
     EXPECT_EQ(meta.bops, cost.bops);
     EXPECT_EQ(meta.policy_bops, cost.policy_bops);
     EXPECT_EQ(meta.bops_fp32, cost.bops_fp32);
@@ -173,6 +174,9 @@ TEST_F(ResQInferTest, StatsPropertiesAndMessages) {
       EXPECT_STREQ(gst_structure_get_string(s, "stream-id"), "cam0");
       EXPECT_TRUE(gst_structure_has_field(s, "bops"));
       EXPECT_TRUE(gst_structure_has_field(s, "pixels-per-bits"));
+      gboolean repeated = TRUE;
+      EXPECT_TRUE(gst_structure_get_boolean(s, "repeated", &repeated));
+      EXPECT_FALSE(repeated);  // Dynamic-ResQ runs every frame
       posted.push_back(frame);
     }
     gst_message_unref(m);
@@ -207,10 +211,12 @@ TEST_F(ResQInferTest, SchemeAndBitsChangeOnTheNextFrame) {
   EXPECT_DOUBLE_EQ(r.bops, r.bops_w8a8 / 4);  // 8 x 4 bits instead of 8 x 8
 
   g_object_set(infer_of(h.get()), "scheme", 4 /* skip */, nullptr);  // bits W8A8->W4A4: W8A8->skip
-  EXPECT_STREQ(meta_of(push_pull(h.get(), frames()[4], GST_VIDEO_FORMAT_RGB, 4)).bits,
-               "W8A8->skip");
+  Buffer skip_key = push_pull(h.get(), frames()[4], GST_VIDEO_FORMAT_RGB, 4);
+  EXPECT_STREQ(meta_of(skip_key).bits, "W8A8->skip");
+  EXPECT_FALSE(meta_of(skip_key).repeated);
   Buffer skipped = push_pull(h.get(), frames()[5], GST_VIDEO_FORMAT_RGB, 5);
   EXPECT_FALSE(meta_of(skipped).keyframe);
+  EXPECT_TRUE(meta_of(skipped).repeated);
   EXPECT_EQ(meta_of(skipped).bops, 0.0);
 }
 

@@ -212,6 +212,7 @@ TEST_F(ServerTest, SkippedFramesCarryTheKeyframesMask) {
     direct.process(decoded(jpegs[i]));
     const v1::FrameResult& result = response.result();
     EXPECT_EQ(result.stats().keyframe(), i % 3 == 0) << "frame " << i;
+    EXPECT_EQ(result.stats().repeated(), i % 3 != 0) << "frame " << i;
     EXPECT_EQ(result.mask_png(), mask_png(direct.mask())) << "frame " << i;
     if (i % 3 != 0) {
       EXPECT_EQ(result.mask_png(), keyframe_mask) << "frame " << i;
@@ -238,7 +239,7 @@ TEST_F(ServerTest, SkippedFramesAreCheckedButNotDecoded_n) {
   ASSERT_TRUE(key.has_result()) << key.error().message();
   const v1::ProcessResponse repeated = client.send(jpeg_request(damaged));
   ASSERT_TRUE(repeated.has_result()) << repeated.error().message();
-  EXPECT_FALSE(repeated.result().stats().keyframe());
+  EXPECT_TRUE(repeated.result().stats().repeated());
   EXPECT_EQ(repeated.result().mask_png(), key.result().mask_png());
   const v1::ProcessResponse not_jpeg = client.send(jpeg_request("not a jpeg"));
   ASSERT_TRUE(not_jpeg.has_error());
