@@ -22,6 +22,7 @@ StreamMetrics::StreamMetrics(ServerMetrics& metrics, const std::string& stream)
       stream_(stream),
       frames_(metrics.frames_.Add({{"stream", stream}})),
       keyframes_(metrics.keyframes_.Add({{"stream", stream}})),
+      repeated_(metrics.repeated_.Add({{"stream", stream}})),
       keyframe_bops_(metrics.bops_.Add({{"stream", stream}, {"frame_type", "keyframe"}})),
       residual_bops_(metrics.bops_.Add({{"stream", stream}, {"frame_type", "residual"}})),
       fp32_bops_(metrics.reference_bops_.Add({{"stream", stream}, {"reference", "fp32"}})),
@@ -36,6 +37,7 @@ StreamMetrics::StreamMetrics(ServerMetrics& metrics, const std::string& stream)
 StreamMetrics::~StreamMetrics() {
   metrics_.frames_.Remove(&frames_);
   metrics_.keyframes_.Remove(&keyframes_);
+  metrics_.repeated_.Remove(&repeated_);
   metrics_.bops_.Remove(&keyframe_bops_);
   metrics_.bops_.Remove(&residual_bops_);
   metrics_.reference_bops_.Remove(&fp32_bops_);
@@ -62,6 +64,7 @@ void StreamMetrics::count_frame(const FrameCost& cost, const StreamMemory& memor
     keyframes_.Increment();
     return;
   }
+  if (cost.repeated) repeated_.Increment();
   for (const auto& [bits, pixels] : cost.pixels_per_bits) {
     prometheus::Counter*& counter = residual_pixels_[bits];
     if (!counter)
@@ -81,6 +84,10 @@ ServerMetrics::ServerMetrics()
                      .Name("resq_keyframes_total")
                      .Help("Frames processed as keyframes (high precision)")
                      .Register(*registry_)),
+      repeated_(BuildCounter()
+                    .Name("resq_repeated_frames_total")
+                    .Help("Frames whose outputs frame skipping repeated (the network did not run)")
+                    .Register(*registry_)),
       bops_(BuildCounter()
                 .Name("resq_bops_total")
                 .Help("Bit operations of the linear layers and the Dynamic-ResQ policy")

@@ -38,6 +38,7 @@ class StreamMetrics {
   const std::string stream_;
   prometheus::Counter& frames_;
   prometheus::Counter& keyframes_;
+  prometheus::Counter& repeated_;
   prometheus::Counter& keyframe_bops_;
   prometheus::Counter& residual_bops_;
   prometheus::Counter& fp32_bops_;
@@ -73,6 +74,7 @@ class ServerMetrics {
   std::shared_ptr<prometheus::Registry> registry_;
   prometheus::Family<prometheus::Counter>& frames_;
   prometheus::Family<prometheus::Counter>& keyframes_;
+  prometheus::Family<prometheus::Counter>& repeated_;
   prometheus::Family<prometheus::Counter>& bops_;
   prometheus::Family<prometheus::Counter>& reference_bops_;
   prometheus::Family<prometheus::Counter>& residual_pixels_;

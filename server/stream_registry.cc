@@ -44,6 +44,7 @@ void StreamEntry::count_processed(const FrameCost& cost) {
   std::lock_guard lock(mutex_);
   ++totals_.processed;
   totals_.keyframes += cost.keyframe ? 1 : 0;
+  totals_.repeated += cost.repeated ? 1 : 0;
   totals_.latency_ms_sum += cost.latency_ms;
   if (metrics_) metrics_->count_frame(cost, target_->memory());
 }
@@ -64,6 +65,7 @@ v1::StreamInfo StreamEntry::info() const {
   info.set_frames_dropped(totals_.dropped);
   info.set_frame_errors(totals_.errors);
   info.set_keyframes(totals_.keyframes);
+  info.set_repeated_frames(totals_.repeated);
   info.set_mean_latency_ms(totals_.processed == 0
                                ? 0.0
                                : totals_.latency_ms_sum / static_cast<double>(totals_.processed));

@@ -26,6 +26,7 @@ struct StreamTotals {
   uint64_t dropped = 0;
   uint64_t errors = 0;
   uint64_t keyframes = 0;
+  uint64_t repeated = 0;
   double latency_ms_sum = 0;
 };
 

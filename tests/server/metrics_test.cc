@@ -105,6 +105,7 @@ TEST_F(MetricsTest, CountsFramesPassesPromtoolAndForgetsEndedStreams) {
   EXPECT_EQ(promtool_check(open_metrics), 0) << open_metrics;
   EXPECT_EQ(sample(open_metrics, "resq_frames_total{stream=\"cam-1\"}"), 6.0) << open_metrics;
   EXPECT_GE(sample(open_metrics, "resq_keyframes_total{stream=\"cam-1\"}"), 1.0);
+  EXPECT_EQ(sample(open_metrics, "resq_repeated_frames_total{stream=\"cam-1\"}"), 0.0);
   EXPECT_GT(sample(open_metrics, "resq_keyframe_cache_bytes{stream=\"cam-1\"}"), 0.0);
   EXPECT_GT(sample(open_metrics, "resq_activation_buffer_bytes{stream=\"cam-1\"}"), 0.0);
   EXPECT_EQ(sample(open_metrics, "resq_frame_latency_seconds_count{stream=\"cam-1\"}"), 6.0);
@@ -186,6 +187,33 @@ TEST_F(MetricsTest, CountsDropsConfigUpdatesAndPipelineStreams) {
   EXPECT_EQ(scrape(server_.metrics_port()).find("testsrc"), std::string::npos);
   call->WritesDone();
   EXPECT_TRUE(call->Finish().ok());
+}
+
+// A skipping stream counts the frames whose outputs it repeated: of 6 frames at T = 3, frames
+// 0 and 3 are keyframes, the other 4 repeat them.
+TEST_F(MetricsTest, CountsRepeatedFrames) {
+  grpc::ClientContext context;
+  auto call = streams_->Process(&context);
+  v1::ProcessRequest open;
+  open.mutable_open()->set_stream_id("skipper");
+  open.mutable_open()->mutable_config()->set_scheme("skip");
+  open.mutable_open()->mutable_config()->set_bits("fp32->skip");
+  open.mutable_open()->mutable_config()->set_keyframe_interval(3);
+  ASSERT_TRUE(call->Write(open));
+  for (const std::string& jpeg : clip_jpegs(6)) {
+    v1::ProcessRequest frame;
+    frame.mutable_frame()->set_jpeg(jpeg);
+    ASSERT_TRUE(call->Write(frame));
+    v1::ProcessResponse response;
+    ASSERT_TRUE(call->Read(&response));
+    ASSERT_TRUE(response.has_result()) << response.error().message();
+  }
+  const std::string exposition = scrape(server_.metrics_port());
+  EXPECT_EQ(sample(exposition, "resq_frames_total{stream=\"skipper\"}"), 6.0) << exposition;
+  EXPECT_EQ(sample(exposition, "resq_keyframes_total{stream=\"skipper\"}"), 2.0);
+  EXPECT_EQ(sample(exposition, "resq_repeated_frames_total{stream=\"skipper\"}"), 4.0);
+  call->WritesDone();
+  ASSERT_TRUE(call->Finish().ok());
 }
 
 TEST_F(MetricsTest, TakenAddressFails_n) {

@@ -221,6 +221,12 @@ TEST_F(ServerTest, SkippedFramesCarryTheKeyframesMask) {
       keyframe_mask = result.mask_png();
     }
   }
+  grpc::ClientContext context;
+  v1::ListStreamsResponse listing;
+  ASSERT_TRUE(control_->ListStreams(&context, {}, &listing).ok());
+  ASSERT_EQ(listing.streams_size(), 1);
+  EXPECT_EQ(listing.streams(0).keyframes(), 2u);        // frames 0 and 3
+  EXPECT_EQ(listing.streams(0).repeated_frames(), 4u);  // the others (the undecodable one is an error)
   EXPECT_TRUE(client.close().ok());
 }
 
