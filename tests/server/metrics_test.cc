@@ -65,6 +65,26 @@ double sample(const std::string& exposition, const std::string& series) {
   return std::stod(exposition.substr(at + series.size() + 2));
 }
 
+using ProcessCall = grpc::ClientReaderWriter<v1::ProcessRequest, v1::ProcessResponse>;
+
+// Opens stream `id` with `config` on `call` and runs the clip's first `frames` frames through
+// it, each answered with a result.
+void open_and_run(ProcessCall& call, const std::string& id, const v1::StreamConfig& config,
+                  int frames) {
+  v1::ProcessRequest open;
+  open.mutable_open()->set_stream_id(id);
+  *open.mutable_open()->mutable_config() = config;
+  ASSERT_TRUE(call.Write(open));
+  for (const std::string& jpeg : clip_jpegs(frames)) {
+    v1::ProcessRequest frame;
+    frame.mutable_frame()->set_jpeg(jpeg);
+    ASSERT_TRUE(call.Write(frame));
+    v1::ProcessResponse response;
+    ASSERT_TRUE(call.Read(&response));
+    ASSERT_TRUE(response.has_result()) << response.error().message();
+  }
+}
+
 class MetricsTest : public ::testing::Test {
  protected:
   MetricsTest()
@@ -86,20 +106,9 @@ class MetricsTest : public ::testing::Test {
 
 TEST_F(MetricsTest, CountsFramesPassesPromtoolAndForgetsEndedStreams) {
   ASSERT_NE(server_.metrics_port(), 0);
-  const auto jpegs = clip_jpegs(6);
   grpc::ClientContext context;
   auto call = streams_->Process(&context);
-  v1::ProcessRequest open;
-  open.mutable_open()->set_stream_id("cam-1");
-  ASSERT_TRUE(call->Write(open));
-  for (const std::string& jpeg : jpegs) {
-    v1::ProcessRequest frame;
-    frame.mutable_frame()->set_jpeg(jpeg);
-    ASSERT_TRUE(call->Write(frame));
-    v1::ProcessResponse response;
-    ASSERT_TRUE(call->Read(&response));
-    ASSERT_TRUE(response.has_result()) << response.error().message();
-  }
+  ASSERT_NO_FATAL_FAILURE(open_and_run(*call, "cam-1", {}, 6));
 
   const std::string open_metrics = scrape(server_.metrics_port());
   EXPECT_EQ(promtool_check(open_metrics), 0) << open_metrics;
@@ -192,22 +201,13 @@ TEST_F(MetricsTest, CountsDropsConfigUpdatesAndPipelineStreams) {
 // A skipping stream counts the frames whose outputs it repeated: of 6 frames at T = 3, frames
 // 0 and 3 are keyframes, the other 4 repeat them.
 TEST_F(MetricsTest, CountsRepeatedFrames) {
+  v1::StreamConfig skip;
+  skip.set_scheme("skip");
+  skip.set_bits("fp32->skip");
+  skip.set_keyframe_interval(3);
   grpc::ClientContext context;
   auto call = streams_->Process(&context);
-  v1::ProcessRequest open;
-  open.mutable_open()->set_stream_id("skipper");
-  open.mutable_open()->mutable_config()->set_scheme("skip");
-  open.mutable_open()->mutable_config()->set_bits("fp32->skip");
-  open.mutable_open()->mutable_config()->set_keyframe_interval(3);
-  ASSERT_TRUE(call->Write(open));
-  for (const std::string& jpeg : clip_jpegs(6)) {
-    v1::ProcessRequest frame;
-    frame.mutable_frame()->set_jpeg(jpeg);
-    ASSERT_TRUE(call->Write(frame));
-    v1::ProcessResponse response;
-    ASSERT_TRUE(call->Read(&response));
-    ASSERT_TRUE(response.has_result()) << response.error().message();
-  }
+  ASSERT_NO_FATAL_FAILURE(open_and_run(*call, "skipper", skip, 6));
   const std::string exposition = scrape(server_.metrics_port());
   EXPECT_EQ(sample(exposition, "resq_frames_total{stream=\"skipper\"}"), 6.0) << exposition;
   EXPECT_EQ(sample(exposition, "resq_keyframes_total{stream=\"skipper\"}"), 2.0);
