@@ -380,7 +380,8 @@ class Client:
         record = {"event": "summary", "stream_id": self.stream_id, "frames_sent": self.sent,
                   "results": len(self.results), "frame_errors": self.frame_errors,
                   "dropped_frames": self.dropped,
-                  "keyframes": sum(s.keyframe for s in self.results), "bops": bops,
+                  "keyframes": sum(s.keyframe for s in self.results),
+                  "repeated": sum(s.repeated for s in self.results), "bops": bops,
                   "bops_saved_vs_fp32": 1 - bops / ref["fp32"] if ref["fp32"] else None,
                   "bops_saved_vs_w8a8": 1 - bops / ref["w8a8"] if ref["w8a8"] else None,
                   "mean_latency_ms": sum(latencies) / len(latencies) if latencies else None,
@@ -391,7 +392,7 @@ class Client:
                  f"{record['mean_latency_ms']:.1f} ms" if latencies else "")
         text = (f"stream {self.stream_id}: {self.sent} frames sent, {len(self.results)} results, "
                 f"{self.frame_errors} errors, {self.dropped} dropped, {record['keyframes']} "
-                f"keyframes in {elapsed:.1f} s{saved}")
+                f"keyframes, {record['repeated']} repeated in {elapsed:.1f} s{saved}")
         self.out.emit(record, text)
 
     def run(self):

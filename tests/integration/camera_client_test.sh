@@ -32,7 +32,8 @@ if summary["event"] != "summary":
 indices = [r["frame_index"] for r in results]
 if indices != list(range(frames)):
     problems.append(f"results for frames {indices}, expected 0..{frames - 1}")
-if summary.get("results") != frames or summary.get("frame_errors") != 0:
+if summary.get("results") != frames or summary.get("frame_errors") != 0 \
+        or summary.get("repeated") != 0:
     problems.append(f"summary {summary}")
 if any(r["bops"] <= 0 or r["latency_ms"] <= 0 or r["cpu_ms"] <= 0 for r in results):
     problems.append("a result without bops, latency or CPU time")
