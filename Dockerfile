@@ -26,7 +26,7 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       libopencv-core406 libopencv-imgproc406 libopencv-imgcodecs406 libopencv-videoio406 \
       libonnx1 libprotobuf32 libgrpc++1.51 libgrpc29 \
-      libprometheus-cpp-core1.0 libprometheus-cpp-pull1.0 libturbojpeg0 \
+      libprometheus-cpp-core1.0 libprometheus-cpp-pull1.0 libturbojpeg0 libpng16-16 \
       libgstreamer1.0-0 libgstreamer-plugins-base1.0-0 \
       gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-libav \
  && rm -rf /var/lib/apt/lists/*

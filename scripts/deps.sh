@@ -11,7 +11,7 @@ packages=(
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev gstreamer1.0-tools
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-libav gstreamer1.0-plugins-bad
   libgrpc++-dev protobuf-compiler-grpc prometheus-cpp-dev prometheus openssl curl
-  libturbojpeg0-dev
+  libturbojpeg0-dev libpng-dev
   # examples/camera_client.py, run with Debian's /usr/bin/python3
   python3-grpcio python3-protobuf python3-opencv
 )

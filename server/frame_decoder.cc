@@ -1,8 +1,10 @@
 #include "server/frame_decoder.h"
 
+#include <png.h>
 #include <turbojpeg.h>
 
 #include <cstdint>
+#include <cstring>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 #include <stdexcept>
@@ -75,6 +77,38 @@ TurboJpeg& turbo_jpeg() {
   return decoder;
 }
 
+// libpng reads a PNG's header: the signature, IHDR and the chunks before the image data (with
+// their CRCs), without inflating any pixel. False when it cannot, or for more pixels than
+// OpenCV decodes. No C++ object lives in this frame: png_error longjmps out of png_read_info.
+bool png_header_reads(const std::string& bytes) {
+  struct Source {
+    const unsigned char* at;
+    size_t left;
+  };
+  Source source{reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size()};
+  if (source.left < 8 || png_sig_cmp(source.at, 0, 8) != 0) return false;
+  png_structp png = png_create_read_struct(
+      PNG_LIBPNG_VER_STRING, nullptr,
+      [](png_structp p, png_const_charp) { png_longjmp(p, 1); },  // silent: the caller names it
+      [](png_structp, png_const_charp) {});
+  if (!png) return false;
+  png_infop info = png_create_info_struct(png);
+  volatile bool reads = false;  // read after a longjmp
+  if (info && setjmp(png_jmpbuf(png)) == 0) {
+    png_set_read_fn(png, &source, [](png_structp p, png_bytep out, size_t n) {
+      auto* s = static_cast<Source*>(png_get_io_ptr(p));
+      if (n > s->left) png_error(p, "truncated");
+      std::memcpy(out, s->at, n);
+      s->at += n;
+      s->left -= n;
+    });
+    png_read_info(png, info);
+    reads = int64_t{png_get_image_width(png, info)} * png_get_image_height(png, info) <= kMaxPixels;
+  }
+  png_destroy_read_struct(&png, info ? &info : nullptr, nullptr);
+  return reads;
+}
+
 cv::Mat decode_encoded(const std::string& field, const std::string& bytes) {
   if (bytes.empty()) throw std::invalid_argument(field + ": empty");
   const cv::Mat buffer(1, static_cast<int>(bytes.size()), CV_8UC1,
@@ -96,6 +130,11 @@ std::function<cv::Mat()> jpeg_decoder(const std::string& bytes) {
     cv::Mat bgr = turbo_jpeg().decode(bytes);
     return bgr.empty() ? decode_encoded("jpeg", bytes) : bgr;
   };
+}
+
+std::function<cv::Mat()> png_decoder(const std::string& bytes) {
+  if (!png_header_reads(bytes)) return decoded(decode_encoded("png", bytes));
+  return [&bytes] { return decode_encoded("png", bytes); };
 }
 
 std::function<cv::Mat()> raw_rgb8_decoder(const v1::Frame& frame) {
@@ -128,8 +167,8 @@ std::function<cv::Mat()> frame_decoder(const v1::Frame& frame) {
   switch (frame.image_case()) {
     case v1::Frame::kJpeg:
       return jpeg_decoder(frame.jpeg());
-    case v1::Frame::kPng:  // OpenCV reads no PNG header alone: decoded now
-      return decoded(decode_encoded("png", frame.png()));
+    case v1::Frame::kPng:
+      return png_decoder(frame.png());
     case v1::Frame::kRawRgb8:
       return raw_rgb8_decoder(frame);
     case v1::Frame::IMAGE_NOT_SET:

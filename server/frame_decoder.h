@@ -13,8 +13,9 @@ namespace resq::server {
 // so a frame that skipping repeats costs no decode (ResQStream asks only for the frames it
 // runs). Both throw std::invalid_argument naming the field and what was wrong with it: no
 // image, a raw_rgb8 size that does not match width x height, bytes that do not decode. A JPEG
-// is checked as far as its header (markers, tables, frame size); damage in its coded data
-// shows only when it is decoded. The frame must outlive the returned function.
+// or PNG is checked as far as its header (JPEG: markers, tables, frame size; PNG: signature,
+// the chunks before the image data and their CRCs); damage in the coded image data shows only
+// when it is decoded. The frame must outlive the returned function.
 std::function<cv::Mat()> frame_decoder(const v1::Frame& frame);
 // frame_decoder(frame)(): the frame decoded now.
 cv::Mat decode_frame(const v1::Frame& frame);

@@ -90,17 +90,45 @@ TEST(FrameDecoder, BadImages_n) {
   EXPECT_EQ(error_of(v1::Frame()), "frame has no image (set jpeg, png or raw_rgb8)");
 }
 
+// The error the decoding names; "decoded" when it throws none.
+std::string decode_error(const std::function<cv::Mat()>& decode) {
+  try {
+    decode();
+  } catch (const std::invalid_argument& e) {
+    return e.what();
+  }
+  return "decoded";
+}
+
 TEST(FrameDecoder, DamagedCodedDataShowsWhenDecoded_n) {
   const std::string bad = with_bad_huffman_table(clip_jpegs(1)[0]);
   const v1::Frame frame = jpeg_frame(bad);
   const std::function<cv::Mat()> decode = frame_decoder(frame);  // the header is fine
-  try {
-    decode();
-    ADD_FAILURE() << "a JPEG with a bad Huffman table decoded";
-  } catch (const std::invalid_argument& e) {
-    EXPECT_EQ(std::string(e.what()),
-              "jpeg: " + std::to_string(bad.size()) + " bytes are not a decodable image");
-  }
+  EXPECT_EQ(decode_error(decode),
+            "jpeg: " + std::to_string(bad.size()) + " bytes are not a decodable image");
+}
+
+// A PNG whose image data is damaged (a byte of its IDAT chunk flipped, so the chunk's CRC fails):
+// the header reads, the decoding names the error; the same PNG undamaged decodes as OpenCV does.
+TEST(FrameDecoder, DamagedPngDataShowsWhenDecoded_n) {
+  cv::Mat bgr(48, 64, CV_8UC3);
+  cv::randu(bgr, 0, 256);
+  const std::string png = encode(".png", bgr);
+  v1::Frame good;
+  good.set_png(png);
+  expect_same_pixels(frame_decoder(good)(), bgr);
+  const size_t idat = png.find("IDAT");
+  ASSERT_NE(idat, std::string::npos);
+  v1::Frame damaged;
+  damaged.set_png(png);
+  (*damaged.mutable_png())[idat + 20] ^= 0x55;
+  const std::function<cv::Mat()> decode = frame_decoder(damaged);  // the header is fine
+  EXPECT_EQ(decode_error(decode),
+            "png: " + std::to_string(png.size()) + " bytes are not a decodable image");
+  // Damage before the image data (IHDR's CRC) is refused before any decoding.
+  damaged.set_png(png);
+  (*damaged.mutable_png())[png.find("IHDR") + 6] ^= 0x01;
+  EXPECT_THROW(frame_decoder(damaged), std::invalid_argument);
 }
 
 // A TurboJPEG handle whose header read failed failed every later JPEG's header, good ones too,
