@@ -139,6 +139,7 @@ void ServerMetrics::expose(const std::string& listen) {
                              e.what() + ")");
   }
   exposer_->RegisterCollectable(registry_);
+  exposer_->RegisterCollectable(process_);
 }
 
 int ServerMetrics::port() const {

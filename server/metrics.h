@@ -15,6 +15,7 @@
 #include <prometheus/registry.h>
 
 #include "engine/resq/frame_cost.h"
+#include "server/process_metrics.h"
 #include "server/stream_memory.h"
 
 namespace resq::server {
@@ -85,6 +86,7 @@ class ServerMetrics {
   prometheus::Family<prometheus::Gauge>& keyframe_cache_bytes_;
   prometheus::Family<prometheus::Gauge>& activation_buffer_bytes_;
   prometheus::Gauge& streams_active_;
+  std::shared_ptr<ProcessMetrics> process_ = std::make_shared<ProcessMetrics>();
   std::unique_ptr<prometheus::Exposer> exposer_;
 };
 

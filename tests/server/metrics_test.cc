@@ -120,6 +120,19 @@ TEST_F(MetricsTest, CountsFramesPassesPromtoolAndForgetsEndedStreams) {
   EXPECT_EQ(sample(open_metrics, "resq_frame_latency_seconds_count{stream=\"cam-1\"}"), 6.0);
   EXPECT_GT(sample(open_metrics, "resq_engine_cpu_seconds_total{stream=\"cam-1\"}"), 0.0);
   EXPECT_EQ(sample(open_metrics, "resq_streams_active"), 1.0);
+  // The standard process metrics: the whole server's CPU, above the engine's.
+  EXPECT_GE(sample(open_metrics, "process_cpu_seconds_total"),
+            sample(open_metrics, "resq_engine_cpu_seconds_total{stream=\"cam-1\"}"));
+  EXPECT_GT(sample(open_metrics, "process_resident_memory_bytes"), 1e7);  // the model and a stream
+  EXPECT_GE(sample(open_metrics, "process_virtual_memory_bytes"),
+            sample(open_metrics, "process_resident_memory_bytes"));
+  EXPECT_GT(sample(open_metrics, "process_open_fds"), 2.0);
+  EXPECT_GE(sample(open_metrics, "process_max_fds"), sample(open_metrics, "process_open_fds"));
+  const double started = sample(open_metrics, "process_start_time_seconds");
+  const double now = std::chrono::duration<double>(
+                         std::chrono::system_clock::now().time_since_epoch()).count();
+  EXPECT_LE(started, now + 60);  // btime is fixed at boot: a clock stepped since moves it
+  EXPECT_GT(started, now - 3600);  // this test's process started within the hour
 
   call->WritesDone();
   ASSERT_TRUE(call->Finish().ok());
