@@ -2,6 +2,7 @@
 // counting the frames a stream ran, and without the stream's series once it ended.
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -65,6 +66,16 @@ double sample(const std::string& exposition, const std::string& series) {
   return std::stod(exposition.substr(at + series.size() + 2));
 }
 
+// User and system CPU time of this process so far (getrusage).
+double process_cpu_seconds() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  auto seconds = [](const timeval& t) {
+    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
+  };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
 using ProcessCall = grpc::ClientReaderWriter<v1::ProcessRequest, v1::ProcessResponse>;
 
 // Opens stream `id` with `config` on `call` and runs the clip's first `frames` frames through
@@ -110,7 +121,9 @@ TEST_F(MetricsTest, CountsFramesPassesPromtoolAndForgetsEndedStreams) {
   auto call = streams_->Process(&context);
   ASSERT_NO_FATAL_FAILURE(open_and_run(*call, "cam-1", {}, 6));
 
+  const double cpu_before = process_cpu_seconds();
   const std::string open_metrics = scrape(server_.metrics_port());
+  const double cpu_after = process_cpu_seconds();
   EXPECT_EQ(promtool_check(open_metrics), 0) << open_metrics;
   EXPECT_EQ(sample(open_metrics, "resq_frames_total{stream=\"cam-1\"}"), 6.0) << open_metrics;
   EXPECT_GE(sample(open_metrics, "resq_keyframes_total{stream=\"cam-1\"}"), 1.0);
@@ -120,10 +133,18 @@ TEST_F(MetricsTest, CountsFramesPassesPromtoolAndForgetsEndedStreams) {
   EXPECT_EQ(sample(open_metrics, "resq_frame_latency_seconds_count{stream=\"cam-1\"}"), 6.0);
   EXPECT_GT(sample(open_metrics, "resq_engine_cpu_seconds_total{stream=\"cam-1\"}"), 0.0);
   EXPECT_EQ(sample(open_metrics, "resq_streams_active"), 1.0);
-  // The standard process metrics: the whole server's CPU, above the engine's.
-  EXPECT_GE(sample(open_metrics, "process_cpu_seconds_total"),
-            sample(open_metrics, "resq_engine_cpu_seconds_total{stream=\"cam-1\"}"));
+  // The standard process metrics (the server runs in this process): its CPU time as getrusage
+  // gives it (user and system time each truncated to 10 ms clock ticks), above the engine's;
+  // the resident memory at most the peak.
+  const double cpu = sample(open_metrics, "process_cpu_seconds_total");
+  EXPECT_GE(cpu, cpu_before - 0.025);
+  EXPECT_LE(cpu, cpu_after + 0.025);
+  EXPECT_GE(cpu, sample(open_metrics, "resq_engine_cpu_seconds_total{stream=\"cam-1\"}"));
+  rusage usage{};
+  ASSERT_EQ(getrusage(RUSAGE_SELF, &usage), 0);
   EXPECT_GT(sample(open_metrics, "process_resident_memory_bytes"), 1e7);  // the model and a stream
+  EXPECT_LE(sample(open_metrics, "process_resident_memory_bytes"),
+            static_cast<double>(usage.ru_maxrss) * 1024);
   EXPECT_GE(sample(open_metrics, "process_virtual_memory_bytes"),
             sample(open_metrics, "process_resident_memory_bytes"));
   EXPECT_GT(sample(open_metrics, "process_open_fds"), 2.0);
