@@ -57,30 +57,44 @@ struct Options {
   double warmup = 2;
   int width = 256;
   int height = 256;
+  std::string encoding = "jpeg";  // how frames are sent: jpeg, png or raw (raw_rgb8)
   resq::v1::StreamConfig config;
   std::string json;
   double max_p99_ms = 0;  // 0: one frame interval
 };
 
-std::vector<std::string> encode_clip(const Options& opt) {
+// The clip's first 300 frames, resized and encoded as opt.encoding says, ready to send.
+std::vector<resq::v1::Frame> encode_clip(const Options& opt) {
   cv::VideoCapture cap(opt.video);
   if (!cap.isOpened()) throw std::runtime_error("--video " + opt.video + ": cannot open");
-  std::vector<std::string> jpegs;
+  std::vector<resq::v1::Frame> frames;
   cv::Mat frame;
-  while (cap.read(frame) && jpegs.size() < 300) {
+  while (cap.read(frame) && frames.size() < 300) {
     cv::Mat sized;
     cv::resize(frame, sized, cv::Size(opt.width, opt.height));
+    resq::v1::Frame& f = frames.emplace_back();
+    if (opt.encoding == "raw") {
+      cv::Mat rgb;
+      cv::cvtColor(sized, rgb, cv::COLOR_BGR2RGB);
+      f.set_raw_rgb8(rgb.data, rgb.total() * rgb.elemSize());
+      f.set_width(opt.width);
+      f.set_height(opt.height);
+      continue;
+    }
     std::vector<uchar> bytes;
-    cv::imencode(".jpg", sized, bytes);
-    jpegs.emplace_back(bytes.begin(), bytes.end());
+    cv::imencode(opt.encoding == "png" ? ".png" : ".jpg", sized, bytes);
+    if (opt.encoding == "png")
+      f.set_png(bytes.data(), bytes.size());
+    else
+      f.set_jpeg(bytes.data(), bytes.size());
   }
-  if (jpegs.empty()) throw std::runtime_error("--video " + opt.video + ": no frames");
-  return jpegs;
+  if (frames.empty()) throw std::runtime_error("--video " + opt.video + ": no frames");
+  return frames;
 }
 
 // One stream: frames at opt.fps for opt.seconds (plus the warm-up), results read concurrently.
 StreamResult run_stream(resq::v1::StreamService::Stub& stub, const Options& opt, int index,
-                        const std::vector<std::string>& jpegs) {
+                        const std::vector<resq::v1::Frame>& frames) {
   StreamResult r;
   grpc::ClientContext context;
   auto call = stub.Process(&context);
@@ -123,7 +137,7 @@ StreamResult run_stream(resq::v1::StreamService::Stub& stub, const Options& opt,
     std::this_thread::sleep_until(next);
     next += std::chrono::duration_cast<Clock::duration>(interval);
     resq::v1::ProcessRequest frame;
-    frame.mutable_frame()->set_jpeg(jpegs[i % jpegs.size()]);
+    *frame.mutable_frame() = frames[i % frames.size()];
     frame.mutable_frame()->set_timestamp_us(now_us());
     if (!call->Write(frame)) break;
     ++r.sent;
@@ -156,6 +170,9 @@ int main(int argc, char** argv) {
   app.add_option("--warmup", opt.warmup, "seconds before measuring")->capture_default_str()->check(CLI::NonNegativeNumber);
   app.add_option("--width", opt.width, "frame width sent")->capture_default_str()->check(CLI::Range(16, 4096));
   app.add_option("--height", opt.height, "frame height sent")->capture_default_str()->check(CLI::Range(16, 4096));
+  app.add_option("--encoding", opt.encoding, "how frames are sent: jpeg, png or raw (raw_rgb8)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"jpeg", "png", "raw"}));
   app.add_option("--scheme", scheme, "stream config: fp32, frame, skip, resq, dynamic");
   app.add_option("--bits", bits, "stream config: e.g. W8A8->W8A{0,4,8}");
   app.add_option("--keyframe-interval", keyframe_interval, "stream config: T")->check(CLI::PositiveNumber);
@@ -170,9 +187,9 @@ int main(int argc, char** argv) {
   if (tau >= 0) opt.config.set_tau(tau);
   if (opt.max_p99_ms <= 0) opt.max_p99_ms = 1000.0 / opt.fps;
 
-  std::vector<std::string> jpegs;
+  std::vector<resq::v1::Frame> frames;
   try {
-    jpegs = encode_clip(opt);
+    frames = encode_clip(opt);
   } catch (const std::exception& e) {
     std::cerr << "resq-loadgen: " << e.what() << "\n";
     return 2;
@@ -194,7 +211,7 @@ int main(int argc, char** argv) {
   std::vector<StreamResult> results(static_cast<size_t>(opt.streams));
   std::vector<std::thread> threads;
   for (int i = 0; i < opt.streams; ++i)
-    threads.emplace_back([&, i] { results[static_cast<size_t>(i)] = run_stream(*stub, opt, i, jpegs); });
+    threads.emplace_back([&, i] { results[static_cast<size_t>(i)] = run_stream(*stub, opt, i, frames); });
   for (std::thread& t : threads) t.join();
 
   StreamResult all;
@@ -220,6 +237,7 @@ int main(int argc, char** argv) {
       {"server", opt.server},         {"streams", opt.streams},
       {"fps_per_stream", opt.fps},    {"seconds", opt.seconds},
       {"frame_size", std::to_string(opt.width) + "x" + std::to_string(opt.height)},
+      {"encoding", opt.encoding},
       {"sent", all.sent},             {"answered_measured", all.answered},
       {"dropped", all.dropped},       {"errors", all.errors},
       {"answered_fps", static_cast<double>(all.answered) / opt.seconds},
@@ -230,9 +248,9 @@ int main(int argc, char** argv) {
        {{"p50", percentile(all.engine_cpu_ms, 50)}, {"p99", percentile(all.engine_cpu_ms, 99)}}},
       {"target_p99_ms", opt.max_p99_ms},
       {"meets_target", meets}};
-  std::printf("%d streams x %.0f fps, %s: sent %llu, dropped %llu, errors %llu, %.1f results/s; "
+  std::printf("%d streams x %.0f fps, %s %s: sent %llu, dropped %llu, errors %llu, %.1f results/s; "
               "send-to-result ms p50 %.1f p95 %.1f p99 %.1f; engine ms p50 %.1f (CPU %.1f) -> %s\n",
-              opt.streams, opt.fps, j["frame_size"].get<std::string>().c_str(),
+              opt.streams, opt.fps, j["frame_size"].get<std::string>().c_str(), opt.encoding.c_str(),
               static_cast<unsigned long long>(all.sent), static_cast<unsigned long long>(all.dropped),
               static_cast<unsigned long long>(all.errors), j["answered_fps"].get<double>(),
               percentile(all.e2e_ms, 50), percentile(all.e2e_ms, 95), p99,

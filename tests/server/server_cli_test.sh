@@ -84,10 +84,23 @@ assert j["answered_measured"] + j["dropped"] <= j["sent"], j
 assert 0 < j["e2e_ms"]["p50"] <= j["e2e_ms"]["p99"] <= j["e2e_ms"]["max"], j
 assert 0 < j["engine_cpu_ms"]["p50"] <= j["engine_cpu_ms"]["p99"], j
 assert isinstance(j["meets_target"], bool), j
+assert j["encoding"] == "jpeg", j
 PY
   else
     fail "resq-loadgen against the server failed"
   fi
+  # PNG and raw frames: answered as JPEG ones are.
+  for encoding in png raw; do
+    "$loadgen" --server "127.0.0.1:$port" --video "$RESQ_ASSET_DIR/vtest.avi" --streams 1 \
+      --fps 10 --seconds 1 --warmup 0.5 --scheme fp32 --encoding $encoding \
+      --json "$work/load_$encoding.json" >/dev/null || fail "resq-loadgen --encoding $encoding failed"
+    /usr/bin/python3 - "$work/load_$encoding.json" "$encoding" <<'PY' ||
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert j["encoding"] == sys.argv[2] and j["errors"] == 0 and j["answered_measured"] > 0, j
+PY
+      fail "resq-loadgen --encoding $encoding JSON: $(cat "$work/load_$encoding.json")"
+  done
   stop
 else
   fail "resq-server --config did not start"
@@ -116,6 +129,8 @@ grep -q "/nonexistent/clip.avi" "$work/err" || fail "--demo-clip error: $(cat "$
 [ $? -eq 2 ] || fail "resq-server --bogus did not exit 2"
 "$loadgen" --streams 0 >/dev/null 2>&1
 [ $? -eq 2 ] || fail "resq-loadgen --streams 0 did not exit 2"
+"$loadgen" --encoding gif >/dev/null 2>&1
+[ $? -eq 2 ] || fail "resq-loadgen --encoding gif did not exit 2"
 "$loadgen" --server 127.0.0.1:1 --video "$RESQ_ASSET_DIR/vtest.avi" >/dev/null 2>&1
 [ $? -eq 1 ] || fail "resq-loadgen against a closed port did not exit 1"
 
