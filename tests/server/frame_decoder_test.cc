@@ -2,9 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <functional>
+#include <random>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
+#include <opencv2/videoio.hpp>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -129,6 +132,57 @@ TEST(FrameDecoder, DamagedPngDataShowsWhenDecoded_n) {
   damaged.set_png(png);
   (*damaged.mutable_png())[png.find("IHDR") + 6] ^= 0x01;
   EXPECT_THROW(frame_decoder(damaged), std::invalid_argument);
+}
+
+// 2000 damaged copies of a 256x256 vtest frame (JPEG quality 90): cut at a random length, four
+// random bits flipped, or one bit flipped in the first 600 bytes (the headers), seed 1. The
+// check before decoding never refuses a copy the decoders accept (TurboJPEG, then OpenCV, as
+// the server decoded every frame before), refuses most copies they refuse, and any other copy
+// they refuse fails when it is decoded. Prints the counts docs/performance.md quotes.
+TEST(FrameDecoder, HeaderCheckOnDamagedJpegs_n) {
+  cv::VideoCapture video(std::string(RESQ_ASSET_DIR) + "/vtest.avi");
+  cv::Mat first, sized;
+  ASSERT_TRUE(video.read(first));
+  cv::resize(first, sized, cv::Size(256, 256));
+  std::vector<uchar> encoded;
+  ASSERT_TRUE(cv::imencode(".jpg", sized, encoded, {cv::IMWRITE_JPEG_QUALITY, 90}));
+  const std::string jpeg(encoded.begin(), encoded.end());
+  std::mt19937 rng(1);
+  int refused = 0, refused_at_check = 0, accepted = 0;
+  for (int trial = 0; trial < 2000; ++trial) {
+    std::string bytes = jpeg;
+    if (trial % 3 == 0) {
+      bytes.resize(rng() % bytes.size());
+    } else {
+      for (int k = 0; k < (trial % 3 == 1 ? 4 : 1); ++k) {
+        const unsigned bit = rng() % 8;  // drawn before the position, as the survey did
+        const size_t at = rng() % (trial % 3 == 1 ? bytes.size() : 600);
+        bytes[at] = static_cast<char>(bytes[at] ^ (1 << bit));
+      }
+    }
+    const bool decodes =
+        !bytes.empty() && (!decode_turbo_jpeg(bytes).empty() || !opencv_decode(bytes).empty());
+    const v1::Frame frame = jpeg_frame(bytes);
+    std::function<cv::Mat()> decode;
+    try {
+      decode = frame_decoder(frame);
+    } catch (const std::invalid_argument&) {
+      EXPECT_FALSE(decodes) << "trial " << trial << ": refused at the check, yet it decodes";
+      ++refused;
+      ++refused_at_check;
+      continue;
+    }
+    if (decodes) {
+      ++accepted;
+      EXPECT_FALSE(decode().empty()) << "trial " << trial;
+    } else {
+      ++refused;
+      EXPECT_THROW(decode(), std::invalid_argument) << "trial " << trial;
+    }
+  }
+  std::printf("damaged JPEGs: %d of 2000 decode; the decoders refuse %d, the check %d of those\n",
+              accepted, refused, refused_at_check);
+  EXPECT_GT(refused_at_check * 4, refused * 3);  // most refusals show before any decoding
 }
 
 // A TurboJPEG handle whose header read failed failed every later JPEG's header, good ones too,
