@@ -34,22 +34,23 @@ class TurboJpeg {
   cv::Size header(const std::string& bytes) {
     int width = 0, height = 0, subsampling = 0, colorspace = 0;
     if (!handle_ || tjDecompressHeader3(handle_, data(bytes), size(bytes), &width, &height,
-                                        &subsampling, &colorspace) != 0)
-      return failed();
+                                        &subsampling, &colorspace) != 0) {
+      reset();
+      return {};
+    }
     if (colorspace == TJCS_CMYK || colorspace == TJCS_YCCK || width <= 0 || height <= 0 ||
         int64_t{width} * height > kMaxPixels)
       return {};
     return {width, height};
   }
 
-  // Empty when TurboJPEG cannot (also a corrupt stream libjpeg only warns about).
-  cv::Mat decode(const std::string& bytes) {
-    const cv::Size image = header(bytes);
-    if (image.empty()) return {};
+  // The bytes of an `image`-sized JPEG (as header() gave it) decoded; empty when TurboJPEG
+  // cannot (also a corrupt stream libjpeg only warns about).
+  cv::Mat decode(const std::string& bytes, cv::Size image) {
     cv::Mat bgr(image, CV_8UC3);
     if (tjDecompress2(handle_, data(bytes), size(bytes), bgr.data, image.width,
                       static_cast<int>(bgr.step), image.height, TJPF_BGR, 0) != 0) {
-      failed();
+      reset();
       return {};
     }
     return bgr;
@@ -62,11 +63,10 @@ class TurboJpeg {
   static unsigned long size(const std::string& b) { return static_cast<unsigned long>(b.size()); }
 
   // A handle whose header read failed fails every later header, good JPEGs' too ("Bogus DQT
-  // index", libjpeg-turbo 2.1.5), until a decompression resets it: it is replaced.
-  cv::Size failed() {
+  // index", libjpeg-turbo 2.1.5), until a decompression resets it: a failed one is replaced.
+  void reset() {
     if (handle_) tjDestroy(handle_);
     handle_ = tjInitDecompress();
-    return {};
   }
 
   tjhandle handle_;
@@ -125,9 +125,10 @@ std::function<cv::Mat()> decoded(cv::Mat bgr) {
 }
 
 std::function<cv::Mat()> jpeg_decoder(const std::string& bytes) {
-  if (turbo_jpeg().header(bytes).empty()) return decoded(decode_encoded("jpeg", bytes));
-  return [&bytes] {
-    cv::Mat bgr = turbo_jpeg().decode(bytes);
+  const cv::Size image = turbo_jpeg().header(bytes);
+  if (image.empty()) return decoded(decode_encoded("jpeg", bytes));
+  return [&bytes, image] {
+    cv::Mat bgr = turbo_jpeg().decode(bytes, image);
     return bgr.empty() ? decode_encoded("jpeg", bytes) : bgr;
   };
 }
@@ -161,7 +162,10 @@ std::function<cv::Mat()> raw_rgb8_decoder(const v1::Frame& frame) {
 
 }  // namespace
 
-cv::Mat decode_turbo_jpeg(const std::string& bytes) { return turbo_jpeg().decode(bytes); }
+cv::Mat decode_turbo_jpeg(const std::string& bytes) {
+  const cv::Size image = turbo_jpeg().header(bytes);
+  return image.empty() ? cv::Mat() : turbo_jpeg().decode(bytes, image);
+}
 
 std::function<cv::Mat()> frame_decoder(const v1::Frame& frame) {
   switch (frame.image_case()) {
