@@ -62,14 +62,20 @@ TEST(FrameDecoder, OtherJpegLayoutsAreOpenCvs) {
     expect_same_pixels(decode_frame(jpeg_frame(jpeg)), opencv_decode(jpeg));
 }
 
-// The error frame_decoder names before any decoding is asked for.
-std::string error_of(const v1::Frame& frame) {
+// The message of the std::invalid_argument `f` throws; "" when it throws none.
+template <class F>
+std::string thrown_by(F&& f) {
   try {
-    frame_decoder(frame);
+    f();
   } catch (const std::invalid_argument& e) {
     return e.what();
   }
   return "";
+}
+
+// The error frame_decoder names before any decoding is asked for.
+std::string error_of(const v1::Frame& frame) {
+  return thrown_by([&] { frame_decoder(frame); });
 }
 
 // What shows without decoding is refused before the decoding is asked for.
@@ -93,21 +99,11 @@ TEST(FrameDecoder, BadImages_n) {
   EXPECT_EQ(error_of(v1::Frame()), "frame has no image (set jpeg, png or raw_rgb8)");
 }
 
-// The error the decoding names; "decoded" when it throws none.
-std::string decode_error(const std::function<cv::Mat()>& decode) {
-  try {
-    decode();
-  } catch (const std::invalid_argument& e) {
-    return e.what();
-  }
-  return "decoded";
-}
-
 TEST(FrameDecoder, DamagedCodedDataShowsWhenDecoded_n) {
   const std::string bad = with_bad_huffman_table(clip_jpegs(1)[0]);
   const v1::Frame frame = jpeg_frame(bad);
   const std::function<cv::Mat()> decode = frame_decoder(frame);  // the header is fine
-  EXPECT_EQ(decode_error(decode),
+  EXPECT_EQ(thrown_by(decode),
             "jpeg: " + std::to_string(bad.size()) + " bytes are not a decodable image");
 }
 
@@ -126,7 +122,7 @@ TEST(FrameDecoder, DamagedPngDataShowsWhenDecoded_n) {
   damaged.set_png(png);
   (*damaged.mutable_png())[idat + 20] ^= 0x55;
   const std::function<cv::Mat()> decode = frame_decoder(damaged);  // the header is fine
-  EXPECT_EQ(decode_error(decode),
+  EXPECT_EQ(thrown_by(decode),
             "png: " + std::to_string(png.size()) + " bytes are not a decodable image");
   // Damage before the image data (IHDR's CRC) is refused before any decoding.
   damaged.set_png(png);
