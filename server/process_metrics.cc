@@ -54,6 +54,7 @@ std::vector<prometheus::MetricFamily> ProcessMetrics::Collect() const {
   using prometheus::MetricType;
   std::vector<prometheus::MetricFamily> families;
   const std::vector<std::string> stat = self_stat();
+  static const double kBootTime = boot_time();  // fixed since boot: read once
   const double ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
   // Fields 14 utime, 15 stime, 22 starttime (clock ticks), 23 vsize (bytes), 24 rss (pages).
   if (stat.size() > 21 && ticks > 0) {
@@ -64,7 +65,7 @@ std::vector<prometheus::MetricFamily> ProcessMetrics::Collect() const {
                               MetricType::Counter, cpu));
     families.push_back(family("process_start_time_seconds",
                               "Start time of the process since unix epoch in seconds.",
-                              MetricType::Gauge, boot_time() + std::stod(stat[19]) / ticks));
+                              MetricType::Gauge, kBootTime + std::stod(stat[19]) / ticks));
     families.push_back(family("process_virtual_memory_bytes", "Virtual memory size in bytes.",
                               MetricType::Gauge, std::stod(stat[20])));
     families.push_back(family("process_resident_memory_bytes", "Resident memory size in bytes.",
