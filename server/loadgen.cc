@@ -211,7 +211,8 @@ int main(int argc, char** argv) {
   std::vector<StreamResult> results(static_cast<size_t>(opt.streams));
   std::vector<std::thread> threads;
   for (int i = 0; i < opt.streams; ++i)
-    threads.emplace_back([&, i] { results[static_cast<size_t>(i)] = run_stream(*stub, opt, i, frames); });
+    threads.emplace_back(
+        [&, i] { results[static_cast<size_t>(i)] = run_stream(*stub, opt, i, frames); });
   for (std::thread& t : threads) t.join();
 
   StreamResult all;
@@ -250,7 +251,8 @@ int main(int argc, char** argv) {
       {"meets_target", meets}};
   std::printf("%d streams x %.0f fps, %s %s: sent %llu, dropped %llu, errors %llu, %.1f results/s; "
               "send-to-result ms p50 %.1f p95 %.1f p99 %.1f; engine ms p50 %.1f (CPU %.1f) -> %s\n",
-              opt.streams, opt.fps, j["frame_size"].get<std::string>().c_str(), opt.encoding.c_str(),
+              opt.streams, opt.fps, j["frame_size"].get<std::string>().c_str(),
+              opt.encoding.c_str(),
               static_cast<unsigned long long>(all.sent), static_cast<unsigned long long>(all.dropped),
               static_cast<unsigned long long>(all.errors), j["answered_fps"].get<double>(),
               percentile(all.e2e_ms, 50), percentile(all.e2e_ms, 95), p99,

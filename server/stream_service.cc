@@ -184,7 +184,8 @@ class ProcessReactor final
       result->set_frame_index(queued.index);
       result->set_timestamp_us(queued.frame.timestamp_us());
       // A frame that skipping repeats has the last frame's mask: its PNG is not made again.
-      if (!stream.cost().repeated || last_mask_png_.empty()) last_mask_png_ = mask_png(stream.mask());
+      if (!stream.cost().repeated || last_mask_png_.empty())
+        last_mask_png_ = mask_png(stream.mask());
       result->set_mask_png(last_mask_png_);
       to_proto(stream.cost(), result->mutable_stats());
       entry_->count_processed(stream.cost());
