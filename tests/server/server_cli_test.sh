@@ -101,6 +101,34 @@ assert j["encoding"] == sys.argv[2] and j["errors"] == 0 and j["answered_measure
 PY
       fail "resq-loadgen --encoding $encoding JSON: $(cat "$work/load_$encoding.json")"
   done
+  # --find-max up to the server's 3 streams: 1, 2, 3 tried (one run each), and what it reports
+  # agrees with the runs; beyond the server's limit the refused stream ends the search (exit 1).
+  "$loadgen" --server "127.0.0.1:$port" --video "$RESQ_ASSET_DIR/vtest.avi" --streams 1 \
+    --find-max 3 --repeats 1 --fps 10 --seconds 1 --warmup 0.5 --scheme fp32 \
+    --json "$work/find_max.json" >"$work/find_max.out" || fail "resq-loadgen --find-max 3 failed"
+  /usr/bin/python3 - "$work/find_max.json" <<'PY' || fail "resq-loadgen --find-max JSON: $(cat "$work/find_max.json")"
+import json, sys
+f = json.load(open(sys.argv[1]))["find_max"]
+counts = f["counts"]
+assert f["limit"] == 3 and f["repeats"] == 1, f
+tried = [c["streams"] for c in counts]
+assert tried[0] == 1 and set(tried) <= {1, 2, 3}, tried
+for c in counts:
+    assert len(c["runs"]) == 1 and c["runs"][0]["streams"] == c["streams"], c
+    assert c["met"] == c["runs"][0]["meets_target"], c
+met = [c["streams"] for c in counts if c["met"]]
+missed = [c["streams"] for c in counts if not c["met"]]
+assert f["largest_met"] == max(met, default=0), f
+assert f["smallest_missed"] == min(missed, default=0), f
+assert f["smallest_missed"] in (0, f["largest_met"] + 1), f
+PY
+  grep -q "^most streams meeting the target: " "$work/find_max.out" ||
+    fail "resq-loadgen --find-max printed no result: $(cat "$work/find_max.out")"
+  "$loadgen" --server "127.0.0.1:$port" --video "$RESQ_ASSET_DIR/vtest.avi" --streams 4 \
+    --find-max 4 --repeats 1 --fps 10 --seconds 1 --warmup 0.5 --scheme fp32 \
+    >/dev/null 2>"$work/err"
+  [ $? -eq 1 ] || fail "resq-loadgen --find-max beyond the server's limit did not exit 1"
+  grep -q "maximum of 3 streams" "$work/err" || fail "--find-max beyond the limit: $(cat "$work/err")"
   stop
 else
   fail "resq-server --config did not start"
@@ -131,6 +159,10 @@ grep -q "/nonexistent/clip.avi" "$work/err" || fail "--demo-clip error: $(cat "$
 [ $? -eq 2 ] || fail "resq-loadgen --streams 0 did not exit 2"
 "$loadgen" --encoding gif >/dev/null 2>&1
 [ $? -eq 2 ] || fail "resq-loadgen --encoding gif did not exit 2"
+"$loadgen" --video "$RESQ_ASSET_DIR/vtest.avi" --repeats 2 >/dev/null 2>&1
+[ $? -eq 2 ] || fail "resq-loadgen --repeats without --find-max did not exit 2"
+"$loadgen" --video "$RESQ_ASSET_DIR/vtest.avi" --streams 8 --find-max 4 >/dev/null 2>&1
+[ $? -eq 2 ] || fail "resq-loadgen --find-max below --streams did not exit 2"
 "$loadgen" --server 127.0.0.1:1 --video "$RESQ_ASSET_DIR/vtest.avi" >/dev/null 2>&1
 [ $? -eq 1 ] || fail "resq-loadgen against a closed port did not exit 1"
 
