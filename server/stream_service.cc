@@ -33,11 +33,12 @@ class ProcessReactor final
       public IdleWatch::Watched {
  public:
   ProcessReactor(StreamRegistry& registry, StreamLimits limits, WorkerPool& pool,
-                 IdleWatch& idle_watch)
+                 IdleWatch& idle_watch, std::atomic<uint64_t>& opened)
       : registry_(registry),
         limits_(limits),
         pool_(pool),
         idle_watch_(idle_watch),
+        opened_(opened),
         queue_(limits.queue_depth) {
     StartRead(&request_);
   }
@@ -105,6 +106,11 @@ class ProcessReactor final
     const auto make_target = [this](const StreamSettings&, const StreamConfig& config) {
       auto target = std::make_unique<EngineTarget>(registry_.model(), config);
       stream_ = &target->stream();
+      // New streams' first periods are cut by 0, 1, ..., T-1 frames in turn: streams that open
+      // together (cameras reconnecting after a restart) then do not all run a keyframe on the
+      // same frames, which would queue behind each other while the frames between wait idle.
+      const auto period = static_cast<uint64_t>(config.period);
+      stream_->shorten_next_period(static_cast<int64_t>(opened_++ % period));
       return target;
     };
     grpc::Status status =
@@ -205,6 +211,7 @@ class ProcessReactor final
   const StreamLimits limits_;
   WorkerPool& pool_;
   IdleWatch& idle_watch_;
+  std::atomic<uint64_t>& opened_;  // the service's count of opened streams
   FrameQueue queue_;
   v1::ProcessRequest request_;  // gRPC threads only
   uint64_t next_index_ = 0;     // gRPC threads only
@@ -225,7 +232,7 @@ class ProcessReactor final
 
 grpc::ServerBidiReactor<v1::ProcessRequest, v1::ProcessResponse>* StreamServiceImpl::Process(
     grpc::CallbackServerContext* /*context*/) {
-  return new ProcessReactor(registry_, limits_, pool_, idle_watch_);
+  return new ProcessReactor(registry_, limits_, pool_, idle_watch_, opened_);
 }
 
 }  // namespace resq::server

@@ -3,8 +3,10 @@
 // one frame of a stream at a time, and each stream has one write in flight.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 
 #include "resq/v1/stream.grpc.pb.h"
 #include "server/idle_watch.h"
@@ -35,6 +37,7 @@ class StreamServiceImpl final : public v1::StreamService::CallbackService {
   const StreamLimits limits_;
   WorkerPool pool_;
   IdleWatch idle_watch_;
+  std::atomic<uint64_t> opened_ = 0;  // streams opened so far: spreads their keyframes
 };
 
 }  // namespace resq::server

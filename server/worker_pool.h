@@ -10,12 +10,19 @@
 #include <thread>
 #include <vector>
 
+#include <pthread.h>
+
 namespace resq::server {
 
 class WorkerPool {
  public:
   explicit WorkerPool(size_t threads) {
-    for (size_t i = 0; i < threads; ++i) threads_.emplace_back([this] { run(); });
+    for (size_t i = 0; i < threads; ++i)
+      threads_.emplace_back([this] {
+        // Named so that top -H, perf and /proc tell the frames' CPU from gRPC's.
+        pthread_setname_np(pthread_self(), "resq-worker");
+        run();
+      });
   }
   // Runs the tasks already submitted, then joins.
   ~WorkerPool() {

@@ -6,6 +6,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 #include "engine/error.h"
 #include "engine/thread_cpu.h"
@@ -84,6 +85,13 @@ void StreamSession::force_keyframe() {
   force_ = true;
 }
 
+void StreamSession::shorten_next_period(int64_t frames) {
+  if (frames < 0)
+    throw std::invalid_argument("a period cannot be shortened by " + std::to_string(frames) +
+                                " frames");
+  next_period_cut_ = frames;
+}
+
 void StreamSession::record_bit_map(std::optional<size_t> li) {
   if (li && *li >= model_->linear_nodes().size())
     throw std::out_of_range("no linear layer " + std::to_string(*li) + " (the model has " +
@@ -114,7 +122,8 @@ std::vector<Tensor> StreamSession::process(
   const bool keyed = active_.bits.uses_keyframes();
   // T applies from the next frame (the distance counts from the last keyframe); key bits wait for
   // a keyframe, whose cached outputs they made.
-  keyframe_ = keyed && (forced || !cache_.ready() || frames_since_key_ >= active_.period);
+  keyframe_ = keyed && (forced || !cache_.ready() ||
+                        frames_since_key_ >= std::max<int64_t>(1, active_.period - period_cut_));
   const bool repeats = active_.bits.scheme == QuantScheme::kSkip && !keyframe_;
   std::span<const Tensor> inputs;
   if (!repeats) {
@@ -171,6 +180,7 @@ std::vector<Tensor> StreamSession::process(
     if (active_.bits.scheme == QuantScheme::kSkip) cache_.set_outputs(out);
     cache_.mark_ready();
     frames_since_key_ = 0;
+    period_cut_ = std::exchange(next_period_cut_, 0);
   }
   ++frames_since_key_;
   const double macs = static_cast<double>(model_->total_macs());

@@ -56,6 +56,12 @@ class StreamSession : private LinearLayerRunner {
   void set_config(const StreamConfig& config);
   // The next frame is a keyframe.
   void force_keyframe();
+  // The period that starts at the next keyframe is `frames` frames shorter (at least one frame
+  // long); the periods after it are T again. Streams that start together (a server's cameras
+  // reconnecting after a restart) would otherwise run their keyframes on the same frames
+  // forever; a server shortens each new stream's first period by a different amount. Call
+  // before the frames (like the setters below). Throws std::invalid_argument for frames < 0.
+  void shorten_next_period(int64_t frames);
   StreamConfig config() const;  // the latest accepted
   // What the constructor and set_config validate, without a session (no executor is built).
   static void check_config(const QuantizedModel& model, const StreamConfig& config);
@@ -200,6 +206,8 @@ class StreamSession : private LinearLayerRunner {
   KeyframeCache cache_;
   bool keyframe_ = true;          // the frame being processed is a keyframe
   int64_t frames_since_key_ = 0;  // frames processed since the last keyframe
+  int64_t period_cut_ = 0;        // frames by which the current period is shorter than T
+  int64_t next_period_cut_ = 0;   // the same for the period that starts at the next keyframe
   FrameCost cost_;
   Tensor activation_;             // quantized layer input or its levels (scratch)
   Tensor derived_x_k_;            // x_k made from the previous layer's z_k (scratch)

@@ -46,6 +46,8 @@ class ResQStream {
   // What the constructor and set_config validate, for a stream not created yet.
   static void check(const LoadedModel& model, const StreamConfig& config);
   void force_keyframe() { session_.force_keyframe(); }
+  // StreamSession::shorten_next_period: keyframes of streams that start together kept apart.
+  void shorten_next_period(int64_t frames) { session_.shorten_next_period(frames); }
   StreamConfig config() const { return session_.config(); }
   const LoadedModel& model() const { return *model_; }
   size_t keyframe_cache_bytes() const { return session_.cache().bytes(); }

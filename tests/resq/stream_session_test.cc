@@ -14,6 +14,7 @@
 #include <string>
 #include <thread>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 #include "engine/error.h"
@@ -263,6 +264,46 @@ TEST(SkipScheme, InputsThatFailLeaveTheStreamAsItWas_n) {
   EXPECT_THROW(s.process(fails), std::invalid_argument);
   s.process(f.frames[3]);
   EXPECT_TRUE(s.last_cost().keyframe);  // the forced keyframe was not lost with the failed frame
+}
+
+// A shortened first period (a server spreading the keyframes of streams that open together):
+// keyframes at 0 and T - cut, then every T; distances count the frames since the keyframe; a
+// cut of T or more leaves a period of one frame; a ResQ stream's residual frames equal an
+// unshortened stream's at the same distance from the same keyframe.
+TEST(KeyframeSchedule, ShortenedFirstPeriodThenEveryT) {
+  Fixture& f = fixture();
+  const std::vector<std::pair<int64_t, std::vector<size_t>>> cases = {
+      {0, {0, 3, 6}}, {1, {0, 2, 5}}, {2, {0, 1, 4, 7}}, {5, {0, 1, 4, 7}}};
+  for (const auto& [cut, expected] : cases) {
+    StreamSession s(f.model, config("W8A8->skip", 3));
+    s.shorten_next_period(cut);
+    std::vector<size_t> keyframes;
+    int64_t distance = 0;
+    for (size_t t = 0; t < 8; ++t) {
+      s.process(f.frames[t]);
+      distance = s.last_cost().keyframe ? 0 : distance + 1;
+      EXPECT_EQ(s.last_cost().keyframe_distance, distance) << "cut " << cut << " frame " << t;
+      if (s.last_cost().keyframe) keyframes.push_back(t);
+    }
+    EXPECT_EQ(keyframes, expected) << "cut " << cut;
+  }
+  StreamSession cut(f.model, config("W8A8->W4A4", 3));
+  StreamSession whole(f.model, config("W8A8->W4A4", 3));
+  cut.shorten_next_period(1);
+  for (size_t t = 0; t < 2; ++t)
+    EXPECT_EQ(max_diff(cut.process(f.frames[t])[0], whole.process(f.frames[t])[0]), 0.0) << t;
+  cut.process(f.frames[2]);
+  EXPECT_TRUE(cut.last_cost().keyframe);
+}
+
+TEST(KeyframeSchedule, NegativeCut_n) {
+  StreamSession s(fixture().model, config("W8A8->skip", 3));
+  try {
+    s.shorten_next_period(-1);
+    ADD_FAILURE() << "a negative cut was accepted";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("-1 frames"), std::string::npos) << e.what();
+  }
 }
 
 // fp32 frames run without a LinearLayerRunner (the executor fuses the element-wise nodes into

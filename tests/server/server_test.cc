@@ -231,6 +231,33 @@ TEST_F(ServerTest, SkippedFramesCarryTheKeyframesMask) {
   EXPECT_TRUE(client.close().ok());
 }
 
+// Streams that open together do not keep their keyframes together (they would queue behind
+// each other on the same frames): the k-th stream opened has its first period cut by k mod T
+// frames, then a keyframe every T frames.
+TEST_F(ServerTest, StreamsOpenedTogetherSpreadTheirKeyframes) {
+  const auto jpegs = clip_jpegs(6);
+  v1::StreamConfig skip;
+  skip.set_scheme("skip");
+  skip.set_bits("fp32->skip");
+  skip.set_keyframe_interval(3);
+  std::vector<std::unique_ptr<StreamClient>> clients;
+  std::vector<std::vector<size_t>> keyframes(4);
+  for (size_t i = 0; i < jpegs.size(); ++i)
+    for (size_t k = 0; k < keyframes.size(); ++k) {
+      if (i == 0)  // opened in turn: each first frame answered before the next stream opens
+        clients.push_back(
+            std::make_unique<StreamClient>(*streams_, "camera-" + std::to_string(k), skip));
+      const v1::ProcessResponse response = clients[k]->send(jpeg_request(jpegs[i]));
+      ASSERT_TRUE(response.has_result()) << response.error().message();
+      if (response.result().stats().keyframe()) keyframes[k].push_back(i);
+    }
+  EXPECT_EQ(keyframes[0], (std::vector<size_t>{0, 3}));
+  EXPECT_EQ(keyframes[1], (std::vector<size_t>{0, 2, 5}));
+  EXPECT_EQ(keyframes[2], (std::vector<size_t>{0, 1, 4}));
+  EXPECT_EQ(keyframes[3], (std::vector<size_t>{0, 3}));
+  for (auto& client : clients) EXPECT_TRUE(client->close().ok());
+}
+
 // A frame that skipping repeats is not decoded: bytes that are no JPEG are still an error, a
 // JPEG damaged past its header gets the keyframe's result; the same bytes on a frame the
 // network runs are an error, and the keyframe they would have been is still due.

@@ -5,8 +5,10 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <fstream>
 #include <mutex>
 #include <set>
+#include <string>
 #include <thread>
 
 namespace resq::server {
@@ -29,6 +31,15 @@ TEST(WorkerPoolTest, RunsEveryTaskOnItsOwnThreads) {
   EXPECT_EQ(done.load(), 100);
   EXPECT_LE(threads.size(), 2u);
   EXPECT_FALSE(threads.contains(std::this_thread::get_id()));
+}
+
+TEST(WorkerPoolTest, ThreadsAreNamed) {
+  std::string name;
+  {
+    WorkerPool pool(1);
+    pool.submit([&] { std::getline(std::ifstream("/proc/thread-self/comm"), name); });
+  }
+  EXPECT_EQ(name, "resq-worker");
 }
 
 }  // namespace
