@@ -35,6 +35,7 @@ struct InferState {
   std::string upstream_stream_id;
   guint stats_interval = 1;
   gint bit_map_layer = 0;
+  gint keyframe_phase = 0;  // the first period is this many frames shorter
   // Statistics since start(); guarded by the object lock.
   guint64 frames = 0;
   guint64 keyframes = 0;
@@ -68,6 +69,7 @@ enum {
   PROP_STREAM_ID,
   PROP_STATS_INTERVAL,
   PROP_BIT_MAP_LAYER,
+  PROP_KEYFRAME_PHASE,
   PROP_FRAMES,
   PROP_KEYFRAMES,
   PROP_BOPS_SAVED_RATIO,
@@ -168,6 +170,7 @@ static gboolean gst_resq_infer_start(GstBaseTransform* trans) {
   const std::string calibration_path = st.calibration_path;
   const StreamSettings settings = st.requested;
   const gint bit_map_layer = st.bit_map_layer;
+  const gint keyframe_phase = st.keyframe_phase;
   st.settings_changed = false;
   st.frames = st.keyframes = st.keyframe_cache_bytes = st.activation_buffer_bytes = 0;
   st.bops = st.bops_fp32 = 0;
@@ -200,6 +203,7 @@ static gboolean gst_resq_infer_start(GstBaseTransform* trans) {
     if (bit_map_layer >= 0) layer = static_cast<size_t>(bit_map_layer);
     auto stream = std::make_shared<resq::ResQStream>(
         model, resq::resolve_stream_config(settings), layer);
+    stream->shorten_next_period(keyframe_phase);
     GST_OBJECT_LOCK(self);
     st.stream = std::move(stream);
     st.running = settings;
@@ -387,6 +391,9 @@ static void gst_resq_infer_set_property(GObject* object, guint prop_id, const GV
     case PROP_BIT_MAP_LAYER:
       st.bit_map_layer = g_value_get_int(value);
       break;
+    case PROP_KEYFRAME_PHASE:
+      st.keyframe_phase = g_value_get_int(value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
       break;
@@ -426,6 +433,9 @@ static void gst_resq_infer_get_property(GObject* object, guint prop_id, GValue* 
       break;
     case PROP_BIT_MAP_LAYER:
       g_value_set_int(value, st.bit_map_layer);
+      break;
+    case PROP_KEYFRAME_PHASE:
+      g_value_set_int(value, st.keyframe_phase);
       break;
     case PROP_FRAMES:
       g_value_set_uint64(value, st.frames);
@@ -554,6 +564,14 @@ static void gst_resq_infer_class_init(GstResQInferClass* klass) {
                        "the meta's bit map, for resqoverlay show-bit-map; -1: none. The layer's "
                        "input must be one NCHW image",
                        -1, G_MAXINT, 0, kReady));
+  g_object_class_install_property(
+      gobject_class, PROP_KEYFRAME_PHASE,
+      g_param_spec_int("keyframe-phase", "Keyframe phase",
+                       "The second keyframe comes this many frames early (the first period is "
+                       "max(1, T - phase) frames), later ones every T: give the resqinfer "
+                       "elements of streams that start together phases 0, 1, ..., T-1 so their "
+                       "keyframes do not fall on the same frames",
+                       0, G_MAXINT, 0, kReady));
   g_object_class_install_property(
       gobject_class, PROP_FRAMES,
       g_param_spec_uint64("frames", "Frames", "Frames processed since start", 0, G_MAXUINT64, 0,

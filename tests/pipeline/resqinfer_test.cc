@@ -195,6 +195,17 @@ TEST_F(ResQInferTest, KeyframeIntervalChangeAppliesFromTheNextFrame) {
             (std::vector<bool>{true, false, true, false, true, false, true}));
 }
 
+// keyframe-phase p: the second keyframe p frames early, then every T (streams started together
+// keep their keyframes apart).
+TEST_F(ResQInferTest, KeyframePhaseShortensTheFirstPeriodOnly) {
+  Harness h = make_harness(infer_launch("keyframe-interval=3 keyframe-phase=1"));
+  gint phase = 0;
+  g_object_get(infer_of(h.get()), "keyframe-phase", &phase, nullptr);
+  EXPECT_EQ(phase, 1);
+  EXPECT_EQ(keyframes_of(h.get(), frames(0, 7), 0),
+            (std::vector<bool>{true, false, true, false, false, true, false}));
+}
+
 TEST_F(ResQInferTest, SchemeAndBitsChangeOnTheNextFrame) {
   Harness h = make_harness(infer_launch());
   keyframes_of(h.get(), frames(0, 2), 0);
