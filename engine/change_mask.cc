@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <bit>
 #include <stdexcept>
+
+#include "engine/capacity_bytes.h"
 #include <string>
 
 namespace resq {
@@ -97,5 +99,7 @@ const std::vector<ChangeMask::Run>& ChangeMask::runs() const {
   runs_valid_ = true;
   return runs_;
 }
+
+size_t ChangeMask::bytes() const { return capacity_bytes(words_) + capacity_bytes(runs_); }
 
 }  // namespace resq

@@ -56,6 +56,9 @@ class ChangeMask {
     for (const Run& r : runs()) f(r.y, r.x0, r.x1);
   }
 
+  // Heap bytes of its words and runs.
+  size_t bytes() const;
+
   // Calls f(begin, end) for flat element ranges of a [1, channels, H, W] tensor that cover the
   // set pixels of every channel plane, in increasing order. Runs less than kSpanGap elements
   // apart are joined (fewer, longer ranges; a range may hold unset pixels).

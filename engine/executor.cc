@@ -279,6 +279,15 @@ int64_t Executor::buffer_bytes() const {
   return static_cast<int64_t>(bytes);
 }
 
+size_t Executor::scratch_bytes() const {
+  size_t bytes = 0;
+  for (const auto& op : ops_)
+    if (op) bytes += op->scratch_bytes();
+  for (const std::vector<ChangeMask>* masks : {&changes_, &written_})
+    for (const ChangeMask& m : *masks) bytes += m.bytes();
+  return bytes;
+}
+
 void Executor::reuse_storage(Tensor& slot, int64_t bytes) {
   const auto need = static_cast<size_t>(bytes);
   if (slot.capacity() >= need) return;

@@ -97,6 +97,8 @@ class Executor {
 
   // Bytes of the buffers the executor holds for values (in use or released for reuse).
   int64_t buffer_bytes() const;
+  // Bytes of the ops' work buffers and of the change masks (change tracking).
+  size_t scratch_bytes() const;
 
   // Per-node wall-clock profile for `resq bench`: while on, run() adds each node's time (shape
   // check, buffers, compute) to node_ms()[node]. Turning it on clears the totals; off (the

@@ -63,6 +63,9 @@ class Op {
                        std::span<const TensorMeta> /*out*/) const {
     return 0;
   }
+
+  // Heap bytes of the work buffers the op keeps between runs (each executor has its own ops).
+  virtual size_t scratch_bytes() const { return 0; }
 };
 
 using OpFactory = std::unique_ptr<Op> (*)(const Attributes& attrs);

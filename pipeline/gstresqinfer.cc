@@ -41,6 +41,7 @@ struct InferState {
   guint64 keyframes = 0;
   guint64 keyframe_cache_bytes = 0;
   guint64 activation_buffer_bytes = 0;
+  guint64 scratch_bytes = 0;
   double bops = 0;
   double bops_fp32 = 0;
 
@@ -76,6 +77,7 @@ enum {
   PROP_MODEL_USERS,
   PROP_KEYFRAME_CACHE_BYTES,
   PROP_ACTIVATION_BUFFER_BYTES,
+  PROP_SCRATCH_BYTES,
 };
 
 enum {
@@ -173,6 +175,7 @@ static gboolean gst_resq_infer_start(GstBaseTransform* trans) {
   const gint keyframe_phase = st.keyframe_phase;
   st.settings_changed = false;
   st.frames = st.keyframes = st.keyframe_cache_bytes = st.activation_buffer_bytes = 0;
+  st.scratch_bytes = 0;
   st.bops = st.bops_fp32 = 0;
   GST_OBJECT_UNLOCK(self);
 
@@ -310,6 +313,7 @@ static GstFlowReturn gst_resq_infer_transform_ip(GstBaseTransform* trans, GstBuf
   if (cost.keyframe) ++st.keyframes;
   st.keyframe_cache_bytes = stream.keyframe_cache_bytes();
   st.activation_buffer_bytes = static_cast<guint64>(stream.activation_buffer_bytes());
+  st.scratch_bytes = static_cast<guint64>(stream.scratch_bytes());
   st.bops += cost.bops;
   st.bops_fp32 += cost.bops_fp32;
   const guint64 frames = st.frames, keyframes = st.keyframes;
@@ -451,6 +455,9 @@ static void gst_resq_infer_get_property(GObject* object, guint prop_id, GValue* 
       break;
     case PROP_ACTIVATION_BUFFER_BYTES:
       g_value_set_uint64(value, st.activation_buffer_bytes);
+      break;
+    case PROP_SCRATCH_BYTES:
+      g_value_set_uint64(value, st.scratch_bytes);
       break;
     case PROP_MODEL_USERS: {
       // Every started resqinfer holds its model through one ResQStream.
@@ -601,6 +608,13 @@ static void gst_resq_infer_class_init(GstResQInferClass* klass) {
       g_param_spec_uint64("activation-buffer-bytes", "Activation buffer bytes",
                           "Memory of the stream's buffers for the layers' outputs after the last "
                           "frame (with keyframe-cache-bytes: the stream's activation memory)",
+                          0, G_MAXUINT64, 0, kStat));
+  g_object_class_install_property(
+      gobject_class, PROP_SCRATCH_BYTES,
+      g_param_spec_uint64("scratch-bytes", "Scratch bytes",
+                          "Memory of the stream's work buffers (quantized layers, Dynamic-ResQ "
+                          "policy, operators) after the last frame; with keyframe-cache-bytes "
+                          "and activation-buffer-bytes, the stream's memory",
                           0, G_MAXUINT64, 0, kStat));
 
   /**

@@ -32,7 +32,8 @@ StreamMetrics::StreamMetrics(ServerMetrics& metrics, const std::string& stream)
       dropped_(metrics.dropped_.Add({{"stream", stream}})),
       config_updates_(metrics.config_updates_.Add({{"stream", stream}})),
       keyframe_cache_bytes_(metrics.keyframe_cache_bytes_.Add({{"stream", stream}})),
-      activation_buffer_bytes_(metrics.activation_buffer_bytes_.Add({{"stream", stream}})) {}
+      activation_buffer_bytes_(metrics.activation_buffer_bytes_.Add({{"stream", stream}})),
+      scratch_bytes_(metrics.scratch_bytes_.Add({{"stream", stream}})) {}
 
 StreamMetrics::~StreamMetrics() {
   metrics_.frames_.Remove(&frames_);
@@ -48,6 +49,7 @@ StreamMetrics::~StreamMetrics() {
   metrics_.config_updates_.Remove(&config_updates_);
   metrics_.keyframe_cache_bytes_.Remove(&keyframe_cache_bytes_);
   metrics_.activation_buffer_bytes_.Remove(&activation_buffer_bytes_);
+  metrics_.scratch_bytes_.Remove(&scratch_bytes_);
   for (const auto& [bits, counter] : residual_pixels_) metrics_.residual_pixels_.Remove(counter);
 }
 
@@ -60,6 +62,7 @@ void StreamMetrics::count_frame(const FrameCost& cost, const StreamMemory& memor
   cpu_seconds_.Increment(cost.cpu_ms / 1000.0);
   keyframe_cache_bytes_.Set(static_cast<double>(memory.keyframe_cache_bytes));
   activation_buffer_bytes_.Set(static_cast<double>(memory.activation_buffer_bytes));
+  scratch_bytes_.Set(static_cast<double>(memory.scratch_bytes));
   if (cost.keyframe) {
     keyframes_.Increment();
     return;
@@ -125,6 +128,11 @@ ServerMetrics::ServerMetrics()
                                    .Name("resq_activation_buffer_bytes")
                                    .Help("Bytes of the stream's buffers for the layers' outputs")
                                    .Register(*registry_)),
+      scratch_bytes_(BuildGauge()
+                         .Name("resq_scratch_bytes")
+                         .Help("Bytes of the stream's work buffers (quantized layers, Dynamic-ResQ "
+                               "policy, operators)")
+                         .Register(*registry_)),
       streams_active_(BuildGauge()
                           .Name("resq_streams_active")
                           .Help("Streams open")

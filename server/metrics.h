@@ -50,6 +50,7 @@ class StreamMetrics {
   prometheus::Counter& config_updates_;
   prometheus::Gauge& keyframe_cache_bytes_;
   prometheus::Gauge& activation_buffer_bytes_;
+  prometheus::Gauge& scratch_bytes_;
   std::map<int, prometheus::Counter*> residual_pixels_;  // by bits, added as bit-widths appear
 };
 
@@ -85,6 +86,7 @@ class ServerMetrics {
   prometheus::Family<prometheus::Counter>& config_updates_;
   prometheus::Family<prometheus::Gauge>& keyframe_cache_bytes_;
   prometheus::Family<prometheus::Gauge>& activation_buffer_bytes_;
+  prometheus::Family<prometheus::Gauge>& scratch_bytes_;
   prometheus::Gauge& streams_active_;
   std::shared_ptr<ProcessMetrics> process_ = std::make_shared<ProcessMetrics>();
   std::unique_ptr<prometheus::Exposer> exposer_;

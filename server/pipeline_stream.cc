@@ -160,9 +160,10 @@ class PipelineStream final : public StreamTarget {
   }
   void force_keyframe() override { g_signal_emit_by_name(infer_, "force-keyframe"); }
   StreamMemory memory() const override {
-    guint64 cache = 0, buffers = 0;
-    g_object_get(infer_, "keyframe-cache-bytes", &cache, "activation-buffer-bytes", &buffers, nullptr);
-    return {static_cast<size_t>(cache), static_cast<size_t>(buffers)};
+    guint64 cache = 0, buffers = 0, scratch = 0;
+    g_object_get(infer_, "keyframe-cache-bytes", &cache, "activation-buffer-bytes", &buffers,
+                 "scratch-bytes", &scratch, nullptr);
+    return {static_cast<size_t>(cache), static_cast<size_t>(buffers), static_cast<size_t>(scratch)};
   }
 
   // Counts frames into `entry` and starts playing; `on_end` runs on the bus thread when the

@@ -39,7 +39,8 @@ class EngineTarget final : public StreamTarget {
   StreamConfig config() const override { return stream_.config(); }
   void force_keyframe() override { stream_.force_keyframe(); }
   StreamMemory memory() const override {
-    return {stream_.keyframe_cache_bytes(), static_cast<size_t>(stream_.activation_buffer_bytes())};
+    return {stream_.keyframe_cache_bytes(), static_cast<size_t>(stream_.activation_buffer_bytes()),
+            static_cast<size_t>(stream_.scratch_bytes())};
   }
 
  private:

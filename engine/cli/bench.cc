@@ -291,7 +291,8 @@ void bench(const Options& opt) {
                           {"latency_ms", latency_json(r.latency_ms)},
                           {"keyframes", r.keyframes},
                           {"keyframe_cache_bytes", r.stream->keyframe_cache_bytes()},
-                          {"activation_buffer_bytes", r.stream->activation_buffer_bytes()}});
+                          {"activation_buffer_bytes", r.stream->activation_buffer_bytes()},
+                          {"scratch_bytes", r.stream->scratch_bytes()}});
   }
   const int64_t measured = frames * static_cast<int64_t>(streams);
   const double wall_s =

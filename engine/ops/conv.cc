@@ -295,6 +295,13 @@ class ConvOp : public Op {
 
   WindowAttrs attrs_;
   int64_t group_;
+  size_t scratch_bytes() const override {
+    size_t bytes = capacity_bytes(scratch_) + planes_.bytes() + capacity_bytes(tap_rows_) +
+                   capacity_bytes(padded_.buf) + capacity_bytes(padded_.wide);
+    for (const PhasePlanes& p : in_planes_) bytes += p.bytes();
+    return bytes;
+  }
+
   mutable std::vector<float> scratch_;  // im2col columns or the depthwise wide output
   mutable PhasePlanes planes_;
   mutable std::vector<PhasePlanes> in_planes_;  // per input channel, for conv_gemm_rows

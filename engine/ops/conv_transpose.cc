@@ -92,6 +92,8 @@ class ConvTransposeOp : public Op {
   WindowAttrs attrs_;
   int64_t group_;
   std::vector<int64_t> output_padding_, output_shape_;
+  size_t scratch_bytes() const override { return capacity_bytes(scratch_); }
+
   mutable std::vector<float> scratch_;  // GEMM columns
 };
 

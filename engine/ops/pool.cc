@@ -183,6 +183,8 @@ class PoolOp : public Op {
   bool max_;
   bool storage_order_ = false;  // 1 = column-major Indices
   bool count_include_pad_ = false;
+  size_t scratch_bytes() const override { return planes_.bytes() + capacity_bytes(wide_); }
+
   mutable PhasePlanes planes_;
   mutable std::vector<float> wide_;
 };

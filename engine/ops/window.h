@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "engine/capacity_bytes.h"
 #include "engine/graph.h"
 #include "engine/op.h"
 #include "engine/tensor.h"
@@ -95,6 +96,10 @@ class PhasePlanes {
   int64_t wide_size() const { return oh_ * pw_; }
   // Copies the out[0] x out[1] valid part of a wide grid into y.
   void narrow(const float* wide, float* y) const;
+  // Heap bytes of its planes.
+  size_t bytes() const {
+    return capacity_bytes(buf_) + capacity_bytes(row_) + capacity_bytes(taps_);
+  }
 
  private:
   std::array<int64_t, 13> key_{};  // the geometry and pad value buf_ is laid out for

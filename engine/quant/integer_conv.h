@@ -11,6 +11,7 @@
 #include <optional>
 #include <vector>
 
+#include "engine/capacity_bytes.h"
 #include "engine/graph.h"
 #include "engine/ops/window.h"
 #include "engine/quant/int_gemm.h"
@@ -22,6 +23,7 @@ namespace resq {
 struct IntegerConvScratch {
   std::vector<float> columns;
   IntGemmScratch gemm;
+  size_t bytes() const { return capacity_bytes(columns) + capacity_bytes(gemm.packed_b); }
 };
 
 class IntegerConv {

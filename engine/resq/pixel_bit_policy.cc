@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "engine/capacity_bytes.h"
 #include "engine/ops/epilogue.h"
 #include "engine/ops/float_vec.h"
 
@@ -369,6 +370,12 @@ void PixelBitPolicy::choose_with(std::span<const float> x, std::span<const float
   for (int64_t j = 0; j < n; ++j)
     if (unsure[j]) choice[j] = exact_choice(j, pool, w_norm, tau);
   times_.choose = clock_.lap();
+}
+
+size_t PixelBitPolicy::bytes() const {
+  return capacity_bytes(candidates_) + capacity_bytes(blocks_) + capacity_bytes(choice_) +
+         capacity_bytes(residual_) + capacity_bytes(levels_) + capacity_bytes(first_error_f_) +
+         capacity_bytes(first_error_) + capacity_bytes(error_) + capacity_bytes(unsure_);
 }
 
 }  // namespace resq

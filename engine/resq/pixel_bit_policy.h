@@ -76,6 +76,8 @@ class PixelBitPolicy {
   int64_t residual_stride() const { return stride_; }
   // The candidates' levels at quantized entry k, [channel][j] (rows of candidates().size()).
   const float* levels(size_t k) const { return levels_[k].data(); }
+  // Heap bytes of its buffers.
+  size_t bytes() const;
 
  private:
   PhaseClock clock_;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "engine/capacity_bytes.h"
 #include "engine/ops/epilogue.h"
 #include "engine/ops/float_vec.h"
 
@@ -125,6 +126,11 @@ void ScatterSums::add(const Window& w, const TapReach& reach, std::span<const in
     }
   }
   for (int64_t p : reached_) row_[static_cast<size_t>(p)] = -1;
+}
+
+size_t ScatterSums::bytes() const {
+  return capacity_bytes(taps_) + capacity_bytes(block_levels_) + capacity_bytes(row_) +
+         capacity_bytes(reached_) + capacity_bytes(sums_);
 }
 
 }  // namespace resq

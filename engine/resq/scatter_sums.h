@@ -43,6 +43,9 @@ class ScatterSums {
            std::span<const int64_t> index, const float* levels, int64_t stride,
            const float* multiplier, float* out);
 
+  // Heap bytes of its buffers.
+  size_t bytes() const;
+
  private:
   int64_t channels_ = 0, m_ = 0, mp_ = 0;  // mp_: m rounded up to whole vectors
   bool depthwise_ = false;

@@ -8,6 +8,7 @@
 #include <string>
 #include <utility>
 
+#include "engine/capacity_bytes.h"
 #include "engine/error.h"
 #include "engine/thread_cpu.h"
 #include "engine/ops/conv.h"
@@ -90,6 +91,18 @@ void StreamSession::shorten_next_period(int64_t frames) {
     throw std::invalid_argument("a period cannot be shortened by " + std::to_string(frames) +
                                 " frames");
   next_period_cut_ = frames;
+}
+
+int64_t StreamSession::scratch_bytes() const {
+  const size_t bytes =
+      activation_.capacity() + derived_x_k_.capacity() + acc_.capacity() + out_changes_.bytes() +
+      capacity_bytes(active_pixels_) + capacity_bytes(entry_pixels_) + conv_scratch_.bytes() +
+      capacity_bytes(multipliers_) + policy_.bytes() + capacity_bytes(group_) +
+      capacity_bytes(group_index_) + capacity_bytes(outputs_) + capacity_bytes(origins_) +
+      capacity_bytes(mark_) + capacity_bytes(columns_) + capacity_bytes(sparse_acc_) +
+      capacity_bytes(sparse_image_) + scatter_sums_.bytes() + capacity_bytes(bit_map_) +
+      executor_.scratch_bytes();
+  return static_cast<int64_t>(bytes);
 }
 
 void StreamSession::record_bit_map(std::optional<size_t> li) {

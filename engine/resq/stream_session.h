@@ -76,6 +76,10 @@ class StreamSession : private LinearLayerRunner {
   const KeyframeCache& cache() const { return cache_; }
   // The executor's activation buffers (Executor::buffer_bytes).
   int64_t buffer_bytes() const { return executor_.buffer_bytes(); }
+  // Everything else the stream keeps between frames: the quantized layers' and the Dynamic-ResQ
+  // policy's work buffers (sized by the largest layer that used them), the executor's change
+  // masks. With cache().bytes() and buffer_bytes(), the stream's memory.
+  int64_t scratch_bytes() const;
 
   // Integer kernels (on by default) compute the quantized convolutions' sums in int32 instead of
   // float; the outputs are the same bit for bit (see int_gemm.h). Off is for tests and benches.

@@ -52,6 +52,8 @@ class ResQStream {
   const LoadedModel& model() const { return *model_; }
   size_t keyframe_cache_bytes() const { return session_.cache().bytes(); }
   int64_t activation_buffer_bytes() const { return session_.buffer_bytes(); }
+  // StreamSession::scratch_bytes: the work buffers; with the two above, the stream's memory.
+  int64_t scratch_bytes() const { return session_.scratch_bytes(); }
   // Per-graph-node profile (StreamSession::set_node_timing), for benchmarks.
   void set_node_timing(bool on) { session_.set_node_timing(on); }
   // StreamSession::set_integer_kernels, for benchmarks.

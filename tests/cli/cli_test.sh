@@ -164,6 +164,8 @@ assert tr["change_tracking"] and tr["keyframes"] == 2
 # Per stream: the executor's buffers (their plan does not depend on the scheme), more with change
 # tracking (each linear layer's output kept).
 assert 0 < rq["per_stream"][0]["activation_buffer_bytes"] < tr["per_stream"][0]["activation_buffer_bytes"]
+# The quantized layers' work buffers, more with change tracking (its change masks).
+assert 0 < rq["per_stream"][0]["scratch_bytes"] < tr["per_stream"][0]["scratch_bytes"]
 # Change tracking reads only the pixels that may differ from the keyframe's.
 assert 0 < tr["pixels_read_share"] < 1, tr["pixels_read_share"]
 # Each node's share of output pixels that may differ, with change tracking only: shares, the

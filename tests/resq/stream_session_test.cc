@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cmath>
 #include <cstring>
+#include <malloc.h>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -304,6 +305,33 @@ TEST(KeyframeSchedule, NegativeCut_n) {
   } catch (const std::invalid_argument& e) {
     EXPECT_NE(std::string(e.what()).find("-1 frames"), std::string::npos) << e.what();
   }
+}
+
+// The memory a stream reports (keyframe cache, activation buffers, scratch) is what it takes
+// from the heap: for every scheme, after keyframes and residual frames, the heap grew by the
+// reported bytes plus at most 256 KB (the executor's plan, allocator headers), never by less.
+TEST(StreamMemory, ReportedBytesAreTheStreamsHeap) {
+  Fixture& f = fixture();
+  auto heap = [] {
+    const struct mallinfo2 m = mallinfo2();  // this thread allocates in the main arena
+    return static_cast<int64_t>(m.uordblks + m.hblkhd);
+  };
+  for (const bool tracking : {false, true})
+    for (const char* bits : {"fp32", "W8A8", "W8A8->W4A4", "W8A8->W8A{0,4,8}", "fp32->skip"}) {
+      if (tracking && std::string(bits) != "W8A8->W8A{0,4,8}") continue;
+      const int64_t before = heap();
+      auto s = std::make_unique<StreamSession>(f.model, config(bits, 3));
+      s->set_change_tracking(tracking);
+      for (size_t t = 0; t < 6; ++t) s->process(f.frames[t]);
+      const int64_t grown = heap() - before;
+      const auto reported =
+          static_cast<int64_t>(s->cache().bytes()) + s->buffer_bytes() + s->scratch_bytes();
+      EXPECT_LE(reported, grown) << bits << (tracking ? " tracking" : "");
+      EXPECT_LE(grown - reported, 256 * 1024) << bits << (tracking ? " tracking" : "");
+      if (std::string(bits) != "fp32" && std::string(bits) != "fp32->skip") {
+        EXPECT_GT(s->scratch_bytes(), 0) << bits;  // the quantized layers' work buffers
+      }
+    }
 }
 
 // fp32 frames run without a LinearLayerRunner (the executor fuses the element-wise nodes into
@@ -817,3 +845,4 @@ TEST(FusedEpilogues, SameOutputsAsTheUnfusedNodes) {
 
 }  // namespace
 }  // namespace resq
+

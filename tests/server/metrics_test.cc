@@ -130,6 +130,7 @@ TEST_F(MetricsTest, CountsFramesPassesPromtoolAndForgetsEndedStreams) {
   EXPECT_EQ(sample(open_metrics, "resq_repeated_frames_total{stream=\"cam-1\"}"), 0.0);
   EXPECT_GT(sample(open_metrics, "resq_keyframe_cache_bytes{stream=\"cam-1\"}"), 0.0);
   EXPECT_GT(sample(open_metrics, "resq_activation_buffer_bytes{stream=\"cam-1\"}"), 0.0);
+  EXPECT_GT(sample(open_metrics, "resq_scratch_bytes{stream=\"cam-1\"}"), 0.0);
   EXPECT_EQ(sample(open_metrics, "resq_frame_latency_seconds_count{stream=\"cam-1\"}"), 6.0);
   EXPECT_GT(sample(open_metrics, "resq_engine_cpu_seconds_total{stream=\"cam-1\"}"), 0.0);
   EXPECT_EQ(sample(open_metrics, "resq_streams_active"), 1.0);
@@ -223,6 +224,7 @@ TEST_F(MetricsTest, CountsDropsConfigUpdatesAndPipelineStreams) {
   EXPECT_GT(sample(metrics, "resq_keyframe_cache_bytes{stream=\"testsrc\"}"), 0.0);
   EXPECT_GT(sample(metrics, "resq_engine_cpu_seconds_total{stream=\"testsrc\"}"), 0.0);
   EXPECT_GT(sample(metrics, "resq_activation_buffer_bytes{stream=\"testsrc\"}"), 0.0);
+  EXPECT_GT(sample(metrics, "resq_scratch_bytes{stream=\"testsrc\"}"), 0.0);
   EXPECT_EQ(sample(metrics, "resq_streams_active"), 2.0);
 
   ASSERT_TRUE(delete_pipeline(server_.registry(), "testsrc").ok());
