@@ -9,6 +9,7 @@
 #include "engine/change_rules.h"
 #include "engine/error.h"
 #include "engine/op_registry.h"
+#include "engine/value_buffers.h"
 
 namespace resq {
 namespace {
@@ -363,6 +364,22 @@ std::vector<Tensor> Executor::run(std::span<const Tensor> inputs, LinearLayerRun
     changes_.assign(g.values.size(), ChangeMask());
     for (size_t i = 0; i < inputs.size(); ++i)
       changes_[static_cast<size_t>(g.inputs[i])] = ChangeMask(inputs[i].shape(), true);
+  }
+  // Without change tracking no value outlives the run: the thread's buffers for this graph are
+  // used (ValueBuffers), and given back however the run ends.
+  struct Borrowed {
+    Executor& e;
+    ValueBuffers* set;
+    ~Borrowed() {
+      if (!set) return;
+      std::swap(e.slots_, set->slots);
+      std::swap(e.free_, set->free);
+      set->settle();
+    }
+  } borrowed{*this, keep ? nullptr : &ValueBuffers::of_thread(graph_, g.values.size())};
+  if (borrowed.set) {
+    std::swap(slots_, borrowed.set->slots);
+    std::swap(free_, borrowed.set->free);
   }
   // Set again once the run completes: an error leaves buffers half written.
   run_on_reference_ = tracking && buffers_hold_reference_;

@@ -95,7 +95,8 @@ class Executor {
   // Outside a kChanges run: every pixel.
   ChangeMask write_region(const ChangeMask& layer_changes) const;
 
-  // Bytes of the buffers the executor holds for values (in use or released for reuse).
+  // Bytes of the buffers the executor holds for values (in use or released for reuse) between
+  // runs: those of change tracking. Runs without it use the thread's (ValueBuffers).
   int64_t buffer_bytes() const;
   // Bytes of the ops' work buffers and of the change masks (change tracking).
   size_t scratch_bytes() const;

@@ -14,6 +14,7 @@
 #include "engine/stream/model_cache.h"
 #include "engine/stream/resq_stream.h"
 #include "engine/stream/stream_settings.h"
+#include "engine/value_buffers.h"
 
 GST_DEBUG_CATEGORY_STATIC(gst_resq_infer_debug);
 #define GST_CAT_DEFAULT gst_resq_infer_debug
@@ -312,7 +313,10 @@ static GstFlowReturn gst_resq_infer_transform_ip(GstBaseTransform* trans, GstBuf
   meta->frame = st.frames++;
   if (cost.keyframe) ++st.keyframes;
   st.keyframe_cache_bytes = stream.keyframe_cache_bytes();
-  st.activation_buffer_bytes = static_cast<guint64>(stream.activation_buffer_bytes());
+  // The streaming thread's shared set (ValueBuffers) counts as this element's: shared only with
+  // resqinfer elements of the same model on the same thread (no queue between them).
+  st.activation_buffer_bytes =
+      static_cast<guint64>(stream.activation_buffer_bytes() + resq::ValueBuffers::thread_bytes());
   st.scratch_bytes = static_cast<guint64>(stream.scratch_bytes());
   st.bops += cost.bops;
   st.bops_fp32 += cost.bops_fp32;

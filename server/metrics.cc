@@ -4,6 +4,8 @@
 #include <stdexcept>
 #include <vector>
 
+#include "engine/value_buffers.h"
+
 namespace resq::server {
 namespace {
 
@@ -63,6 +65,7 @@ void StreamMetrics::count_frame(const FrameCost& cost, const StreamMemory& memor
   keyframe_cache_bytes_.Set(static_cast<double>(memory.keyframe_cache_bytes));
   activation_buffer_bytes_.Set(static_cast<double>(memory.activation_buffer_bytes));
   scratch_bytes_.Set(static_cast<double>(memory.scratch_bytes));
+  metrics_.shared_buffer_bytes_.Set(static_cast<double>(ValueBuffers::shared_bytes()));
   if (cost.keyframe) {
     keyframes_.Increment();
     return;
@@ -133,6 +136,12 @@ ServerMetrics::ServerMetrics()
                          .Help("Bytes of the stream's work buffers (quantized layers, Dynamic-ResQ "
                                "policy, operators)")
                          .Register(*registry_)),
+      shared_buffer_bytes_(BuildGauge()
+                               .Name("resq_shared_buffer_bytes")
+                               .Help("Bytes of the layers' output buffers that the streams run on "
+                                     "one thread share (a set per thread and model)")
+                               .Register(*registry_)
+                               .Add({})),
       streams_active_(BuildGauge()
                           .Name("resq_streams_active")
                           .Help("Streams open")

@@ -87,6 +87,7 @@ class ServerMetrics {
   prometheus::Family<prometheus::Gauge>& keyframe_cache_bytes_;
   prometheus::Family<prometheus::Gauge>& activation_buffer_bytes_;
   prometheus::Family<prometheus::Gauge>& scratch_bytes_;
+  prometheus::Gauge& shared_buffer_bytes_;
   prometheus::Gauge& streams_active_;
   std::shared_ptr<ProcessMetrics> process_ = std::make_shared<ProcessMetrics>();
   std::unique_ptr<prometheus::Exposer> exposer_;

@@ -35,6 +35,7 @@
 #include "engine/stream/model_cache.h"
 #include "engine/stream/resq_stream.h"
 #include "engine/thread_cpu.h"
+#include "engine/value_buffers.h"
 
 namespace resq::cli {
 namespace {
@@ -205,6 +206,7 @@ void bench(const Options& opt) {
   std::barrier warmed(static_cast<std::ptrdiff_t>(threads), [&]() noexcept { measure_start = Clock::now(); });
 
   // Thread t runs streams t, t + threads, ... interleaved frame by frame, like a server worker.
+  std::vector<int64_t> thread_buffer_bytes(threads, 0);
   auto worker = [&](size_t t) {
     bool arrived = false;
     try {
@@ -238,6 +240,7 @@ void bench(const Options& opt) {
           r.bops_fp32 += c.bops_fp32;
         }
       measure_end[t] = Clock::now();
+      thread_buffer_bytes[t] = ValueBuffers::thread_bytes();  // gone with the thread
     } catch (...) {
       std::lock_guard lock(failure_mutex);
       if (!failure) failure = std::current_exception();
@@ -338,6 +341,9 @@ void bench(const Options& opt) {
       {"keyframes", keyframes},
       {"keyframe_share", static_cast<double>(keyframes) / static_cast<double>(measured)},
       {"keyframe_cache_bytes", runs.front().stream->keyframe_cache_bytes()},
+      // The value buffers the streams of each thread shared (ValueBuffers), summed over threads.
+      {"shared_buffer_bytes",
+       std::accumulate(thread_buffer_bytes.begin(), thread_buffer_bytes.end(), int64_t{0})},
       {"gbops_per_frame", bops / static_cast<double>(measured) / 1e9},
       {"ratio_to_fp32", bops / bops_fp32},
       {"pixels_read_share", read_share},

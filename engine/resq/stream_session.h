@@ -74,7 +74,8 @@ class StreamSession : private LinearLayerRunner {
 
   const FrameCost& last_cost() const { return cost_; }
   const KeyframeCache& cache() const { return cache_; }
-  // The executor's activation buffers (Executor::buffer_bytes).
+  // The executor's own activation buffers (Executor::buffer_bytes: change tracking's; other
+  // frames use the thread's, ValueBuffers::thread_bytes).
   int64_t buffer_bytes() const { return executor_.buffer_bytes(); }
   // Everything else the stream keeps between frames: the quantized layers' and the Dynamic-ResQ
   // policy's work buffers (sized by the largest layer that used them), the executor's change

@@ -161,9 +161,10 @@ assert not fp["change_tracking"] and fp["pixels_read_share"] is None
 for d in (rq, tr):
     assert 0 < d["keyframe_latency_ms"]["median"] and 0 < d["residual_latency_ms"]["median"], d
 assert tr["change_tracking"] and tr["keyframes"] == 2
-# Per stream: the executor's buffers (their plan does not depend on the scheme), more with change
-# tracking (each linear layer's output kept).
-assert 0 < rq["per_stream"][0]["activation_buffer_bytes"] < tr["per_stream"][0]["activation_buffer_bytes"]
+# The layers' output buffers: the thread's shared set without change tracking, a stream's own
+# with it (each linear layer's output kept).
+assert rq["per_stream"][0]["activation_buffer_bytes"] == 0 < rq["shared_buffer_bytes"], rq
+assert tr["per_stream"][0]["activation_buffer_bytes"] > 0, tr
 # The quantized layers' work buffers, more with change tracking (its change masks).
 assert 0 < rq["per_stream"][0]["scratch_bytes"] < tr["per_stream"][0]["scratch_bytes"]
 # Change tracking reads only the pixels that may differ from the keyframe's.

@@ -129,7 +129,9 @@ TEST_F(MetricsTest, CountsFramesPassesPromtoolAndForgetsEndedStreams) {
   EXPECT_GE(sample(open_metrics, "resq_keyframes_total{stream=\"cam-1\"}"), 1.0);
   EXPECT_EQ(sample(open_metrics, "resq_repeated_frames_total{stream=\"cam-1\"}"), 0.0);
   EXPECT_GT(sample(open_metrics, "resq_keyframe_cache_bytes{stream=\"cam-1\"}"), 0.0);
-  EXPECT_GT(sample(open_metrics, "resq_activation_buffer_bytes{stream=\"cam-1\"}"), 0.0);
+  // The layers' outputs live in the workers' shared buffers (no change tracking here).
+  EXPECT_EQ(sample(open_metrics, "resq_activation_buffer_bytes{stream=\"cam-1\"}"), 0.0);
+  EXPECT_GT(sample(open_metrics, "resq_shared_buffer_bytes"), 0.0);
   EXPECT_GT(sample(open_metrics, "resq_scratch_bytes{stream=\"cam-1\"}"), 0.0);
   EXPECT_EQ(sample(open_metrics, "resq_frame_latency_seconds_count{stream=\"cam-1\"}"), 6.0);
   EXPECT_GT(sample(open_metrics, "resq_engine_cpu_seconds_total{stream=\"cam-1\"}"), 0.0);

@@ -7,9 +7,11 @@
 #include <cstring>
 #include <functional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "engine/error.h"
+#include "engine/value_buffers.h"
 #include "tests/unit/op_testing.h"
 
 namespace resq {
@@ -94,6 +96,48 @@ TEST(Executor, ReleasedStorageNeverHoldsALiveValue) {
       EXPECT_NEAR(out[1].f32()[i], bv + av + xs[i], 1e-6f) << "pass " << pass << ", e[" << i << "]";
     }
   }
+}
+
+// Executors of one graph on one thread keep their values in the thread's buffers (ValueBuffers):
+// a second executor adds nothing, each keeps none of its own, results are unchanged; another
+// thread has a set of its own, freed when it ends; change tracking keeps its own buffers.
+TEST(Executor, ExecutorsOfOneGraphShareTheThreadsBuffers) {
+  Graph g;
+  g.source = "relu_add.onnx";
+  add_input(g, {1, 4096});
+  const int r = g.add_value(named("r")), y = g.add_value(named("y"));
+  g.nodes.push_back({"relu", "Relu", {g.inputs[0]}, {r}, {}});
+  g.nodes.push_back({"add", "Add", {r, g.inputs[0]}, {y}, {}});
+  g.outputs.push_back(y);
+  const auto graph = std::make_shared<const Graph>(std::move(g));
+  std::vector<float> xs(4096);
+  for (size_t i = 0; i < xs.size(); ++i) xs[i] = static_cast<float>(i % 7) - 3.0f;
+  const std::vector<Tensor> in = {Tensor::from_floats({1, 4096}, xs)};
+  const int64_t before = ValueBuffers::thread_bytes(), shared_before = ValueBuffers::shared_bytes();
+  Executor a(graph), b(graph);
+  const Tensor out_a = a.run(in)[0];
+  const int64_t one_set = ValueBuffers::thread_bytes() - before;
+  EXPECT_GE(one_set, static_cast<int64_t>(4096 * sizeof(float)));
+  const Tensor out_b = b.run(in)[0];
+  EXPECT_EQ(ValueBuffers::thread_bytes() - before, one_set);
+  EXPECT_EQ(ValueBuffers::shared_bytes() - shared_before, one_set);
+  EXPECT_EQ(a.buffer_bytes(), 0);
+  EXPECT_EQ(b.buffer_bytes(), 0);
+  for (size_t i = 0; i < xs.size(); ++i) {
+    ASSERT_EQ(out_a.f32()[i], std::max(xs[i], 0.0f) + xs[i]) << i;
+    ASSERT_EQ(out_b.f32()[i], out_a.f32()[i]) << i;
+  }
+  std::thread([&] {
+    Executor c(graph);
+    c.run(in);
+    EXPECT_EQ(ValueBuffers::thread_bytes(), one_set);
+    EXPECT_EQ(ValueBuffers::shared_bytes() - shared_before, 2 * one_set);
+  }).join();
+  EXPECT_EQ(ValueBuffers::shared_bytes() - shared_before, one_set);  // the thread's set is gone
+  Executor tracked(graph);
+  tracked.set_tracking(Executor::Tracking::kReference);
+  tracked.run(in);
+  EXPECT_GE(tracked.buffer_bytes(), static_cast<int64_t>(4096 * sizeof(float)));
 }
 
 TEST(Executor, NodeTimingIsOffByDefaultAndRestartsWhenTurnedOn) {
