@@ -610,8 +610,9 @@ static void gst_resq_infer_class_init(GstResQInferClass* klass) {
   g_object_class_install_property(
       gobject_class, PROP_ACTIVATION_BUFFER_BYTES,
       g_param_spec_uint64("activation-buffer-bytes", "Activation buffer bytes",
-                          "Memory of the stream's buffers for the layers' outputs after the last "
-                          "frame (with keyframe-cache-bytes: the stream's activation memory)",
+                          "Memory of the buffers for the layers' outputs after the last frame: "
+                          "the streaming thread's (shared with resqinfer elements of the same "
+                          "model on that thread) and change tracking's own",
                           0, G_MAXUINT64, 0, kStat));
   g_object_class_install_property(
       gobject_class, PROP_SCRATCH_BYTES,
