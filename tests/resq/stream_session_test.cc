@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <malloc.h>
 #include <memory>
@@ -318,24 +319,31 @@ TEST(StreamMemory, ReportedBytesAreTheStreamsHeap) {
     const struct mallinfo2 m = mallinfo2();  // this thread allocates in the main arena
     return static_cast<int64_t>(m.uordblks + m.hblkhd);
   };
-  for (const bool tracking : {false, true})
-    for (const char* bits : {"fp32", "W8A8", "W8A8->W4A4", "W8A8->W8A{0,4,8}", "fp32->skip"}) {
-      if (tracking && std::string(bits) != "W8A8->W8A{0,4,8}") continue;
-      const int64_t before = heap(), shared_before = ValueBuffers::thread_bytes();
-      auto s = std::make_unique<StreamSession>(f.model, config(bits, 3));
-      s->set_change_tracking(tracking);
-      for (size_t t = 0; t < 6; ++t) s->process(f.frames[t]);
-      const int64_t grown = heap() - before;
-      // The thread's shared buffers (ValueBuffers) grow with the first stream of a model only.
-      const int64_t shared = ValueBuffers::thread_bytes() - shared_before;
-      const auto reported = static_cast<int64_t>(s->cache().bytes()) + s->buffer_bytes() +
-                            s->scratch_bytes() + shared;
-      EXPECT_LE(reported, grown) << bits << (tracking ? " tracking" : "");
-      EXPECT_LE(grown - reported, 256 * 1024) << bits << (tracking ? " tracking" : "");
-      if (std::string(bits) != "fp32" && std::string(bits) != "fp32->skip") {
-        EXPECT_GT(s->scratch_bytes(), 0) << bits;  // the quantized layers' work buffers
-      }
+  const std::vector<std::pair<std::string, bool>> cases = {  // bits, change tracking
+      {"W8A8->W8A{0,4,8}", false}, {"W8A8->W8A{0,4,8}", true}, {"W8A8->W4A4", false},
+      {"W8A8", false},             {"fp32", false},            {"fp32->skip", false}};
+  for (const auto& [bits, tracking] : cases) {
+    const std::string name = bits + (tracking ? " tracking" : "");
+    const int64_t before = heap(), shared_before = ValueBuffers::thread_bytes();
+    auto s = std::make_unique<StreamSession>(f.model, config(bits, 3));
+    s->set_change_tracking(tracking);
+    for (size_t t = 0; t < 6; ++t) s->process(f.frames[t]);
+    const int64_t grown = heap() - before;
+    // The thread's shared buffers (ValueBuffers) grow with the first stream of a model only.
+    const int64_t shared = ValueBuffers::thread_bytes() - shared_before;
+    const auto cache = static_cast<int64_t>(s->cache().bytes());
+    const int64_t reported = cache + s->buffer_bytes() + s->scratch_bytes() + shared;
+    std::printf("%s: heap grew %.2f MB; cache %.2f, own buffers %.2f, thread's buffers %.2f, "
+                "scratch %.2f MB\n",
+                name.c_str(), static_cast<double>(grown) / 1e6, static_cast<double>(cache) / 1e6,
+                static_cast<double>(s->buffer_bytes()) / 1e6, static_cast<double>(shared) / 1e6,
+                static_cast<double>(s->scratch_bytes()) / 1e6);
+    EXPECT_LE(reported, grown) << name;
+    EXPECT_LE(grown - reported, 256 * 1024) << name;
+    if (bits != "fp32" && bits != "fp32->skip") {
+      EXPECT_GT(s->scratch_bytes(), 0) << name;  // the quantized layers' work buffers
     }
+  }
 }
 
 // fp32 frames run without a LinearLayerRunner (the executor fuses the element-wise nodes into
