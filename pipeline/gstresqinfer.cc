@@ -42,6 +42,7 @@ struct InferState {
   guint64 keyframes = 0;
   guint64 keyframe_cache_bytes = 0;
   guint64 activation_buffer_bytes = 0;
+  guint64 shared_buffer_bytes = 0;
   guint64 scratch_bytes = 0;
   double bops = 0;
   double bops_fp32 = 0;
@@ -78,6 +79,7 @@ enum {
   PROP_MODEL_USERS,
   PROP_KEYFRAME_CACHE_BYTES,
   PROP_ACTIVATION_BUFFER_BYTES,
+  PROP_SHARED_BUFFER_BYTES,
   PROP_SCRATCH_BYTES,
 };
 
@@ -176,6 +178,7 @@ static gboolean gst_resq_infer_start(GstBaseTransform* trans) {
   const gint keyframe_phase = st.keyframe_phase;
   st.settings_changed = false;
   st.frames = st.keyframes = st.keyframe_cache_bytes = st.activation_buffer_bytes = 0;
+  st.shared_buffer_bytes = 0;
   st.scratch_bytes = 0;
   st.bops = st.bops_fp32 = 0;
   GST_OBJECT_UNLOCK(self);
@@ -313,10 +316,8 @@ static GstFlowReturn gst_resq_infer_transform_ip(GstBaseTransform* trans, GstBuf
   meta->frame = st.frames++;
   if (cost.keyframe) ++st.keyframes;
   st.keyframe_cache_bytes = stream.keyframe_cache_bytes();
-  // The streaming thread's shared set (ValueBuffers) counts as this element's: shared only with
-  // resqinfer elements of the same model on the same thread (no queue between them).
-  st.activation_buffer_bytes =
-      static_cast<guint64>(stream.activation_buffer_bytes() + resq::ValueBuffers::thread_bytes());
+  st.activation_buffer_bytes = static_cast<guint64>(stream.activation_buffer_bytes());
+  st.shared_buffer_bytes = static_cast<guint64>(resq::ValueBuffers::thread_bytes());
   st.scratch_bytes = static_cast<guint64>(stream.scratch_bytes());
   st.bops += cost.bops;
   st.bops_fp32 += cost.bops_fp32;
@@ -459,6 +460,9 @@ static void gst_resq_infer_get_property(GObject* object, guint prop_id, GValue* 
       break;
     case PROP_ACTIVATION_BUFFER_BYTES:
       g_value_set_uint64(value, st.activation_buffer_bytes);
+      break;
+    case PROP_SHARED_BUFFER_BYTES:
+      g_value_set_uint64(value, st.shared_buffer_bytes);
       break;
     case PROP_SCRATCH_BYTES:
       g_value_set_uint64(value, st.scratch_bytes);
@@ -610,9 +614,15 @@ static void gst_resq_infer_class_init(GstResQInferClass* klass) {
   g_object_class_install_property(
       gobject_class, PROP_ACTIVATION_BUFFER_BYTES,
       g_param_spec_uint64("activation-buffer-bytes", "Activation buffer bytes",
-                          "Memory of the buffers for the layers' outputs after the last frame: "
-                          "the streaming thread's (shared with resqinfer elements of the same "
-                          "model on that thread) and change tracking's own",
+                          "Memory of the stream's own buffers for the layers' outputs after the "
+                          "last frame: change tracking's (0 without it; see shared-buffer-bytes)",
+                          0, G_MAXUINT64, 0, kStat));
+  g_object_class_install_property(
+      gobject_class, PROP_SHARED_BUFFER_BYTES,
+      g_param_spec_uint64("shared-buffer-bytes", "Shared buffer bytes",
+                          "Memory of the layers' output buffers of the streaming thread after the "
+                          "last frame, shared by the resqinfer elements that run on it (one set "
+                          "per model)",
                           0, G_MAXUINT64, 0, kStat));
   g_object_class_install_property(
       gobject_class, PROP_SCRATCH_BYTES,

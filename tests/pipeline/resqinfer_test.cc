@@ -159,11 +159,12 @@ TEST_F(ResQInferTest, StatsPropertiesAndMessages) {
   EXPECT_EQ(n, 5u);
   EXPECT_EQ(keys, 2u);       // frames 0 and 4
   EXPECT_GT(saved, 0.9375);  // W8A8 saves 1 - 64/1024; the residual frames save more
-  guint64 cache = 0, buffers = 0, scratch = 0;
+  guint64 cache = 0, buffers = 0, shared = 0, scratch = 0;
   g_object_get(infer_of(h.get()), "keyframe-cache-bytes", &cache, "activation-buffer-bytes",
-               &buffers, "scratch-bytes", &scratch, nullptr);
+               &buffers, "shared-buffer-bytes", &shared, "scratch-bytes", &scratch, nullptr);
   EXPECT_GT(cache, 0u);
-  EXPECT_GT(buffers, 0u);
+  EXPECT_EQ(buffers, 0u);  // without change tracking the layers' outputs are in the thread's
+  EXPECT_GT(shared, 0u);
   EXPECT_GT(scratch, 0u);
 
   std::vector<guint64> posted;
