@@ -273,12 +273,7 @@ void Executor::set_node_timing(bool on) {
   changed_runs_ = 0;
 }
 
-int64_t Executor::buffer_bytes() const {
-  size_t bytes = 0;
-  for (const Tensor& t : slots_) bytes += t.capacity();
-  for (const Tensor& t : free_) bytes += t.capacity();
-  return static_cast<int64_t>(bytes);
-}
+int64_t Executor::buffer_bytes() const { return ValueBuffers::held_bytes(slots_, free_); }
 
 size_t Executor::scratch_bytes() const {
   size_t bytes = 0;

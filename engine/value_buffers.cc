@@ -24,7 +24,8 @@ void free_sets_of_gone_graphs() {
 
 ValueBuffers::~ValueBuffers() { g_shared_bytes -= counted_; }
 
-int64_t ValueBuffers::bytes() const {
+int64_t ValueBuffers::held_bytes(const std::vector<Tensor>& slots,
+                                 const std::vector<Tensor>& free) {
   size_t b = 0;
   for (const std::vector<Tensor>* tensors : {&slots, &free})
     for (const Tensor& t : *tensors) b += t.capacity();

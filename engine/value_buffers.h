@@ -25,7 +25,9 @@ class ValueBuffers {
   std::vector<Tensor> free;   // released storage, for reuse by later values
 
   // Bytes held (capacities).
-  int64_t bytes() const;
+  int64_t bytes() const { return held_bytes(slots, free); }
+  // The same for an executor's own slots and released storage.
+  static int64_t held_bytes(const std::vector<Tensor>& slots, const std::vector<Tensor>& free);
   // Brings the process total (shared_bytes) up to date after a run changed the buffers.
   void settle();
 
